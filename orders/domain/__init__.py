@@ -1,0 +1,1 @@
+"""Order domain: aggregates, events, commands, errors. Pure Python by contract."""
