@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from eventlog.health import healthz
+from config.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),

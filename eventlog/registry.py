@@ -1,0 +1,105 @@
+"""Maps event type names to domain event classes, with upcasters for older payloads.
+
+History is never rewritten: a payload stored at an older schema_version is upgraded step by
+step (v1 -> v2 -> ...) on read, by functions registered here.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from eventlog import codec
+from eventlog.errors import EventDecodeError, UnknownEventTypeError
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One registered event type: its name, class and current schema version."""
+
+    name: str
+    cls: type
+    schema_version: int
+
+
+class EventRegistry:
+    """Event classes by name and by class, plus the upcasters between schema versions."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, EventType] = {}
+        self._by_class: dict[type, EventType] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register(self, cls: type, *, name: str | None = None, schema_version: int = 1) -> type:
+        """Register an event class under its class name (or the given name)."""
+        event_type = EventType(name or cls.__name__, cls, schema_version)
+        known = self._by_name.get(event_type.name)
+        if known is not None and known.cls is not cls:
+            raise ValueError(f"event type {event_type.name!r} is already registered to {known.cls!r}")
+        self._by_name[event_type.name] = event_type
+        self._by_class[cls] = event_type
+        return cls
+
+    def upcaster(self, name: str, *, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Decorator: register a function turning a `from_version` payload into the next version."""
+
+        def decorate(function: Upcaster) -> Upcaster:
+            self._upcasters[(name, from_version)] = function
+            return function
+
+        return decorate
+
+    def type_of(self, event: Any) -> EventType:
+        """The registered type of a domain event instance."""
+        try:
+            return self._by_class[type(event)]
+        except KeyError:
+            raise UnknownEventTypeError(f"{type(event).__name__} is not a registered event class") from None
+
+    def knows(self, name: str) -> bool:
+        """Whether an event type name is registered."""
+        return name in self._by_name
+
+    def encode(self, event: Any) -> tuple[EventType, bytes]:
+        """The registered type and JSON bytes of a domain event."""
+        return self.type_of(event), codec.to_json(event)
+
+    def decode(self, data: bytes, *, event_type: str, schema_version: int, stream_name: str,
+               stream_position: int) -> Any:
+        """A domain event from stored bytes, upcast to the current schema version."""
+        where = {"stream_name": stream_name, "stream_position": stream_position, "event_type": event_type}
+        registered = self._by_name.get(event_type)
+        if registered is None:
+            raise EventDecodeError("unknown event type", **where)
+        try:
+            payload = codec.parse(data)
+        except ValueError as error:
+            raise EventDecodeError(f"malformed JSON payload ({error})", **where) from None
+        if not isinstance(payload, dict):
+            raise EventDecodeError("payload is not a JSON object", **where)
+        payload = self._upcast(payload, registered, schema_version, where)
+        try:
+            return codec.from_plain(registered.cls, payload)
+        except ValueError as error:
+            reason = f"payload does not match {registered.cls.__name__}: {error}"
+            raise EventDecodeError(reason, **where) from None
+
+    def _upcast(self, payload: dict[str, Any], registered: EventType, version: int,
+                where: dict[str, Any]) -> dict[str, Any]:
+        if version > registered.schema_version or version < 1:
+            raise EventDecodeError(
+                f"unknown schema version {version} (this code knows 1..{registered.schema_version})", **where
+            )
+        while version < registered.schema_version:
+            step = self._upcasters.get((registered.name, version))
+            if step is None:
+                raise EventDecodeError(f"no upcaster from schema version {version}", **where)
+            payload = step(payload)
+            version += 1
+        return payload
+
+
+registry = EventRegistry()
+"""The process-wide registry; the orders app registers its events here when it loads."""

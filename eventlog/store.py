@@ -1,0 +1,295 @@
+"""The application's one door to the event store, and the only module importing esdbclient.
+
+Works the same against EventStoreDB/KurrentDB and the embedded server (eventlog/server/):
+both speak the same gRPC protocol. Moving to kurrentdbclient is a change to this file only.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import esdbclient
+import esdbclient.exceptions as esdb_errors
+from esdbclient import EventStoreDBClient, StreamState
+
+from eventlog.envelope import AppendResult, EventMetadata, NewEvent, RecordedEvent, aggregate_id_of
+from eventlog.errors import (
+    ConcurrencyError,
+    EventDecodeError,
+    EventStoreUnavailable,
+    StreamDeletedError,
+    StreamNotFound,
+)
+from eventlog.registry import EventRegistry
+from eventlog.registry import registry as default_registry
+
+# Errors that mean "the store cannot be reached right now" rather than "you asked wrongly".
+_UNAVAILABLE = (
+    esdb_errors.ServiceUnavailable,
+    esdb_errors.DeadlineExceeded,
+    esdb_errors.DiscoveryFailed,
+    esdb_errors.NodeIsNotLeader,
+    esdb_errors.CancelledByClient,
+    esdb_errors.AbortedByServer,
+)
+_ACTUAL_VERSION = re.compile(r"last event is (\d+)")
+DEFAULT_READ_BATCH = 1000
+
+
+class EventStore:
+    """Append and read events; one gRPC client per process, created lazily, re-created after fork."""
+
+    def __init__(self, url: str, *, registry: EventRegistry | None = None) -> None:
+        self.url = url
+        self.registry = registry or default_registry
+        self._client: EventStoreDBClient | None = None
+        self._client_pid: int | None = None
+        self._lock = threading.Lock()
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @property
+    def client(self) -> EventStoreDBClient:
+        """The process's client; a forked child (gunicorn, Celery prefork) builds its own."""
+        pid = os.getpid()
+        if self._client is None or self._client_pid != pid:
+            with self._lock:
+                if self._client is None or self._client_pid != pid:
+                    with _translated_errors():
+                        self._client = EventStoreDBClient(uri=self.url)
+                    self._client_pid = pid
+        return self._client
+
+    def close(self) -> None:
+        """Close this process's client (a new one is made on next use)."""
+        if self._client is not None and self._client_pid == os.getpid():
+            self._client.close()
+        self._client = None
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def append(self, stream_name: str, events: Sequence[NewEvent], *,
+               expected_version: int | None) -> AppendResult:
+        """Append events if the stream is at `expected_version` (None: the stream must not exist)."""
+        if not events:
+            raise ValueError("append needs at least one event")
+        if expected_version is not None and expected_version < 0:
+            raise ValueError(f"expected_version must be None or >= 0, not {expected_version}")
+        current = StreamState.NO_STREAM if expected_version is None else expected_version
+        return self._append(stream_name, events, current, expected_version)
+
+    def append_unversioned(self, stream_name: str, events: Sequence[NewEvent]) -> AppendResult:
+        """Append without a version check; only for non-aggregate streams such as snapshots."""
+        return self._append(stream_name, events, StreamState.ANY, None)
+
+    def _append(self, stream_name: str, events: Sequence[NewEvent], current: Any,
+                expected_version: int | None) -> AppendResult:
+        wire = [_to_wire(event) for event in events]
+        try:
+            with _translated_errors(stream_name):
+                commit_position = self.client.append_to_stream(stream_name, current_version=current,
+                                                               events=wire)
+        except esdb_errors.WrongCurrentVersion as error:
+            match = _ACTUAL_VERSION.search(str(error))
+            actual = int(match.group(1)) if match else None
+            raise ConcurrencyError(stream_name, expected=expected_version, actual=actual) from None
+        if expected_version is not None:
+            new_version = expected_version + len(events)
+        elif current is StreamState.NO_STREAM:
+            new_version = len(events) - 1
+        else:  # unversioned: only the store knows where the stream ended up
+            new_version = self.stream_version(stream_name) or 0
+        return AppendResult(stream_name=stream_name, new_version=new_version, commit_position=commit_position)
+
+    def set_max_count(self, stream_name: str, max_count: int) -> None:
+        """Keep only the newest `max_count` events of a stream (EventStoreDB's $maxCount)."""
+        with _translated_errors(stream_name):
+            _, version = self.client.get_stream_metadata(stream_name)
+            self.client.set_stream_metadata(stream_name, metadata={"$maxCount": max_count},
+                                            current_version=version)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def read_stream(self, stream_name: str, *, from_version: int = 0, to_version: int | None = None,
+                    backwards: bool = False, limit: int | None = None,
+                    decode: bool = True) -> list[RecordedEvent]:
+        """Events of one stream in order (newest first when backwards), up to `to_version` inclusive."""
+        count = limit
+        if backwards:
+            start = to_version
+        else:
+            start = from_version or None
+            if to_version is not None:
+                span = to_version - from_version + 1
+                if span <= 0:
+                    return []
+                count = span if limit is None else min(limit, span)
+        with _translated_errors(stream_name):
+            raw = self.client.get_stream(stream_name, stream_position=start, backwards=backwards,
+                                         **({"limit": count} if count is not None else {}))
+        events = [self._from_wire(event, decode=decode) for event in raw]
+        if backwards and from_version:
+            events = [event for event in events if event.stream_position >= from_version]
+        return events
+
+    def stream_version(self, stream_name: str) -> int | None:
+        """The version (last revision) of a stream, None if it has no events."""
+        with _translated_errors(stream_name):
+            version = self.client.get_current_version(stream_name)
+        return None if version is StreamState.NO_STREAM else int(version)
+
+    def read_all(self, *, after: int | None = None, stream_prefixes: Sequence[str] = (),
+                 event_types: Sequence[str] = (), limit: int = DEFAULT_READ_BATCH, backwards: bool = False,
+                 decode: bool = True) -> list[RecordedEvent]:
+        """Up to `limit` events of $all after commit position `after` (before it when backwards).
+
+        Filters run on the server: by stream-name prefix or by event type, not both.
+        System events ($-prefixed types) are always left out.
+        """
+        filter_kwargs = _filter(stream_prefixes, event_types)
+        # esdbclient reads from the given position inclusively; ask for one more and drop it.
+        extra = 1 if after is not None else 0
+        with _translated_errors():
+            raw = list(self.client.read_all(commit_position=after, backwards=backwards,
+                                            limit=limit + extra, **filter_kwargs))
+        events = [self._from_wire(event, decode=decode) for event in raw
+                  if after is None or event.commit_position != after]
+        return events[:limit]
+
+    def iter_all(self, *, after: int | None = None, stream_prefixes: Sequence[str] = (),
+                 event_types: Sequence[str] = (), batch_size: int = DEFAULT_READ_BATCH,
+                 decode: bool = True) -> Iterator[RecordedEvent]:
+        """Every matching event of $all after `after`, read in batches until the end."""
+        while True:
+            batch = self.read_all(after=after, stream_prefixes=stream_prefixes, event_types=event_types,
+                                  limit=batch_size, decode=decode)
+            yield from batch
+            if len(batch) < batch_size:
+                return
+            after = batch[-1].commit_position
+
+    def head_position(self) -> int:
+        """The commit position of the newest non-system event in $all (0 when empty)."""
+        with _translated_errors():
+            return self.client.get_commit_position()
+
+    @contextmanager
+    def subscribe_all(self, *, after: int | None = None, stream_prefixes: Sequence[str] = (),
+                      event_types: Sequence[str] = (), decode: bool = True,
+                      timeout: float | None = None) -> Iterator[Iterator[RecordedEvent]]:
+        """A catch-up subscription to $all after `after` that goes on with live events."""
+        with _translated_errors():
+            subscription = self.client.subscribe_to_all(commit_position=after, timeout=timeout,
+                                                        **_filter(stream_prefixes, event_types))
+        try:
+            yield (self._from_wire(event, decode=decode) for event in _translating(subscription))
+        finally:
+            subscription.stop()
+
+    # -- decoding -----------------------------------------------------------------------------
+
+    def _from_wire(self, event: esdbclient.RecordedEvent, *, decode: bool) -> RecordedEvent:
+        where = {"stream_name": event.stream_name, "stream_position": event.stream_position,
+                 "event_type": event.type}
+        try:
+            meta = json.loads(event.metadata) if event.metadata else {}
+            schema_version = int(meta.get("schema_version", 1))
+            metadata = EventMetadata(
+                correlation_id=UUID(meta["correlation_id"]) if meta.get("correlation_id") else event.id,
+                causation_id=UUID(meta["causation_id"]) if meta.get("causation_id") else None,
+                actor=str(meta.get("actor", "unknown")),
+            )
+        except (ValueError, TypeError, AttributeError) as error:
+            raise EventDecodeError(f"malformed metadata ({error})", **where) from None
+        if decode:
+            data = self.registry.decode(event.data, event_type=event.type, schema_version=schema_version,
+                                        stream_name=event.stream_name, stream_position=event.stream_position)
+        else:
+            try:
+                data = json.loads(event.data) if event.data else None
+            except ValueError as error:
+                raise EventDecodeError(f"malformed JSON payload ({error})", **where) from None
+        return RecordedEvent(
+            event_id=event.id,
+            event_type=event.type,
+            schema_version=schema_version,
+            stream_name=event.stream_name,
+            aggregate_id=aggregate_id_of(event.stream_name),
+            stream_position=event.stream_position,
+            commit_position=event.commit_position or 0,
+            recorded_at=event.recorded_at or datetime.now(UTC),
+            data=data,
+            metadata=metadata,
+        )
+
+
+def _to_wire(event: NewEvent) -> esdbclient.NewEvent:
+    metadata = {
+        "correlation_id": str(event.metadata.correlation_id),
+        "causation_id": str(event.metadata.causation_id) if event.metadata.causation_id else None,
+        "actor": event.metadata.actor,
+        "schema_version": event.schema_version,
+    }
+    return esdbclient.NewEvent(type=event.event_type, data=event.data,
+                               metadata=json.dumps(metadata).encode(), id=event.event_id)
+
+
+def _filter(stream_prefixes: Sequence[str], event_types: Sequence[str]) -> dict[str, Any]:
+    if stream_prefixes and event_types:
+        raise ValueError("filter by stream prefixes or by event types, not both")
+    if stream_prefixes:
+        alternatives = "|".join(re.escape(prefix) + ".*" for prefix in stream_prefixes)
+        return {"filter_include": [f"(?:{alternatives})"], "filter_by_stream_name": True}
+    if event_types:
+        alternatives = "|".join(re.escape(name) for name in event_types)
+        return {"filter_include": [f"(?:{alternatives})"], "filter_by_stream_name": False}
+    return {}
+
+
+@contextmanager
+def _translated_errors(stream_name: str = "") -> Iterator[None]:
+    try:
+        yield
+    except esdb_errors.NotFound:
+        raise StreamNotFound(stream_name) from None
+    except esdb_errors.StreamIsDeleted:
+        raise StreamDeletedError(stream_name) from None
+    except _UNAVAILABLE as error:
+        raise EventStoreUnavailable(f"event store unavailable: {type(error).__name__}: {error}") from None
+    except esdb_errors.GrpcError as error:
+        raise EventStoreUnavailable(f"event store error: {type(error).__name__}: {error}") from None
+
+
+def _translating(events: Iterator[esdbclient.RecordedEvent]) -> Iterator[esdbclient.RecordedEvent]:
+    with _translated_errors():
+        yield from events
+
+
+_store: EventStore | None = None
+_store_lock = threading.Lock()
+
+
+def get_store() -> EventStore:
+    """The process-wide store for settings.EVENTSTORE_URL."""
+    global _store
+    if _store is None:
+        with _store_lock:
+            if _store is None:
+                from django.conf import settings
+
+                _store = EventStore(settings.EVENTSTORE_URL)
+    return _store
+
+
+def set_store(store: EventStore | None) -> None:
+    """Replace the process-wide store (tests, benches)."""
+    global _store
+    _store = store
+
