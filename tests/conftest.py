@@ -1,0 +1,39 @@
+"""Fixtures shared by the whole suite: the private event store and Redis started by the plugin."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import redis
+
+from eventlog.store import EventStore
+
+
+@pytest.fixture(scope="session")
+def eventstore_url() -> str:
+    """URL of the run's private event store (or ESDB_TEST_URL when given)."""
+    return os.environ["EVENTSTORE_URL"]
+
+
+@pytest.fixture(scope="session")
+def app_store(eventstore_url: str) -> EventStore:
+    """A store with the application's registry, as the handlers use it."""
+    store = EventStore(eventstore_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def redis_client() -> redis.Redis:
+    """A client of the run's private Redis, emptied before each test that asks for it."""
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix so tests sharing the event store never share streams."""
+    return uuid.uuid4().hex[:12]
