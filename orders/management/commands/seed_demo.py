@@ -1,0 +1,72 @@
+"""Demo data for `make run`: a staff user, a customer and a small catalogue."""
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from eventlog.errors import EventStoreUnavailable
+from eventlog.store import get_store
+from orders.models import Product
+
+DEMO_USERS = [
+    # (username, password, is_staff) - development only; refused when DEBUG is off.
+    ("staff", "staff-demo-password", True),
+    ("customer", "customer-demo-password", False),
+]
+DEMO_PRODUCTS = [
+    ("MUG-BLUE", "Blue enamel mug", "Holds 350 ml of coffee.", "12.50"),
+    ("TEE-BLACK-M", "Black T-shirt (M)", "Organic cotton.", "19.90"),
+    ("CAP-RED", "Red cap", "One size.", "14.00"),
+    ("BOOK-ES", "Event Sourcing in Practice", "Paperback, 320 pages.", "39.00"),
+    ("STICKERS", "Sticker pack", "Ten vinyl stickers.", "4.99"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users and products (development only)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--wait", type=float, default=0,
+                            help="Seconds to wait for the event store to come up first.")
+
+    def handle(self, *args, wait: float, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo creates well-known passwords; it only runs with DEBUG on.")
+        if wait:
+            self._wait_for_eventstore(wait)
+        self._seed_users()
+        self._seed_products()
+
+    def _wait_for_eventstore(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                get_store().head_position()
+                return
+            except EventStoreUnavailable:
+                if time.monotonic() > deadline:
+                    raise CommandError(f"the event store at {settings.EVENTSTORE_URL} did not come up "
+                                       f"within {seconds:.0f}s") from None
+                time.sleep(0.2)
+
+    def _seed_users(self) -> None:
+        users = get_user_model()
+        for username, password, is_staff in DEMO_USERS:
+            user, created = users.objects.get_or_create(
+                username=username, defaults={"is_staff": is_staff, "is_superuser": is_staff,
+                                             "email": f"{username}@example.com"})
+            if created:
+                user.set_password(password)
+                user.save()
+            role = "staff (admin at /admin/)" if is_staff else "customer"
+            self.stdout.write(f"demo {role}: username {username!r}, password {password!r}")
+
+    def _seed_products(self) -> None:
+        for sku, name, description, price in DEMO_PRODUCTS:
+            Product.objects.get_or_create(sku=sku, defaults={"name": name, "description": description,
+                                                             "unit_price": Decimal(price)})
+        self.stdout.write(f"catalogue: {Product.objects.count()} products")
