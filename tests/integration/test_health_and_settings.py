@@ -1,0 +1,60 @@
+"""/healthz reports the real dependencies; production settings pass Django's deploy checks."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eventlog import store as store_module
+from eventlog.local_services import free_port
+from eventlog.store import EventStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_healthz_is_green_when_everything_is_up(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"eventstore", "redis", "broker"}
+    for check in body["checks"].values():
+        assert check["status"] == "up" and check["latency_ms"] >= 0
+
+
+@pytest.fixture
+def unreachable_eventstore():
+    store_module.set_store(EventStore(f"esdb://127.0.0.1:{free_port()}?Tls=false"))
+    yield
+    store_module.set_store(None)
+
+
+def test_healthz_is_503_and_names_the_event_store_when_it_is_down(client, unreachable_eventstore):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["eventstore"]["status"] == "down" and "unavailable" in checks["eventstore"]["error"]
+    assert checks["redis"]["status"] == "up"
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_production_settings_pass_the_deploy_checks():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="false",
+                     SECRET_KEY="x9!kd2-" * 10, ALLOWED_HOSTS="orders.example.com")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", DEBUG="false", ALLOWED_HOSTS="orders.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
