@@ -1,0 +1,239 @@
+"""Commands: imperative requests, validated for shape on construction (rules live in the aggregates)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from orders.domain.errors import CommandValidationError
+from orders.domain.validation import (
+    require_int,
+    require_money,
+    require_sku,
+    require_text,
+    require_tuple_of,
+    require_uuid,
+)
+from orders.domain.values import UnavailableLine
+
+__all__ = [
+    "MAX_LINES",
+    "MAX_LINE_QUANTITY",
+    "AddOrderNote",
+    "AdjustStock",
+    "CancelOrder",
+    "Command",
+    "ConfirmOrder",
+    "CreateOrder",
+    "DeliverOrder",
+    "InventoryCommand",
+    "OrderCommand",
+    "PayOrder",
+    "ReceiveStock",
+    "RejectOrder",
+    "ReleaseStock",
+    "RequestedLine",
+    "ReserveStock",
+    "ShipOrder",
+    "ShipStock",
+]
+
+MAX_LINES = 50
+MAX_LINE_QUANTITY = 1000
+# One delivery or correction this large is a typo, not a warehouse.
+MAX_STOCK_QUANTITY = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """Base of every command."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCommand(Command):
+    """A command aimed at one order (stream `order-<order_id>`)."""
+
+    order_id: UUID
+
+    def __post_init__(self) -> None:
+        require_uuid("order_id", self.order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedLine:
+    """What the customer asks for: a sku and a quantity. Never a price: prices come from the catalogue."""
+
+    sku: str
+    quantity: int
+
+    def __post_init__(self) -> None:
+        require_sku("sku", self.sku)
+        require_int("quantity", self.quantity, minimum=1, maximum=MAX_LINE_QUANTITY)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOrder(OrderCommand):
+    """Place an order; `order_id` is chosen by the caller so a retry targets the same stream."""
+
+    customer_id: str
+    lines: tuple[RequestedLine, ...]
+
+    def __post_init__(self) -> None:
+        OrderCommand.__post_init__(self)
+        require_text("customer_id", self.customer_id, max_length=200)
+        lines = require_tuple_of("lines", self.lines, RequestedLine)
+        if not 1 <= len(lines) <= MAX_LINES:
+            raise CommandValidationError("lines", f"an order has 1 to {MAX_LINES} lines, got {len(lines)}")
+        seen: set[str] = set()
+        for line in lines:
+            if line.sku in seen:
+                raise CommandValidationError("lines", f"sku {line.sku} appears more than once")
+            seen.add(line.sku)
+        object.__setattr__(self, "lines", lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmOrder(OrderCommand):
+    """Accept a pending order once its stock is reserved."""
+
+
+@dataclass(frozen=True, slots=True)
+class RejectOrder(OrderCommand):
+    """Refuse a pending order, saying why and which lines could not be reserved."""
+
+    reason: str
+    unavailable_lines: tuple[UnavailableLine, ...] = ()
+
+    def __post_init__(self) -> None:
+        OrderCommand.__post_init__(self)
+        require_text("reason", self.reason)
+        lines = require_tuple_of("unavailable_lines", self.unavailable_lines, UnavailableLine)
+        for index, line in enumerate(lines):
+            require_sku(f"unavailable_lines[{index}].sku", line.sku)
+            require_int(f"unavailable_lines[{index}].requested", line.requested, minimum=1)
+            require_int(f"unavailable_lines[{index}].available", line.available, minimum=0)
+        object.__setattr__(self, "unavailable_lines", lines)
+
+
+@dataclass(frozen=True, slots=True)
+class PayOrder(OrderCommand):
+    """Record the payment of a confirmed order; the amount must equal its total."""
+
+    amount: Decimal
+    payment_reference: str
+
+    def __post_init__(self) -> None:
+        OrderCommand.__post_init__(self)
+        object.__setattr__(self, "amount", require_money("amount", self.amount))
+        require_text("payment_reference", self.payment_reference, max_length=200)
+
+
+@dataclass(frozen=True, slots=True)
+class ShipOrder(OrderCommand):
+    """Hand a paid order to a carrier."""
+
+    carrier: str
+    tracking_number: str
+
+    def __post_init__(self) -> None:
+        OrderCommand.__post_init__(self)
+        require_text("carrier", self.carrier, max_length=100)
+        require_text("tracking_number", self.tracking_number, max_length=100)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverOrder(OrderCommand):
+    """Record that a shipped order reached the customer."""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder(OrderCommand):
+    """Cancel an order that has not shipped yet (refunding it if it was paid)."""
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        OrderCommand.__post_init__(self)
+        require_text("reason", self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class AddOrderNote(OrderCommand):
+    """Annotate an order (staff only)."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        OrderCommand.__post_init__(self)
+        require_text("text", self.text, max_length=5000)
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryCommand(Command):
+    """A command aimed at the stock of one sku (stream `inventory-<sku>`)."""
+
+    sku: str
+
+    def __post_init__(self) -> None:
+        require_sku("sku", self.sku)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveStock(InventoryCommand):
+    """Add delivered units to stock on hand."""
+
+    quantity: int
+
+    def __post_init__(self) -> None:
+        InventoryCommand.__post_init__(self)
+        require_int("quantity", self.quantity, minimum=1, maximum=MAX_STOCK_QUANTITY)
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveStock(InventoryCommand):
+    """Set units aside for an order (a no-op if that order already holds a reservation)."""
+
+    order_id: UUID
+    quantity: int
+
+    def __post_init__(self) -> None:
+        InventoryCommand.__post_init__(self)
+        require_uuid("order_id", self.order_id)
+        require_int("quantity", self.quantity, minimum=1, maximum=MAX_STOCK_QUANTITY)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseStock(InventoryCommand):
+    """Give back an order's whole reservation (a no-op if it holds none)."""
+
+    order_id: UUID
+
+    def __post_init__(self) -> None:
+        InventoryCommand.__post_init__(self)
+        require_uuid("order_id", self.order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ShipStock(InventoryCommand):
+    """Take an order's reserved units out of the warehouse (a no-op if it holds no reservation)."""
+
+    order_id: UUID
+
+    def __post_init__(self) -> None:
+        InventoryCommand.__post_init__(self)
+        require_uuid("order_id", self.order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustStock(InventoryCommand):
+    """Correct stock on hand by a non-zero delta, with a reason."""
+
+    delta: int
+    reason: str
+
+    def __post_init__(self) -> None:
+        InventoryCommand.__post_init__(self)
+        require_int("delta", self.delta, minimum=-MAX_STOCK_QUANTITY, maximum=MAX_STOCK_QUANTITY)
+        if self.delta == 0:
+            raise CommandValidationError("delta", "must not be zero")
+        require_text("reason", self.reason)
