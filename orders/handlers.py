@@ -1,0 +1,123 @@
+"""The one entry point for commands: load, decide, append with the expected version.
+
+Pages, admin, API and process managers all call `dispatch`. Conflicts are retried by reloading
+and deciding again (bounded, with jitter), unless the caller pinned `expected_version`: then the
+conflict is theirs to show ("someone else changed this order").
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+from django.dispatch import Signal
+
+import orders.event_types  # noqa: F401 - registers the domain events with the event log
+from eventlog.envelope import EventMetadata
+from eventlog.errors import ConcurrencyError
+from eventlog.store import EventStore, get_store
+from orders import idempotency
+from orders.catalogue import product_infos
+from orders.domain.commands import Command, CreateOrder
+from orders.domain.events import DomainEvent
+from orders.domain.registry import CommandRoute, route_for
+from orders.domain.values import Actor
+from orders.repository import AggregateRepository
+
+MAX_ATTEMPTS = 12
+BACKOFF_BASE_SECONDS = 0.002
+BACKOFF_CAP_SECONDS = 0.1
+
+command_committed = Signal()
+"""Sent after events were appended, with `result` (a CommandResult); the read side listens."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """Where a command's events landed: wait for `commit_position` to read your writes."""
+
+    stream_name: str
+    new_version: int
+    commit_position: int
+    events: tuple[DomainEvent, ...]
+    event_ids: tuple[UUID, ...]
+    replayed: bool = False  # True when an idempotency key returned an earlier result
+
+
+def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = None,
+             expected_version: int | None = None, correlation_id: UUID | None = None,
+             causation_id: UUID | None = None, store: EventStore | None = None) -> CommandResult:
+    """Decide `command` as `actor` and append the resulting events; see the module docstring."""
+    store = store or get_store()
+    repository = AggregateRepository(store)
+    route = route_for(command)
+    context = _context_for(route, command)
+    key = idempotency.IdempotencyKey.for_command(command, actor=actor, key=idempotency_key) \
+        if idempotency_key else None
+    metadata = EventMetadata(correlation_id=correlation_id or uuid4(), causation_id=causation_id,
+                             actor=f"{actor.kind}:{actor.id}")
+    if key is not None:
+        first = idempotency.find_record(store, key)
+        if first is not None:
+            return _replayed(store, first)
+
+    for attempt in range(MAX_ATTEMPTS):
+        loaded = repository.load(route.aggregate, route.aggregate_id(command))
+        aggregate = loaded.aggregate
+        if expected_version is not None and aggregate.version != expected_version:
+            raise ConcurrencyError(route.stream_name(command), expected=expected_version,
+                                   actual=aggregate.version if aggregate.exists else None)
+        if key is not None:
+            first = idempotency.find_in_tail(loaded.tail, key)
+            if first is not None:
+                idempotency.write_record(store, key, first, metadata=metadata)
+                return _replayed(store, first)
+        previous_version = aggregate.version
+        aggregate = route.execute(command, aggregate=aggregate, actor=actor, **context)
+        pending = aggregate.pending_events
+        if not pending:  # a no-op decision (e.g. a reservation already held): nothing to append
+            last_position = loaded.tail[-1].commit_position if loaded.tail else 0
+            return CommandResult(route.stream_name(command), aggregate.version, last_position, (), ())
+        event_ids = key.event_ids(len(pending)) if key else [uuid4() for _ in pending]
+        try:
+            appended = repository.append(aggregate, event_ids=event_ids, metadata=metadata,
+                                         expected_version=aggregate.expected_version)
+        except ConcurrencyError:
+            if expected_version is not None or attempt == MAX_ATTEMPTS - 1:
+                raise
+            _backoff(attempt)
+            continue
+        aggregate.collect_events()
+        repository.snapshot_if_due(aggregate, previous_version=previous_version)
+        result = CommandResult(appended.stream_name, appended.new_version, appended.commit_position,
+                               tuple(pending), tuple(event_ids))
+        if key is not None:
+            idempotency.write_record(store, key, idempotency.FirstResult(
+                result.stream_name, result.new_version, result.commit_position, result.event_ids),
+                metadata=metadata)
+        command_committed.send(sender=type(command), result=result)
+        return result
+    raise AssertionError("unreachable: the last attempt either returns or raises")
+
+
+def _context_for(route: CommandRoute, command: Command) -> dict[str, Any]:
+    if "products" in route.needs:
+        assert isinstance(command, CreateOrder)
+        return {"products": product_infos(line.sku for line in command.lines)}
+    return {}
+
+
+def _replayed(store: EventStore, first: idempotency.FirstResult) -> CommandResult:
+    ids = set(first.event_ids)
+    start = first.new_version - len(first.event_ids) + 1
+    events = [e for e in store.read_stream(first.stream_name, from_version=start, to_version=first.new_version)
+              if e.event_id in ids]
+    return CommandResult(first.stream_name, first.new_version, first.commit_position,
+                         tuple(e.data for e in events), first.event_ids, replayed=True)
+
+
+def _backoff(attempt: int) -> None:
+    # Full jitter: contending writers spread out instead of colliding again in lock-step.
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))
