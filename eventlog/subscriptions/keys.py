@@ -1,0 +1,45 @@
+"""Redis key names of read models and subscriptions, in one place so readers and writers agree.
+
+Read-model keys carry the projection name and a generation (`rm:<name>:g<gen>:<key>`), so a
+rebuild fills generation N+1 while N keeps serving, then the pointer switches atomically.
+"""
+from __future__ import annotations
+
+
+def read_model_key(name: str, generation: int, key: str) -> str:
+    """The absolute key of a projection's relative key in one generation."""
+    return f"rm:{name}:g{generation}:{key}"
+
+
+def generation_pattern(name: str, generation: int) -> str:
+    """SCAN pattern matching every key of one generation (to delete an old one)."""
+    return f"rm:{name}:g{generation}:*"
+
+
+def generation_pointer(name: str) -> str:
+    """Holds the generation that readers should use (absent: generation 1)."""
+    return f"sub:{name}:generation"
+
+
+def checkpoint(name: str, generation: int) -> str:
+    """Commit position the subscriber has fully applied, per generation."""
+    return f"sub:{name}:g{generation}:checkpoint"
+
+
+def lock(name: str) -> str:
+    """Single-writer lock; its value is the fencing token checked at commit."""
+    return f"sub:{name}:lock"
+
+
+def dead_letters(name: str) -> str:
+    """Hash of parked events: event id -> JSON record."""
+    return f"sub:{name}:dead"
+
+
+def status(name: str) -> str:
+    """Hash with the subscriber's state (running/halted/rebuilding), last run, last error."""
+    return f"sub:{name}:status"
+
+
+PROGRESS_CHANNEL = "sub:progress"
+"""Pub/sub channel announcing '<name> <position>' after each commit (read-your-writes waiters)."""

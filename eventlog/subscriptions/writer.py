@@ -1,0 +1,101 @@
+"""The unit of work behind ReadModelWriter: reads see the batch's own writes; writes are queued.
+
+Nothing reaches Redis until the runner queues the batch into its MULTI/EXEC transaction, together
+with the new checkpoint, so a batch is applied entirely or not at all.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from eventlog.subscriptions.keys import read_model_key
+
+_DELETED = object()
+
+
+class BatchWriter:
+    """Collects one batch's read-model writes for one projection generation."""
+
+    def __init__(self, client: redis.Redis, *, name: str, generation: int) -> None:
+        self.client = client
+        self.name = name
+        self.generation = generation
+        self._docs: dict[str, Any] = {}  # absolute key -> doc (or _DELETED), the batch's view
+        self._ops: list[Callable[[Any], None]] = []  # applied in order to the transaction pipeline
+
+    def _key(self, key: str) -> str:
+        return read_model_key(self.name, self.generation, key)
+
+    @property
+    def pending(self) -> int:
+        """How many writes are queued."""
+        return len(self._ops)
+
+    # -- documents ------------------------------------------------------------------------------
+
+    def get_doc(self, key: str) -> dict | None:
+        absolute = self._key(key)
+        if absolute in self._docs:
+            doc = self._docs[absolute]
+            return None if doc is _DELETED else json.loads(json.dumps(doc))
+        raw = self.client.get(absolute)
+        return None if raw is None else json.loads(raw)
+
+    def set_doc(self, key: str, doc: dict) -> None:
+        absolute = self._key(key)
+        body = json.dumps(doc, separators=(",", ":"), sort_keys=True)
+        self._docs[absolute] = json.loads(body)
+        self._ops.append(lambda pipe: pipe.set(absolute, body))
+
+    def delete(self, key: str) -> None:
+        absolute = self._key(key)
+        self._docs[absolute] = _DELETED
+        self._ops.append(lambda pipe: pipe.delete(absolute))
+
+    # -- structures (queued only; never read back within a batch) -------------------------------
+
+    def hset(self, key: str, mapping: dict[str, str | int]) -> None:
+        absolute, values = self._key(key), dict(mapping)
+        self._ops.append(lambda pipe: pipe.hset(absolute, mapping=values))
+
+    def hincrby(self, key: str, field: str, amount: int) -> None:
+        absolute = self._key(key)
+        self._ops.append(lambda pipe: pipe.hincrby(absolute, field, amount))
+
+    def zadd(self, key: str, mapping: dict[str, float]) -> None:
+        absolute, values = self._key(key), dict(mapping)
+        self._ops.append(lambda pipe: pipe.zadd(absolute, values))
+
+    def zrem(self, key: str, *members: str) -> None:
+        absolute = self._key(key)
+        if members:
+            self._ops.append(lambda pipe: pipe.zrem(absolute, *members))
+
+    def zincrby(self, key: str, amount: float, member: str) -> None:
+        absolute = self._key(key)
+        self._ops.append(lambda pipe: pipe.zincrby(absolute, amount, member))
+
+    def sadd(self, key: str, *members: str) -> None:
+        absolute = self._key(key)
+        if members:
+            self._ops.append(lambda pipe: pipe.sadd(absolute, *members))
+
+    def srem(self, key: str, *members: str) -> None:
+        absolute = self._key(key)
+        if members:
+            self._ops.append(lambda pipe: pipe.srem(absolute, *members))
+
+    # -- committing -----------------------------------------------------------------------------
+
+    def queue_into(self, pipe: Any) -> None:
+        """Queue every write, in order, into a transaction pipeline already in MULTI mode."""
+        for op in self._ops:
+            op(pipe)
+
+    def discard(self) -> None:
+        """Forget the batch (a failed event's partial writes must not be committed)."""
+        self._docs.clear()
+        self._ops.clear()
