@@ -28,12 +28,11 @@ TEXT = st.sampled_from(["late", "gift", "changed my mind"])
 
 @st.composite
 def create_orders(draw: st.DrawFn) -> c.CreateOrder:
+    """A CreateOrder that may be valid, or name unknown, inactive or foreign-currency products."""
     skus = draw(st.lists(SKUS, min_size=1, max_size=3, unique=True))
     lines = tuple(c.RequestedLine(sku, draw(st.integers(1, 1000))) for sku in skus)
     customer = draw(st.sampled_from([CUSTOMER_ID, "43"]))
     return c.CreateOrder(ORDER_ID, customer, lines)
-
-
 
 
 def _pay(amount: Decimal | None) -> Callable[[Any], c.PayOrder]:
@@ -60,7 +59,6 @@ ORDER_STEPS = st.one_of(
     st.builds(lambda r: c.CancelOrder(ORDER_ID, r), TEXT),
     st.builds(lambda t: c.AddOrderNote(ORDER_ID, t), TEXT),
 )
-
 
 Step = c.Command | Callable[[Any], c.Command]
 
