@@ -211,11 +211,11 @@ class EventStore:
         if decode:
             data = self.registry.decode(event.data, event_type=event.type, schema_version=schema_version,
                                         stream_name=event.stream_name, stream_position=event.stream_position)
-        else:
+        else:  # undecoded reads show what is stored, even when it is not valid JSON
             try:
                 data = json.loads(event.data) if event.data else None
-            except ValueError as error:
-                raise EventDecodeError(f"malformed JSON payload ({error})", **where) from None
+            except ValueError:
+                data = event.data.decode("utf-8", errors="replace")
         return RecordedEvent(
             event_id=event.id,
             event_type=event.type,

@@ -7,6 +7,7 @@ conflict is theirs to show ("someone else changed this order").
 from __future__ import annotations
 
 import random
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,9 +27,12 @@ from orders.domain.registry import CommandRoute, route_for
 from orders.domain.values import Actor
 from orders.repository import AggregateRepository
 
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 20
 BACKOFF_BASE_SECONDS = 0.002
-BACKOFF_CAP_SECONDS = 0.1
+BACKOFF_CAP_SECONDS = 0.25
+# Threads of one process writing the same stream queue on a striped lock instead of colliding
+# in the event store; writers in other processes still meet the expected-version check.
+_STREAM_LOCKS = tuple(threading.Lock() for _ in range(64))
 
 command_committed = Signal()
 """Sent after events were appended, with `result` (a CommandResult); the read side listens."""
@@ -63,43 +67,63 @@ def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = No
         if first is not None:
             return _replayed(store, first)
 
+    stream_lock = _STREAM_LOCKS[hash(route.stream_name(command)) % len(_STREAM_LOCKS)]
     for attempt in range(MAX_ATTEMPTS):
-        loaded = repository.load(route.aggregate, route.aggregate_id(command))
-        aggregate = loaded.aggregate
-        if expected_version is not None and aggregate.version != expected_version:
-            raise ConcurrencyError(route.stream_name(command), expected=expected_version,
-                                   actual=aggregate.version if aggregate.exists else None)
-        if key is not None:
-            first = idempotency.find_in_tail(loaded.tail, key)
-            if first is not None:
-                idempotency.write_record(store, key, first, metadata=metadata)
-                return _replayed(store, first)
-        previous_version = aggregate.version
-        aggregate = route.execute(command, aggregate=aggregate, actor=actor, **context)
-        pending = aggregate.pending_events
-        if not pending:  # a no-op decision (e.g. a reservation already held): nothing to append
-            last_position = loaded.tail[-1].commit_position if loaded.tail else 0
-            return CommandResult(route.stream_name(command), aggregate.version, last_position, (), ())
-        event_ids = key.event_ids(len(pending)) if key else [uuid4() for _ in pending]
-        try:
-            appended = repository.append(aggregate, event_ids=event_ids, metadata=metadata,
-                                         expected_version=aggregate.expected_version)
-        except ConcurrencyError:
-            if expected_version is not None or attempt == MAX_ATTEMPTS - 1:
-                raise
+        with stream_lock:
+            result = _attempt(command, route, repository, actor=actor, key=key, context=context,
+                              metadata=metadata, expected_version=expected_version)
+        if result is None:
             _backoff(attempt)
             continue
-        aggregate.collect_events()
-        repository.snapshot_if_due(aggregate, previous_version=previous_version)
-        result = CommandResult(appended.stream_name, appended.new_version, appended.commit_position,
-                               tuple(pending), tuple(event_ids))
         if key is not None:
-            idempotency.write_record(store, key, idempotency.FirstResult(
-                result.stream_name, result.new_version, result.commit_position, result.event_ids),
-                metadata=metadata)
-        command_committed.send(sender=type(command), result=result)
+            first = idempotency.FirstResult(result.stream_name, result.new_version, result.commit_position,
+                                            result.event_ids)
+            idempotency.write_record(store, key, first, metadata=metadata)
+        if result.events and not result.replayed:
+            command_committed.send(sender=type(command), result=result)
         return result
-    raise AssertionError("unreachable: the last attempt either returns or raises")
+    raise ContentionError(route.stream_name(command), attempts=MAX_ATTEMPTS)
+
+
+class ContentionError(ConcurrencyError):
+    """Other writers kept changing the stream; the command gave up after its bounded retries."""
+
+    def __init__(self, stream_name: str, *, attempts: int) -> None:
+        Exception.__init__(self, f"stream {stream_name!r} kept changing; gave up after {attempts} attempts")
+        self.stream_name, self.expected, self.actual = stream_name, None, None
+
+
+def _attempt(command: Command, route: CommandRoute, repository: AggregateRepository, *, actor: Actor,
+             key: idempotency.IdempotencyKey | None, context: dict[str, Any], metadata: EventMetadata,
+             expected_version: int | None) -> CommandResult | None:
+    """One load-decide-append round; None when another writer got in first and a retry may succeed."""
+    loaded = repository.load(route.aggregate, route.aggregate_id(command))
+    aggregate = loaded.aggregate
+    if expected_version is not None and aggregate.version != expected_version:
+        raise ConcurrencyError(route.stream_name(command), expected=expected_version,
+                               actual=aggregate.version if aggregate.exists else None)
+    if key is not None:
+        first = idempotency.find_in_tail(loaded.tail, key)
+        if first is not None:  # appended by an earlier attempt that died before recording it
+            return _replayed(repository.store, first)
+    previous_version = aggregate.version
+    aggregate = route.execute(command, aggregate=aggregate, actor=actor, **context)
+    pending = aggregate.pending_events
+    if not pending:  # a no-op decision (e.g. a reservation already held): nothing to append
+        last_position = loaded.tail[-1].commit_position if loaded.tail else 0
+        return CommandResult(route.stream_name(command), aggregate.version, last_position, (), ())
+    event_ids = key.event_ids(len(pending)) if key else [uuid4() for _ in pending]
+    try:
+        appended = repository.append(aggregate, event_ids=event_ids, metadata=metadata,
+                                     expected_version=aggregate.expected_version)
+    except ConcurrencyError:
+        if expected_version is not None:
+            raise
+        return None
+    aggregate.collect_events()
+    repository.snapshot_if_due(aggregate, previous_version=previous_version)
+    return CommandResult(appended.stream_name, appended.new_version, appended.commit_position,
+                         tuple(pending), tuple(event_ids))
 
 
 def _context_for(route: CommandRoute, command: Command) -> dict[str, Any]:
