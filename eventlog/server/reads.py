@@ -121,13 +121,15 @@ async def _subscribe_stream(options: _Options, structured: bool, log: EventLog,
     start_kind = stream_options.WhichOneof("revision_option")
     if start_kind is None:
         raise errors.invalid_argument("None", "StreamOptions.RevisionOptionOneofCase")
-    yield protocol.confirmation_resp(str(uuid.uuid4()))
+    # Where to start is fixed before confirming: a client that appends after the confirmation
+    # must see its event, even when subscribing from the end.
     if start_kind == "start":
         next_revision = 0
     elif start_kind == "end":
         next_revision = log.stream_last(name)[0] + 1
     else:
         next_revision = stream_options.revision + 1  # a subscription starts after the given revision
+    yield protocol.confirmation_resp(str(uuid.uuid4()))
     caught_up = False
     while True:
         event = changes.event
@@ -198,13 +200,13 @@ async def _subscribe_all(options: _Options, structured: bool, event_filter: Even
     start_kind = all_options.WhichOneof("all_option")
     if start_kind is None:
         raise errors.invalid_argument("None", "AllOptions.AllOptionOneofCase")
-    yield protocol.confirmation_resp(str(uuid.uuid4()))
     if start_kind == "start":
         index = 0
     elif start_kind == "end":
         index = log.head
     else:  # a subscription starts after the given position
         index = log.index_from(all_options.position.commit_position, inclusive=False)
+    yield protocol.confirmation_resp(str(uuid.uuid4()))  # only once the start is fixed
     records = log.all
     matches = event_filter.matches if event_filter is not None else None
     interval = event_filter.checkpoint_interval if event_filter is not None else 0
