@@ -1,0 +1,378 @@
+"""The only read API of the read models, for pages, admin and the API (none of them imports redis).
+
+Every function reads the live generation of its read model (`sub:<name>:generation`, absent = 1)
+from the Django "default" cache's Redis, or from `client` when one is given (tests, scripts).
+Unknown ids give None or an empty result, never an error. Money comes back as Decimal, times as
+aware UTC datetimes, ids as UUIDs.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventlog.subscriptions import keys
+from orders.domain.values import OrderLine, OrderStatus, UnavailableLine
+from projections import inventory, order_summary, sales
+from projections.fields import from_cents, parse_time
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_DAYS",
+    "MAX_PAGE_SIZE",
+    "DailySales",
+    "InvalidCursorError",
+    "OrderPage",
+    "OrderSummary",
+    "ProductSales",
+    "StockLevel",
+    "Tracking",
+    "count_orders_by_status",
+    "get_order",
+    "get_stock_level",
+    "list_low_stock",
+    "list_orders",
+    "list_orders_by_customer",
+    "list_orders_by_status",
+    "list_stock_levels",
+    "sales_by_day",
+    "top_products",
+]
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+MAX_DAYS = 366  # longest range sales_by_day answers in one call
+_CURSOR_PREFIX = "o1:"
+
+
+class InvalidCursorError(ValueError):
+    """A pagination cursor that this module did not hand out (an API maps it to 400)."""
+
+
+# -- result types ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """Where a shipped parcel can be followed."""
+
+    carrier: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """One order as the read side knows it (as of `last_position` in $all)."""
+
+    order_id: UUID
+    customer_id: str
+    status: OrderStatus
+    currency: str
+    total: Decimal
+    lines: tuple[OrderLine, ...]
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None
+    rejected_at: datetime | None
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+    amount_paid: Decimal | None
+    payment_reference: str | None
+    tracking: Tracking | None
+    cancel_reason: str | None
+    cancelled_by: str | None  # "<kind>:<id>" of whoever cancelled
+    refund_amount: Decimal | None
+    reject_reason: str | None
+    unavailable_lines: tuple[UnavailableLine, ...]
+    note_count: int
+    version: int  # stream position of the last event folded in (the aggregate version)
+    last_position: int  # commit position of that event
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    """One page of orders, newest first; pass `next_cursor` back for the next (None: last page)."""
+
+    items: tuple[OrderSummary, ...]
+    next_cursor: str | None
+    total: int  # orders in the whole listing, not just this page
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    """Stock of one sku."""
+
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    is_low: bool
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DailySales:
+    """One UTC day's figures (see projections/sales.py for what is counted when)."""
+
+    day: date
+    orders_created: int = 0
+    orders_paid: int = 0
+    orders_cancelled: int = 0
+    orders_refunded: int = 0
+    orders_rejected: int = 0
+    revenue: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> amount paid that day
+    refunds: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> amount refunded that day
+
+    @property
+    def net_revenue(self) -> dict[str, Decimal]:
+        """Revenue minus refunds, per currency."""
+        currencies = sorted(set(self.revenue) | set(self.refunds))
+        zero = Decimal("0.00")
+        return {c: self.revenue.get(c, zero) - self.refunds.get(c, zero) for c in currencies}
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSales:
+    """Units of one sku sold (on paid, not refunded orders)."""
+
+    sku: str
+    units: int
+
+
+# -- orders ---------------------------------------------------------------------------------------
+
+
+def get_order(order_id: UUID | str, *, client: Any = None) -> OrderSummary | None:
+    """The summary of one order, None if there is no such order (or the id is malformed)."""
+    try:
+        order_id = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
+    except ValueError:
+        return None
+    reader = _Reader(client, order_summary.NAME)
+    doc = reader.doc(order_summary.summary_key(order_id))
+    return None if doc is None else _summary(doc)
+
+
+def list_orders(*, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE, client: Any = None) -> OrderPage:
+    """All orders, newest first."""
+    return _order_page(order_summary.ALL_INDEX, cursor=cursor, page_size=page_size, client=client)
+
+
+def list_orders_by_customer(customer_id: str, *, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE,
+                            client: Any = None) -> OrderPage:
+    """One customer's orders, newest first (an unknown customer has an empty page)."""
+    return _order_page(order_summary.customer_index(customer_id), cursor=cursor, page_size=page_size, client=client)
+
+
+def list_orders_by_status(status: OrderStatus | str, *, cursor: str | None = None,
+                          page_size: int = DEFAULT_PAGE_SIZE, client: Any = None) -> OrderPage:
+    """Orders currently in `status`, newest first (an unknown status has an empty page)."""
+    try:
+        status = OrderStatus(status)
+    except ValueError:
+        _decode_cursor(cursor)
+        return OrderPage((), None, 0)
+    return _order_page(order_summary.status_index(status.value), cursor=cursor, page_size=page_size, client=client)
+
+
+def count_orders_by_status(*, client: Any = None) -> dict[OrderStatus, int]:
+    """How many orders are in each status (every status present, zeros included)."""
+    reader = _Reader(client, order_summary.NAME)
+    pipe = reader.client.pipeline(transaction=True)
+    for status in OrderStatus:
+        pipe.zcard(reader.key(order_summary.status_index(status.value)))
+    return dict(zip(OrderStatus, (int(n) for n in pipe.execute()), strict=True))
+
+
+def _order_page(index: str, *, cursor: str | None, page_size: int, client: Any) -> OrderPage:
+    before = _decode_cursor(cursor)
+    size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    reader = _Reader(client, order_summary.NAME)
+    pipe = reader.client.pipeline(transaction=True)
+    pipe.zrevrangebyscore(reader.key(index), "+inf" if before is None else f"({before}", "-inf",
+                          start=0, num=size + 1, withscores=True)
+    pipe.zcard(reader.key(index))
+    rows, total = pipe.execute()
+    page = rows[:size]
+    docs = reader.docs([order_summary.summary_key(_text(member)) for member, _ in page])
+    items = tuple(_summary(doc) for doc in docs if doc is not None)
+    next_cursor = _encode_cursor(int(page[-1][1])) if len(rows) > size else None
+    return OrderPage(items, next_cursor, int(total))
+
+
+def _summary(doc: Mapping[str, Any]) -> OrderSummary:
+    carrier, number = doc.get("carrier"), doc.get("tracking_number")
+    return OrderSummary(
+        order_id=UUID(doc["order_id"]),
+        customer_id=doc["customer_id"],
+        status=OrderStatus(doc["status"]),
+        currency=doc["currency"],
+        total=Decimal(doc["total"]),
+        lines=tuple(OrderLine(line["sku"], line["name"], int(line["quantity"]), Decimal(line["unit_price"]))
+                    for line in doc["lines"]),
+        created_at=_time(doc["created_at"]),
+        updated_at=_time(doc["updated_at"]),
+        confirmed_at=parse_time(doc.get("confirmed_at")),
+        rejected_at=parse_time(doc.get("rejected_at")),
+        paid_at=parse_time(doc.get("paid_at")),
+        shipped_at=parse_time(doc.get("shipped_at")),
+        delivered_at=parse_time(doc.get("delivered_at")),
+        cancelled_at=parse_time(doc.get("cancelled_at")),
+        amount_paid=_money(doc.get("amount_paid")),
+        payment_reference=doc.get("payment_reference"),
+        tracking=Tracking(carrier, number) if carrier is not None and number is not None else None,
+        cancel_reason=doc.get("cancel_reason"),
+        cancelled_by=doc.get("cancelled_by"),
+        refund_amount=_money(doc.get("refund_amount")),
+        reject_reason=doc.get("reject_reason"),
+        unavailable_lines=tuple(UnavailableLine(line["sku"], int(line["requested"]), int(line["available"]))
+                                for line in doc.get("unavailable_lines", ())),
+        note_count=int(doc.get("note_count", 0)),
+        version=int(doc["version"]),
+        last_position=int(doc["last_position"]),
+    )
+
+
+def _encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidCursorError("malformed page cursor") from None
+    if not text.startswith(_CURSOR_PREFIX) or not text[len(_CURSOR_PREFIX):].isdigit():
+        raise InvalidCursorError("malformed page cursor")
+    return int(text[len(_CURSOR_PREFIX):])
+
+
+# -- inventory ------------------------------------------------------------------------------------
+
+
+def get_stock_level(sku: str, *, client: Any = None) -> StockLevel | None:
+    """Stock of one sku, None if it has no stock history."""
+    doc = _Reader(client, inventory.NAME).doc(inventory.level_key(sku))
+    return None if doc is None else _stock(doc)
+
+
+def list_stock_levels(*, client: Any = None) -> list[StockLevel]:
+    """Stock of every sku with stock history, by sku."""
+    reader = _Reader(client, inventory.NAME)
+    skus = [_text(sku) for sku in reader.client.zrange(reader.key(inventory.SKUS), 0, -1)]
+    return [_stock(doc) for doc in reader.docs([inventory.level_key(sku) for sku in skus]) if doc is not None]
+
+
+def list_low_stock(*, client: Any = None) -> list[StockLevel]:
+    """Skus with at most `projections.inventory.LOW_STOCK_THRESHOLD` units available, fewest first."""
+    reader = _Reader(client, inventory.NAME)
+    skus = [_text(sku) for sku in reader.client.zrange(reader.key(inventory.LOW_STOCK), 0, -1)]
+    return [_stock(doc) for doc in reader.docs([inventory.level_key(sku) for sku in skus]) if doc is not None]
+
+
+def _stock(doc: Mapping[str, Any]) -> StockLevel:
+    available = int(doc["available"])
+    return StockLevel(sku=doc["sku"], on_hand=int(doc["on_hand"]), reserved=int(doc["reserved"]),
+                      available=available, is_low=available <= inventory.LOW_STOCK_THRESHOLD,
+                      version=int(doc["version"]), updated_at=_time(doc["updated_at"]))
+
+
+# -- sales ----------------------------------------------------------------------------------------
+
+
+def sales_by_day(start: date, end: date, *, client: Any = None) -> list[DailySales]:
+    """Figures for every UTC day from `start` to `end` inclusive (days without orders are zeros)."""
+    if end < start:
+        return []
+    span = (end - start).days + 1
+    if span > MAX_DAYS:
+        raise ValueError(f"ask for at most {MAX_DAYS} days at a time, not {span}")
+    reader = _Reader(client, sales.NAME)
+    days = [start + timedelta(days=offset) for offset in range(span)]
+    pipe = reader.client.pipeline(transaction=True)
+    for day in days:
+        pipe.hgetall(reader.key(sales.day_key(day)))
+    return [_daily(day, raw) for day, raw in zip(days, pipe.execute(), strict=True)]
+
+
+def top_products(*, limit: int = 10, start: date | None = None, end: date | None = None,
+                 client: Any = None) -> list[ProductSales]:
+    """Skus by units sold, most first (ties by sku); all time, or on orders paid between the given days."""
+    limit = max(1, int(limit))
+    reader = _Reader(client, sales.NAME)
+    if start is None and end is None:
+        rows = reader.client.zrevrange(reader.key(sales.UNITS_ALL), 0, -1, withscores=True)
+    else:
+        low = "-inf" if start is None else start.toordinal()
+        high = "+inf" if end is None else end.toordinal()
+        days = [_text(day) for day in reader.client.zrangebyscore(reader.key(sales.DAYS), low, high)]
+        day_keys = [reader.key(sales.units_key(date.fromisoformat(day))) for day in days]
+        rows = reader.client.zunion(day_keys, withscores=True) if day_keys else []
+    ranked = sorted(((_text(sku), int(units)) for sku, units in rows if units > 0), key=lambda r: (-r[1], r[0]))
+    return [ProductSales(sku, units) for sku, units in ranked[:limit]]
+
+
+def _daily(day: date, raw: Mapping[Any, Any]) -> DailySales:
+    fields = {_text(name): int(value) for name, value in raw.items()}
+    revenue = {name.split(":", 1)[1]: from_cents(cents) for name, cents in sorted(fields.items())
+               if name.startswith("revenue_cents:")}
+    refunds = {name.split(":", 1)[1]: from_cents(cents) for name, cents in sorted(fields.items())
+               if name.startswith("refund_cents:")}
+    return DailySales(day=day, orders_created=fields.get("orders_created", 0),
+                      orders_paid=fields.get("orders_paid", 0), orders_cancelled=fields.get("orders_cancelled", 0),
+                      orders_refunded=fields.get("orders_refunded", 0),
+                      orders_rejected=fields.get("orders_rejected", 0), revenue=revenue, refunds=refunds)
+
+
+# -- reading Redis --------------------------------------------------------------------------------
+
+
+class _Reader:
+    """One read model's live generation on one Redis client."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        if client is None:
+            from django_redis import get_redis_connection
+
+            client = get_redis_connection("default")
+        self.client = client
+        self.name = name
+        pointer = client.get(keys.generation_pointer(name))
+        self.generation = int(pointer) if pointer is not None else 1
+
+    def key(self, relative: str) -> str:
+        return keys.read_model_key(self.name, self.generation, relative)
+
+    def doc(self, relative: str) -> dict[str, Any] | None:
+        raw = self.client.get(self.key(relative))
+        return None if raw is None else json.loads(raw)
+
+    def docs(self, relatives: Sequence[str]) -> list[dict[str, Any] | None]:
+        if not relatives:
+            return []
+        return [None if raw is None else json.loads(raw) for raw in self.client.mget([self.key(r) for r in relatives])]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _time(text: str) -> datetime:
+    moment = parse_time(text)
+    assert moment is not None
+    return moment
+
+
+def _money(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
