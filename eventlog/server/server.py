@@ -67,6 +67,11 @@ async def serve(*, host: str, port: int, data_dir: Path | None, advertise_host: 
                 ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
     """Run the server until `stop` is set (or SIGTERM/SIGINT when stop is None)."""
     loop = asyncio.get_running_loop()
+    if stop is None:
+        # Installed first, so a SIGTERM at any point after start-up begins shuts down cleanly.
+        stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
     storage = open_storage(data_dir)
     log = EventLog()
     log.load(storage.load())
@@ -97,10 +102,6 @@ async def serve(*, host: str, port: int, data_dir: Path | None, advertise_host: 
               f"storage: {store}; {log.head} events in $all. Not for production.", flush=True)
         if ready is not None:
             ready.set()
-        if stop is None:
-            stop = asyncio.Event()
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, stop.set)
         await stop.wait()
         print("eventlog.server: stopping", flush=True)
         # Give in-flight appends a moment; live subscriptions are cancelled after the grace.
