@@ -31,6 +31,26 @@ def lock(name: str) -> str:
     return f"sub:{name}:lock"
 
 
+def fence(name: str) -> str:
+    """Counter handing out the lock's fencing tokens (strictly increasing, never reused)."""
+    return f"sub:{name}:fence"
+
+
+def rebuild_lock(name: str) -> str:
+    """Lock held by the one rebuild of a subscriber (separate from the live lock, so both run)."""
+    return f"sub:{name}:rebuild:lock"
+
+
+def rebuild_state(name: str) -> str:
+    """Hash describing a rebuild in progress (target generation, events done); absent when none."""
+    return f"sub:{name}:rebuild"
+
+
+def rebuild_dead_letters(name: str, generation: int) -> str:
+    """Events parked while rebuilding a generation; they replace the live ones at the switch."""
+    return f"sub:{name}:g{generation}:dead"
+
+
 def dead_letters(name: str) -> str:
     """Hash of parked events: event id -> JSON record."""
     return f"sub:{name}:dead"
@@ -42,4 +62,4 @@ def status(name: str) -> str:
 
 
 PROGRESS_CHANNEL = "sub:progress"
-"""Pub/sub channel announcing '<name> <position>' after each commit (read-your-writes waiters)."""
+"""Pub/sub channel announcing '<name> <generation> <position>' after each commit (read-your-writes waiters)."""

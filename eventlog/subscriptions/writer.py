@@ -14,6 +14,17 @@ import redis
 from eventlog.subscriptions.keys import read_model_key
 
 _DELETED = object()
+_ABSENT = object()  # in the undo log: the batch had no view of this key before
+
+
+class Savepoint:
+    """A place in a batch to roll back to (how many writes and doc changes there were)."""
+
+    __slots__ = ("ops", "undo")
+
+    def __init__(self, ops: int, undo: int) -> None:
+        self.ops = ops
+        self.undo = undo
 
 
 class BatchWriter:
@@ -25,6 +36,7 @@ class BatchWriter:
         self.generation = generation
         self._docs: dict[str, Any] = {}  # absolute key -> doc (or _DELETED), the batch's view
         self._ops: list[Callable[[Any], None]] = []  # applied in order to the transaction pipeline
+        self._undo: list[tuple[str, Any]] = []  # (absolute key, previous view) so one event can be rolled back
 
     def _key(self, key: str) -> str:
         return read_model_key(self.name, self.generation, key)
@@ -47,11 +59,13 @@ class BatchWriter:
     def set_doc(self, key: str, doc: dict) -> None:
         absolute = self._key(key)
         body = json.dumps(doc, separators=(",", ":"), sort_keys=True)
+        self._remember(absolute)
         self._docs[absolute] = json.loads(body)
         self._ops.append(lambda pipe: pipe.set(absolute, body))
 
     def delete(self, key: str) -> None:
         absolute = self._key(key)
+        self._remember(absolute)
         self._docs[absolute] = _DELETED
         self._ops.append(lambda pipe: pipe.delete(absolute))
 
@@ -99,3 +113,23 @@ class BatchWriter:
         """Forget the batch (a failed event's partial writes must not be committed)."""
         self._docs.clear()
         self._ops.clear()
+        self._undo.clear()
+
+    # -- savepoints (so one failed event's writes can be dropped while the batch's others stay) ----
+
+    def savepoint(self) -> Savepoint:
+        """Mark the current state; `rollback(mark)` forgets every write made after it."""
+        return Savepoint(len(self._ops), len(self._undo))
+
+    def rollback(self, mark: Savepoint) -> None:
+        """Forget the writes queued since `mark`, and restore the batch's view of documents."""
+        del self._ops[mark.ops:]
+        while len(self._undo) > mark.undo:
+            absolute, previous = self._undo.pop()
+            if previous is _ABSENT:
+                self._docs.pop(absolute, None)
+            else:
+                self._docs[absolute] = previous
+
+    def _remember(self, absolute: str) -> None:
+        self._undo.append((absolute, self._docs.get(absolute, _ABSENT)))

@@ -1,0 +1,233 @@
+"""The catch-up loop shared by live runs and rebuilds: read a batch, apply, commit, until the head.
+
+Per batch: every event goes through the handler into one BatchWriter; the writes and the new
+checkpoint commit together (commit.py). An event whose handler raises is rolled back on its own
+(savepoint), the events before it commit first, then it is retried with backoff in a fresh
+writer; after its last attempt it becomes a dead letter and the policy decides: park (checkpoint
+moves past it in the same transaction as the record) or halt (checkpoint stays before it).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from eventlog.envelope import RecordedEvent
+from eventlog.errors import EventDecodeError
+from eventlog.store import EventStore
+from eventlog.subscriptions.backoff import Backoff
+from eventlog.subscriptions.base import Subscriber
+from eventlog.subscriptions.checkpoints import read_checkpoint
+from eventlog.subscriptions.commit import commit
+from eventlog.subscriptions.dead_letters import DeadLetter, Failure
+from eventlog.subscriptions.errors import LockLostError
+from eventlog.subscriptions.lock import Lease, text
+from eventlog.subscriptions.writer import BatchWriter
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a catch-up writes: the live generation, or the one a rebuild is filling."""
+
+    name: str
+    generation: int
+    dead_letter_key: str  # hash receiving parked events
+    halt_key: str  # hash whose `halted_on` field stops the loop
+    counter_key: str | None = None  # hash whose `done` field counts applied events (rebuild progress)
+
+
+@dataclass(slots=True)
+class Progress:
+    """Running totals of one catch-up, handed to the per-commit callback."""
+
+    applied: int = 0
+    parked: int = 0
+    batches: int = 0
+    checkpoint: int | None = None
+    head: int = 0
+    caught_up: bool = False
+    halted: bool = False
+    lost_lock: bool = False
+    last_error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+OnCommit = Callable[[Progress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Undecodable:
+    """An event the registry cannot decode: a poison event that no retry will cure."""
+
+    event: RecordedEvent  # read undecoded, so its envelope is known
+    error: EventDecodeError
+
+
+def catch_up(subscriber: Subscriber, *, store: EventStore, client: redis.Redis, target: Target,
+             leases: list[Lease], backoff: Backoff, max_batches: int | None = None,
+             on_commit: OnCommit | None = None, sleep: Callable[[float], None] = time.sleep) -> Progress:
+    """Apply matching events after the target's checkpoint until caught up, halted, or the lock is lost.
+
+    Caught up means a read found nothing after the checkpoint; the checkpoint then moves to the
+    head position read just before, so waiters for positions this subscriber does not care about
+    are answered too.
+    """
+    progress = Progress(checkpoint=read_checkpoint(client, target.name, target.generation))
+    if text(client.hget(target.halt_key, "halted_on")):
+        progress.halted = True
+        return progress
+    run = _Run(subscriber, store=store, client=client, target=target, leases=leases, backoff=backoff,
+               progress=progress, on_commit=on_commit, sleep=sleep)
+    try:
+        while not any(lease.lost.is_set() for lease in leases):
+            if max_batches is not None and progress.batches >= max_batches:
+                break
+            progress.head = store.head_position()  # before the read: everything up to it is readable
+            batch = _read_batch(store, subscriber, after=progress.checkpoint)
+            if not batch:
+                if progress.head and (progress.checkpoint is None or progress.head > progress.checkpoint):
+                    run.commit(None, new=progress.head)
+                progress.caught_up = True
+                break
+            progress.batches += 1
+            if not run.apply_batch(batch):
+                break  # halted
+    except LockLostError as error:
+        progress.lost_lock = True
+        progress.last_error = str(error)
+    progress.lost_lock = progress.lost_lock or any(lease.lost.is_set() for lease in leases)
+    return progress
+
+
+class _Run:
+    """One catch-up's state between batches."""
+
+    def __init__(self, subscriber: Subscriber, *, store: EventStore, client: redis.Redis, target: Target,
+                 leases: list[Lease], backoff: Backoff, progress: Progress, on_commit: OnCommit | None,
+                 sleep: Callable[[float], None]) -> None:
+        self.subscriber = subscriber
+        self.spec = subscriber.spec
+        self.store = store
+        self.client = client
+        self.target = target
+        self.leases = leases
+        self.backoff = backoff
+        self.progress = progress
+        self.on_commit = on_commit
+        self.sleep = sleep
+
+    def writer(self) -> BatchWriter:
+        return BatchWriter(self.client, name=self.target.name, generation=self.target.generation)
+
+    def commit(self, writer: BatchWriter | None, *, new: int | None, applied: int = 0,
+               extra: Callable[[Any], None] | None = None, watch: tuple[str, ...] = ()) -> None:
+        counter = self.target.counter_key
+
+        def queue(pipe: Any) -> None:
+            if counter and applied:
+                pipe.hincrby(counter, "done", applied)
+            if extra is not None:
+                extra(pipe)
+
+        commit(self.client, leases=self.leases, name=self.target.name, generation=self.target.generation,
+               expected=self.progress.checkpoint, new=new, writer=writer, extra=queue, watch=watch)
+        self.progress.checkpoint = new
+        self.progress.applied += applied
+        if self.on_commit is not None:
+            self.on_commit(self.progress)
+
+    def apply_batch(self, batch: list[RecordedEvent | _Undecodable]) -> bool:
+        """Apply and commit one batch; False when the subscriber halted on a poison event."""
+        writer, pending, position = self.writer(), 0, self.progress.checkpoint
+        for item in batch:
+            if isinstance(item, _Undecodable):
+                event, failure = item.event, Failure.of(item.error)
+            else:
+                event, mark = item, writer.savepoint()
+                try:
+                    self.subscriber.handle(event, writer)
+                except Exception as exc:  # any handler error is a failed attempt, retried below
+                    writer.rollback(mark)
+                    failure = Failure.of(exc)
+                else:
+                    pending, position = pending + 1, event.commit_position
+                    continue
+            if pending:  # what came before the failing event is done: keep it whatever happens next
+                self.commit(writer, new=position, applied=pending)
+            writer, pending = self.writer(), 0
+            if not isinstance(item, _Undecodable):
+                retried = self._retry(event, failure)
+                if isinstance(retried, BatchWriter):
+                    writer, pending, position = retried, 1, event.commit_position
+                    continue
+                failure = retried
+            if not self._dead_letter(event, failure):
+                return False
+            position = event.commit_position
+        if pending:
+            self.commit(writer, new=position, applied=pending)
+        return True
+
+    def _retry(self, event: RecordedEvent, failure: Failure) -> BatchWriter | Failure:
+        """Try a failed event again in fresh writers until it works or its attempts run out."""
+        while failure.attempts < self.spec.max_attempts:
+            if any(lease.lost.is_set() for lease in self.leases):
+                raise LockLostError(f"{self.target.name}: lock lost while retrying {event.event_id}")
+            self.sleep(self.backoff.delay(failure.attempts))
+            writer = self.writer()
+            try:
+                self.subscriber.handle(event, writer)
+            except Exception as exc:  # another failed attempt
+                writer.discard()
+                failure = Failure.of(exc, previous=failure)
+            else:
+                return writer
+        return failure
+
+    def _dead_letter(self, event: RecordedEvent, failure: Failure) -> bool:
+        """Record a poison event; park: go past it (True), halt: stay before it (False)."""
+        target, policy = self.target, self.spec.policy
+        record = DeadLetter.of(target.name, event, failure, policy=policy, generation=target.generation)
+
+        def queue(pipe: Any) -> None:
+            pipe.hset(target.dead_letter_key, record.event_id, record.to_json())
+            fields = {"last_error": f"{event.event_type} {event.event_id}: {failure.error}",
+                      "last_error_at": failure.last_failed_at}
+            if policy == "halt":
+                fields["halted_on"] = record.event_id
+            pipe.hset(target.halt_key, mapping=fields)
+
+        self.progress.last_error = failure.error
+        if policy == "halt":
+            self.commit(None, new=self.progress.checkpoint, extra=queue)
+            self.progress.halted = True
+            return False
+        self.commit(None, new=event.commit_position, extra=queue)
+        self.progress.parked += 1
+        return True
+
+
+def _read_batch(store: EventStore, subscriber: Subscriber, *, after: int | None) -> list[RecordedEvent | _Undecodable]:
+    """The next batch of matching events; one that cannot be decoded ends the batch as _Undecodable."""
+    spec = subscriber.spec
+    where = {"stream_prefixes": spec.stream_prefixes, "event_types": spec.event_types}
+    try:
+        return list(store.read_all(after=after, limit=spec.batch_size, **where))
+    except EventDecodeError:
+        pass
+    # Rare path: find the bad event by reading undecoded, then decoding one event at a time.
+    # (If even the envelope is unreadable, the error propagates: the run fails, loudly, in status.)
+    raw = store.read_all(after=after, limit=spec.batch_size, decode=False, **where)
+    batch: list[RecordedEvent | _Undecodable] = []
+    for event in raw:
+        try:
+            decoded = store.read_all(after=after, limit=1, **where)
+        except EventDecodeError as error:
+            batch.append(_Undecodable(event, error))
+            break
+        batch.extend(decoded)
+        after = event.commit_position
+    return batch
