@@ -106,3 +106,15 @@ def dump(client: redis.Redis, name: str, generation: int = 1) -> dict[str, objec
             raise AssertionError(f"unexpected {kind} at {key!r}")
         contents[key.decode()] = value
     return dict(sorted(contents.items()))
+
+
+def run_process_manager(manager: Subscriber, store: EventStore, *order_ids: UUID, after: int = -1) -> int:
+    """Feed the manager every event of the orders after `after`, including the ones it causes; returns the
+    last commit position handled (like the runner catching up, single-flight)."""
+    while True:
+        fresh = [event for event in events_of(store, *order_streams(*order_ids)) if event.commit_position > after]
+        if not fresh:
+            return after
+        for event in fresh:
+            manager.handle(event, None)
+            after = event.commit_position

@@ -1,0 +1,153 @@
+"""The fulfillment process manager: reserves stock for new orders, then confirms or rejects them;
+releases the stock of rejected and cancelled orders and ships the stock of shipped ones.
+
+It runs under the subscription runner like a projection, but writes nothing to Redis: its effects
+are commands, sent through `dispatch` as `system:fulfillment`. Every command carries the
+triggering event as causation, its correlation id, and an idempotency key derived from the
+triggering event (`<event_id>:<step>`), so re-processing an event after a crash appends nothing new.
+
+Why the decision on an order is stable although stock keeps moving:
+- it is taken only while the order is PENDING, and it is recorded (ConfirmOrder / RejectOrder)
+  *before* anything is given back; an order that is no longer PENDING is never decided again;
+- a reservation that succeeded once is replayed from its idempotency key (and the inventory
+  treats a second reservation for the same order as a no-op), so re-processing never reserves
+  twice; a reservation that was refused appended nothing, so asking again is asking afresh -
+  legitimate, because no decision was recorded and nothing had been released yet;
+- stock is released only after the order left PENDING (rejected or cancelled), so a replayed
+  "reserved" always refers to units that are still held when ConfirmOrder is sent.
+Confirm only follows a held reservation for every line, and the Inventory aggregate never lets
+reservations exceed stock on hand, so no sku is oversold.
+
+Failure policy: "halt". A poison event stops the manager (after retries) until someone acts,
+instead of being parked and skipped: skipping an OrderCancelled or OrderRejected would leak a
+reservation for good, skipping an OrderCreated would leave the order PENDING, and retrying a parked
+event later would apply it out of order. Refusals that only mean "the order moved on" (cancelled
+meanwhile, decided by staff) are expected and handled here, so they never halt anything.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from eventlog.envelope import RecordedEvent
+from eventlog.store import EventStore, get_store
+from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
+from orders.domain.commands import (
+    Command,
+    ConfirmOrder,
+    RejectOrder,
+    ReleaseStock,
+    ReserveStock,
+    ShipStock,
+)
+from orders.domain.errors import InsufficientStockError, InvalidTransitionError, OrderNotFoundError
+from orders.domain.events import OrderCancelled, OrderCreated, OrderRejected, OrderShipped
+from orders.domain.inventory import Inventory
+from orders.domain.order import Order
+from orders.domain.values import Actor, OrderLine, OrderStatus, UnavailableLine
+from orders.handlers import CommandResult, dispatch
+from orders.repository import AggregateRepository
+
+__all__ = ["FULFILLMENT_ACTOR", "NAME", "FulfillmentProcessManager"]
+
+log = logging.getLogger(__name__)
+
+NAME = "fulfillment"
+STREAM_PREFIX = "order-"
+FULFILLMENT_ACTOR = Actor("system", "fulfillment")
+
+
+class FulfillmentProcessManager:
+    """Turns order events into inventory commands and the order's confirmation or rejection."""
+
+    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), policy="halt", rebuildable=False,
+                          batch_size=100)
+
+    def __init__(self, *, store: EventStore | None = None) -> None:
+        self._store = store
+
+    @property
+    def store(self) -> EventStore:
+        """The event store commands go to (the process-wide one unless given)."""
+        return self._store or get_store()
+
+    def handle(self, event: RecordedEvent, writer: ReadModelWriter | None = None) -> None:
+        """React to one order event; the writer is unused (process managers keep no read model)."""
+        if not event.stream_name.startswith(STREAM_PREFIX):
+            return
+        data = event.data
+        if isinstance(data, OrderCreated):
+            self._on_created(event, data)
+        elif isinstance(data, OrderRejected | OrderCancelled):
+            self._release(event, self._lines_of(data.order_id), order_id=data.order_id)
+        elif isinstance(data, OrderShipped):
+            for line in self._lines_of(data.order_id):
+                self._send(ShipStock(sku=line.sku, order_id=data.order_id), event, step=f"ship:{line.sku}")
+
+    # -- OrderCreated ---------------------------------------------------------------------------
+
+    def _on_created(self, event: RecordedEvent, created: OrderCreated) -> None:
+        order_id = created.order_id
+        order = self._load_order(order_id)
+        if order.status is not OrderStatus.PENDING:
+            # Decided already (by an earlier run of this event, or by staff), or cancelled: the
+            # OrderRejected / OrderCancelled event that follows in $all gives the stock back.
+            log.info("order %s is %s, not PENDING: nothing to decide", order_id, order.status)
+            return
+        short: list[UnavailableLine] = []
+        for line in created.lines:
+            if short:
+                # Already rejected: only find out which other lines are short, without holding stock.
+                missing = self._shortfall(line, order_id=order_id)
+                if missing is not None:
+                    short.append(missing)
+                continue
+            try:
+                self._send(ReserveStock(sku=line.sku, order_id=order_id, quantity=line.quantity), event,
+                           step=f"reserve:{line.sku}")
+            except InsufficientStockError as refused:
+                short.append(UnavailableLine(line.sku, refused.requested, refused.available))
+        if not short:
+            self._decide(ConfirmOrder(order_id=order_id), event, step="confirm")
+            return
+        reason = "not enough stock for " + ", ".join(line.sku for line in short)
+        if self._decide(RejectOrder(order_id=order_id, reason=reason, unavailable_lines=tuple(short)), event,
+                        step="reject"):
+            # Recorded first, released second: a crash in between leaves a REJECTED order whose
+            # OrderRejected event releases everything again (a no-op for what is already back).
+            self._release(event, created.lines, order_id=order_id)
+
+    def _shortfall(self, line: OrderLine, *, order_id: object) -> UnavailableLine | None:
+        inventory = AggregateRepository(self.store).load(Inventory, line.sku).aggregate
+        if order_id in inventory.reservations or line.quantity <= inventory.available:
+            return None
+        return UnavailableLine(line.sku, line.quantity, max(inventory.available, 0))
+
+    def _decide(self, command: ConfirmOrder | RejectOrder, event: RecordedEvent, *, step: str) -> bool:
+        """Send a decision; False (logged) when the order moved on meanwhile, e.g. it was cancelled."""
+        try:
+            self._send(command, event, step=step)
+        except (InvalidTransitionError, OrderNotFoundError) as refused:
+            log.info("fulfillment could not %s order %s: %s", step, command.order_id, refused)
+            return False
+        return True
+
+    # -- stock ----------------------------------------------------------------------------------
+
+    def _release(self, event: RecordedEvent, lines: Iterable[OrderLine], *, order_id: object) -> None:
+        # ReleaseStock is a no-op for a sku the order holds nothing of, so every line is asked.
+        for line in lines:
+            self._send(ReleaseStock(sku=line.sku, order_id=order_id), event, step=f"release:{line.sku}")
+
+    def _lines_of(self, order_id: object) -> tuple[OrderLine, ...]:
+        return self._load_order(order_id).lines
+
+    def _load_order(self, order_id: object) -> Order:
+        order = AggregateRepository(self.store).load(Order, order_id).aggregate
+        assert isinstance(order, Order)
+        return order
+
+    def _send(self, command: Command, event: RecordedEvent, *, step: str) -> CommandResult:
+        return dispatch(command, actor=FULFILLMENT_ACTOR, idempotency_key=f"{event.event_id}:{step}",
+                        correlation_id=event.metadata.correlation_id, causation_id=event.event_id,
+                        store=self.store)
