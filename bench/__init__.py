@@ -1,0 +1,1 @@
+"""Bench scripts: each prints one JSON metric per line; `bench/run_all.py` collects them."""
