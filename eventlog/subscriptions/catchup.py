@@ -51,6 +51,7 @@ class Progress:
     caught_up: bool = False
     halted: bool = False
     lost_lock: bool = False
+    last_batch: int = 0  # events in the latest batch read (fewer than the batch size: nearly caught up)
     last_error: str | None = None
     started: float = field(default_factory=time.monotonic)
 
@@ -68,9 +69,11 @@ class _Undecodable:
 
 def catch_up(subscriber: Subscriber, *, store: EventStore, client: redis.Redis, target: Target,
              leases: list[Lease], backoff: Backoff, max_batches: int | None = None,
-             on_commit: OnCommit | None = None, sleep: Callable[[float], None] = time.sleep) -> Progress:
+             until: Callable[[Progress], bool] | None = None, on_commit: OnCommit | None = None,
+             sleep: Callable[[float], None] = time.sleep) -> Progress:
     """Apply matching events after the target's checkpoint until caught up, halted, or the lock is lost.
 
+    `until(progress)`, asked after each batch, may end it earlier (a rebuild's "nearly caught up").
     Caught up means a read found nothing after the checkpoint; the checkpoint then moves to the
     head position read just before, so waiters for positions this subscriber does not care about
     are answered too.
@@ -93,8 +96,11 @@ def catch_up(subscriber: Subscriber, *, store: EventStore, client: redis.Redis, 
                 progress.caught_up = True
                 break
             progress.batches += 1
+            progress.last_batch = len(batch)
             if not run.apply_batch(batch):
                 break  # halted
+            if until is not None and until(progress):
+                break
     except LockLostError as error:
         progress.lost_lock = True
         progress.last_error = str(error)

@@ -3,9 +3,11 @@
 1. Under its own rebuild lock, catch generation N+1 up from position 0 with its own checkpoint;
    the live runner keeps catching N up meanwhile. The target generation, its checkpoint and the
    events done are kept in Redis, so an interrupted rebuild continues where it stopped.
-2. Once it has caught up with what it saw, take the live lock too (live runs now return busy),
-   catch up the last few events, and switch the generation pointer in the same MULTI/EXEC that
-   checks both fencing tokens. Readers see N until that instant and N+1 after it.
+2. Once a read comes back short of a full batch (nearly caught up), take the live lock too (live
+   runs now return busy), catch up at least to the live generation's (now frozen) checkpoint, and
+   switch the generation pointer in the same MULTI/EXEC that checks both fencing tokens. Readers
+   see N until that instant and N+1 after it, never an older state. The live runner then carries
+   N+1 on from its checkpoint.
 3. Delete generation N's keys with SCAN + UNLINK in chunks (`delete_generation`), in a thread,
    inline, or by the caller (a Celery task).
 """
@@ -25,7 +27,7 @@ from eventlog.subscriptions import keys
 from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.catchup import Progress, Target, catch_up
-from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
+from eventlog.subscriptions.checkpoints import at_or_past, live_generation, read_checkpoint
 from eventlog.subscriptions.commit import commit
 from eventlog.subscriptions.errors import NotRebuildableError, SubscriptionError
 from eventlog.subscriptions.lock import Lease, text
@@ -83,10 +85,12 @@ def rebuild(subscriber: Subscriber, *, store: EventStore, redis_client: redis.Re
                              halt_key=keys.rebuild_state(name), counter_key=keys.rebuild_state(name))
         reporter = _Reporter(progress, target, done_before, read_checkpoint(client, name, target))
         common = {"store": store, "client": client, "target": destination, "backoff": backoff or Backoff()}
-        filled = catch_up(subscriber, leases=[rebuild_lease], max_batches=max_batches,
-                          on_commit=reporter.filling, **common)
+        # Phase 1, beside the live runner: until a read comes back short of a full batch. Waiting
+        # for an empty read could take for ever while events keep arriving.
+        filled = catch_up(subscriber, leases=[rebuild_lease], max_batches=max_batches, on_commit=reporter.filling,
+                          until=lambda p: p.last_batch < spec.batch_size, **common)
         result = _unfinished(name, target, old, done_before, filled)
-        if not filled.caught_up:
+        if filled.halted or filled.lost_lock or not (filled.caught_up or filled.last_batch < spec.batch_size):
             return result
         live_lease = Lease(client, key=keys.lock(name), fence_key=keys.fence(name), ttl=lock_ttl)
         if not live_lease.acquire_waiting(timeout=live_lock_timeout):
@@ -94,10 +98,18 @@ def rebuild(subscriber: Subscriber, *, store: EventStore, redis_client: redis.Re
         try:
             if live_generation(client, name) != old:
                 raise SubscriptionError(f"{name}: generation switched by someone else during the rebuild")
+            # Phase 2, live runner stopped: reach at least where the live generation is (readers
+            # must never see the read model go back in time); newer events are the live runner's job
+            # once the pointer has switched.
+            live_checkpoint = read_checkpoint(client, name, old)
+
+            def reached_live(p: Progress) -> bool:
+                return live_checkpoint is None or at_or_past(p.checkpoint, live_checkpoint)
+
             final = catch_up(subscriber, leases=[rebuild_lease, live_lease], on_commit=reporter.switching,
-                             **common)
+                             until=reached_live, **common)
             result = _unfinished(name, target, old, done_before + filled.applied, final)
-            if not final.caught_up:
+            if final.halted or final.lost_lock or not (final.caught_up or reached_live(final)):
                 return result
             _switch(client, name, old=old, new=target, checkpoint=final.checkpoint,
                     leases=[rebuild_lease, live_lease])
