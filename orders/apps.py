@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Every process that reads events (web, workers, benches) needs the event types known.
+        import orders.catalogue  # noqa: F401 - connects the catalogue cache invalidation
+        import orders.event_types  # noqa: F401

@@ -25,7 +25,7 @@ from orders.domain.commands import Command, CreateOrder
 from orders.domain.events import DomainEvent
 from orders.domain.registry import CommandRoute, route_for
 from orders.domain.values import Actor
-from orders.repository import AggregateRepository
+from orders.repository import AggregateRepository, Loaded
 
 MAX_ATTEMPTS = 20
 BACKOFF_BASE_SECONDS = 0.002
@@ -69,9 +69,12 @@ def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = No
 
     stream_lock = _STREAM_LOCKS[hash(route.stream_name(command)) % len(_STREAM_LOCKS)]
     for attempt in range(MAX_ATTEMPTS):
+        # A new order's stream is almost always new: try appending without reading it first.
+        optimistic_create = route.creates and attempt == 0 and expected_version is None
         with stream_lock:
             result = _attempt(command, route, repository, actor=actor, key=key, context=context,
-                              metadata=metadata, expected_version=expected_version)
+                              metadata=metadata, expected_version=expected_version,
+                              optimistic_create=optimistic_create)
         if result is None:
             _backoff(attempt)
             continue
@@ -95,9 +98,12 @@ class ContentionError(ConcurrencyError):
 
 def _attempt(command: Command, route: CommandRoute, repository: AggregateRepository, *, actor: Actor,
              key: idempotency.IdempotencyKey | None, context: dict[str, Any], metadata: EventMetadata,
-             expected_version: int | None) -> CommandResult | None:
+             expected_version: int | None, optimistic_create: bool) -> CommandResult | None:
     """One load-decide-append round; None when another writer got in first and a retry may succeed."""
-    loaded = repository.load(route.aggregate, route.aggregate_id(command))
+    if optimistic_create:  # if the stream exists after all, the append conflicts and we retry with a load
+        loaded = Loaded(route.aggregate(route.aggregate_id(command)), (), None)
+    else:
+        loaded = repository.load(route.aggregate, route.aggregate_id(command))
     aggregate = loaded.aggregate
     if expected_version is not None and aggregate.version != expected_version:
         raise ConcurrencyError(route.stream_name(command), expected=expected_version,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -26,6 +27,26 @@ SNAPSHOT_KEEP = 3  # $maxCount of a snapshot stream
 SNAPSHOT_EVENT_TYPE = "AggregateSnapshot"
 SNAPSHOT_STREAM_PREFIX = "snapshot-"
 _SNAPSHOT_METADATA = EventMetadata(correlation_id=uuid4(), causation_id=None, actor="system:snapshotter")
+
+
+class _RecentSet:
+    """A bounded set that forgets its oldest members (streams known to be long enough to snapshot)."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def __contains__(self, item: str) -> bool:
+        return item in self._items
+
+    def add(self, item: str) -> None:
+        self._items[item] = None
+        self._items.move_to_end(item)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+_long_streams = _RecentSet(10_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +74,24 @@ class AggregateRepository:
              use_snapshots: bool = True) -> Loaded:
         """The aggregate at its latest version, or as of version `as_of` (time travel)."""
         stream = cls.stream_name(aggregate_id)
+        if use_snapshots and as_of is None and stream not in _long_streams:
+            # Most streams (orders) never reach a snapshot: one read settles it.
+            head = self._read(stream, from_version=0, to_version=None, limit=self.snapshot_every)
+            if len(head) < self.snapshot_every:
+                return Loaded(cls.replay(aggregate_id, (event.data for event in head)), tuple(head), None)
+            _long_streams.add(stream)
         snapshot = self._latest_snapshot(cls, stream, as_of=as_of) if use_snapshots else None
         start = snapshot.version + 1 if snapshot else 0
-        if as_of is not None and as_of < start:
-            tail: list[RecordedEvent] = []
-        else:
-            try:
-                tail = self.store.read_stream(stream, from_version=start, to_version=as_of)
-            except StreamNotFound:
-                tail = []
+        tail = [] if as_of is not None and as_of < start else self._read(stream, from_version=start, to_version=as_of)
         aggregate = cls.replay(aggregate_id, (event.data for event in tail), snapshot=snapshot, as_of=as_of)
         return Loaded(aggregate, tuple(tail), snapshot.version if snapshot else None)
+
+    def _read(self, stream: str, *, from_version: int, to_version: int | None,
+              limit: int | None = None) -> list[RecordedEvent]:
+        try:
+            return self.store.read_stream(stream, from_version=from_version, to_version=to_version, limit=limit)
+        except StreamNotFound:
+            return []
 
     def append(self, aggregate: Aggregate, *, event_ids: Sequence, metadata: EventMetadata,
                expected_version: int) -> AppendResult:

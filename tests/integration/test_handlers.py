@@ -69,6 +69,27 @@ def test_create_order_prices_lines_from_the_catalogue(app_store: EventStore, pro
     assert stored.metadata.actor == "customer:42"
 
 
+def test_a_price_change_in_the_catalogue_applies_to_the_next_order(products):
+    mug = products[0]
+    create_order(Actor.customer("3"), (mug.sku, 1))
+    mug.unit_price = Decimal("13.75")
+    mug.save()
+
+    _, result = create_order(Actor.customer("3"), (mug.sku, 2))
+
+    assert result.events[0].total == Decimal("27.50")
+
+
+def test_a_deactivated_product_cannot_be_ordered_any_more(products):
+    mug = products[0]
+    create_order(Actor.customer("3"), (mug.sku, 1))
+    mug.active = False
+    mug.save()
+
+    with pytest.raises(InactiveProductError):
+        create_order(Actor.customer("3"), (mug.sku, 1))
+
+
 @pytest.mark.parametrize(("which", "error"), [("unknown", UnknownProductError), ("inactive", InactiveProductError)])
 def test_unknown_or_inactive_products_are_refused_and_nothing_is_written(app_store, products, which, error):
     mug, _, old = products
