@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -53,7 +53,6 @@ class Progress:
     lost_lock: bool = False
     last_batch: int = 0  # events in the latest batch read (fewer than the batch size: nearly caught up)
     last_error: str | None = None
-    started: float = field(default_factory=time.monotonic)
 
 
 OnCommit = Callable[[Progress], None]

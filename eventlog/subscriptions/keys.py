@@ -16,6 +16,20 @@ def generation_pattern(name: str, generation: int) -> str:
     return f"rm:{name}:g{generation}:*"
 
 
+def all_generations_pattern(name: str) -> str:
+    """SCAN pattern matching every read-model key of a projection, whatever its generation."""
+    return f"rm:{name}:g*"
+
+
+def generation_of(name: str, key: str) -> int | None:
+    """The generation a read-model key belongs to (None if it is not one of this projection's)."""
+    prefix = f"rm:{name}:g"
+    if not key.startswith(prefix):
+        return None
+    generation = key[len(prefix):].partition(":")[0]
+    return int(generation) if generation.isdigit() else None
+
+
 def generation_pointer(name: str) -> str:
     """Holds the generation that readers should use (absent: generation 1)."""
     return f"sub:{name}:generation"

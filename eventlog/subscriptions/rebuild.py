@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -118,7 +119,9 @@ def rebuild(subscriber: Subscriber, *, store: EventStore, redis_client: redis.Re
     finally:
         rebuild_lease.release()
     # We held the live lock, so nudges meanwhile found it busy: catch the new generation up now.
-    run_subscriber(subscriber, store=store, redis_client=client, lock_ttl=lock_ttl, backoff=backoff)
+    # The switch is done whatever happens here; a failure is in status and the beat carries on.
+    with suppress(Exception):
+        run_subscriber(subscriber, store=store, redis_client=client, lock_ttl=lock_ttl, backoff=backoff)
     thread = None
     if cleanup == "inline":
         delete_generation(client, name, old)
@@ -146,6 +149,20 @@ def delete_generation(redis_client: redis.Redis, name: str, generation: int, *, 
         deleted += int(redis_client.unlink(*batch))
     redis_client.unlink(keys.checkpoint(name, generation), keys.rebuild_dead_letters(name, generation))
     return deleted
+
+
+def delete_other_generations(redis_client: redis.Redis, name: str, *, keep: int,
+                             chunk: int = DELETE_CHUNK) -> list[int]:
+    """Delete every generation of a subscriber but `keep` (and the live one); returns those found."""
+    live = live_generation(redis_client, name)
+    found: set[int] = set()
+    for key in redis_client.scan_iter(match=keys.all_generations_pattern(name), count=chunk):
+        generation = keys.generation_of(name, text(key))
+        if generation is not None and generation not in (keep, live):
+            found.add(generation)
+    for generation in sorted(found):
+        delete_generation(redis_client, name, generation, chunk=chunk)
+    return sorted(found)
 
 
 def abandon_rebuild(redis_client: redis.Redis, name: str) -> int | None:
@@ -180,7 +197,9 @@ def _start_or_resume(client: redis.Redis, name: str, lease: Lease) -> tuple[int,
         return live, int(recorded)
     target = live + 1
     client.delete(state_key)
-    delete_generation(client, name, target)  # leftovers of an abandoned attempt must not leak in
+    # Leftovers of an abandoned attempt must not leak into the new generation, and an old
+    # generation whose cleanup never ran (worker killed) goes now too.
+    delete_other_generations(client, name, keep=live)
     client.hset(state_key, mapping={"generation": target, "done": 0,
                                     "started_at": datetime.now(UTC).isoformat(), "holder": lease.value or ""})
     return live, target

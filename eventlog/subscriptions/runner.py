@@ -98,8 +98,9 @@ def _add(total: RunResult, progress: Progress, generation: int) -> RunResult:
 
 def _finish(client: redis.Redis, result: RunResult, *, busy: bool = False) -> RunResult:
     if busy:
-        return RunResult(name=result.name, busy=True, generation=live_generation(client, result.name),
-                         checkpoint=read_checkpoint(client, result.name, live_generation(client, result.name)))
+        generation = live_generation(client, result.name)
+        return RunResult(name=result.name, busy=True, generation=generation,
+                         checkpoint=read_checkpoint(client, result.name, generation))
     client.hset(keys.status(result.name), mapping={
         "last_run_at": datetime.now(UTC).isoformat(),
         "last_run_applied": result.applied,

@@ -154,3 +154,17 @@ def test_abandoning_a_rebuild_forgets_its_generation(tick_store, redis_client, c
     assert gen_keys(redis_client, name, 2) == [] and not redis_client.exists(keys.rebuild_state(name))
     with pytest.raises(Exception, match="live"):
         delete_generation(redis_client, name, 1)
+
+
+def test_a_fresh_rebuild_clears_generations_a_killed_cleanup_left_behind(tick_store, redis_client, counter, unique):
+    name, stream = counter.spec.name, f"tick{unique}-a"
+    append_ticks(tick_store, stream, range(3))
+    run_subscriber(counter, store=tick_store, redis_client=redis_client)
+    first = rebuild(counter, store=tick_store, redis_client=redis_client, cleanup="none")  # cleanup never ran
+    assert first.switched and gen_keys(redis_client, name, 1)
+
+    second = rebuild(counter, store=tick_store, redis_client=redis_client, cleanup="inline")
+
+    assert second.switched and second.generation == 3
+    assert gen_keys(redis_client, name, 1) == [] and gen_keys(redis_client, name, 2) == []
+    assert doc(redis_client, name, stream, generation=3)["ns"] == [0, 1, 2]
