@@ -135,3 +135,13 @@ def test_selectors_read_the_live_generation(app_store, redis_client, skus):
     assert selectors.get_order(order_id, client=redis_client) is None  # pointer absent: generation 1
     redis_client.set("sub:orders:generation", 2)
     assert selectors.get_order(order_id, client=redis_client).status is OrderStatus.PENDING
+
+
+def test_without_a_client_selectors_use_the_default_cache_redis(app_store, redis_client, skus):
+    order_id = place("c8", (skus[1], 2))
+    project(redis_client, OrderSummaryProjection(), events_of(app_store, *order_streams(order_id)))
+
+    summary = selectors.get_order(order_id)
+
+    assert summary is not None and summary.total == Decimal("39.80")
+    assert selectors.count_orders_by_status()[OrderStatus.PENDING] == 1
