@@ -140,3 +140,52 @@ def test_the_holder_looks_again_after_releasing_so_no_nudge_is_lost(tick_store, 
 
     assert result.applied == 3
     assert doc(redis_client, counter.spec.name, stream)["ns"] == [0, 1, 99]
+
+
+def test_concurrent_runs_apply_every_event_exactly_once(tick_store, redis_client, counter, unique):
+    import threading
+
+    stream = f"tick{unique}-a"
+    append_ticks(tick_store, stream, range(20))
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(5):
+                run_subscriber(counter, store=tick_store, redis_client=redis_client)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    append_ticks(tick_store, stream, range(20, 30))
+    for thread in threads:
+        thread.join()
+    run_subscriber(counter, store=tick_store, redis_client=redis_client)
+
+    assert errors == []
+    assert doc(redis_client, counter.spec.name, stream)["ns"] == list(range(30))
+    assert max(counter.calls.values()) == 1
+
+
+def test_works_with_a_client_that_decodes_responses(tick_store, redis_client, counter, unique):
+    import os
+
+    import redis
+
+    from eventlog.subscriptions.consistency import wait_for_position
+    from eventlog.subscriptions.dead_letters import list_dead_letters
+    from eventlog.subscriptions.status import status
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
+    try:
+        position = append_ticks(tick_store, f"tick{unique}-a", range(3))[-1]
+        counter.poison = {1}
+        result = run_subscriber(counter, store=tick_store, redis_client=client, backoff=FAST)
+        assert (result.applied, result.parked) == (2, 1)
+        assert wait_for_position(client, [counter.spec.name], position, timeout=0.5)
+        assert len(list_dead_letters(client, counter.spec.name)) == 1
+        assert status(counter, store=tick_store, redis_client=client).dead_letters == 1
+    finally:
+        client.close()
