@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import traceback as tb
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -208,7 +208,9 @@ def _halted_on(client: redis.Redis, name: str) -> str | None:
     return text(client.hget(keys.status(name), "halted_on"))
 
 
-def _still_parked(name: str, event_id: str):
+def _still_parked(name: str, event_id: str) -> Callable[[Any], None]:
+    """A commit check: the record must still be there (two people retrying at once apply it once)."""
+
     def check(pipe: Any) -> None:
         if not pipe.hexists(keys.dead_letters(name), event_id):
             raise DeadLetterNotFoundError(f"{name}: dead letter {event_id} went away meanwhile")
