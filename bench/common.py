@@ -9,10 +9,11 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import fmean
 from typing import Any
 
 from eventlog.local_services import eventstore_command, free_port, start, stop
@@ -113,41 +114,79 @@ ClientFactory = Callable[[ClientSpec], Operation]
 
 @dataclass(frozen=True)
 class Rate:
-    """Items moved by all clients and the summed per-process rate."""
+    """Items moved by all clients, and the rate: per turn the sum over processes, then a trimmed mean."""
 
     items: int
     per_second: float
     seconds: float
+    turns: tuple[float, ...] = ()  # the rate of each turn, to show the spread
 
 
 def run_clients(factory: ClientFactory, target: str, load: Load, **params: Any) -> Rate:
     """Run the layout in fresh spawned processes, start them together and sum their rates."""
+    return run_schedule(factory, {target: target}, [target], load, **params)[target]
+
+
+def run_schedule(factory: ClientFactory, targets: dict[str, str], schedule: Sequence[str], load: Load,
+                 **params: Any) -> dict[str, Rate]:
+    """Run the layout once; the same processes take turns (each `load.seconds`) at the named targets.
+
+    Each process connects to every target before the clock starts, then all processes run each
+    turn of `schedule` together. Interleaving turns (A B B A ...) exposes two servers to the same
+    background load on a shared machine, which back-to-back runs would not.
+    """
     ctx = multiprocessing.get_context("spawn")  # no forked gRPC state, same on every OS
     barrier = ctx.Barrier(load.processes)
     results = ctx.Queue()
     processes = [
         ctx.Process(target=_client_process, daemon=True,
-                    args=(factory, ClientSpec(target, index, load, params), barrier, results))
+                    args=(factory, targets, list(schedule), index, load, params, barrier, results))
         for index in range(load.processes)
     ]
     for process in processes:
         process.start()
+    timeout = CLIENT_START_TIMEOUT + len(schedule) * load.seconds + CLIENT_FINISH_SLACK
     try:
-        outcomes = _collect(results, processes, timeout=CLIENT_START_TIMEOUT + load.seconds + CLIENT_FINISH_SLACK)
+        outcomes = _collect(results, processes, timeout=timeout)
     finally:
         _reap(processes)
-    errors = [error for _, _, error in outcomes if error]
+    errors = [error for _, error in outcomes if error]
     if errors:
         raise BenchError("a client process failed:\n" + errors[0])
-    items = sum(count for count, _, _ in outcomes)
-    per_second = sum(count / seconds for count, seconds, _ in outcomes if seconds > 0)
-    return Rate(items=items, per_second=per_second, seconds=max(seconds for _, seconds, _ in outcomes))
+    return _rates(schedule, [turns for turns, _ in outcomes])
+
+
+def _rates(schedule: Sequence[str], per_process: list[list[tuple[int, float]]]) -> dict[str, Rate]:
+    """Per target: total items, and the rate summed over processes per turn, averaged over its turns."""
+    rates: dict[str, Rate] = {}
+    for name in dict.fromkeys(schedule):
+        turns = [turn for turn, turn_name in enumerate(schedule) if turn_name == name]
+        turn_rates = tuple(sum(count / seconds for count, seconds in (process[turn] for process in per_process)
+                               if seconds > 0) for turn in turns)
+        rates[name] = Rate(
+            items=sum(process[turn][0] for process in per_process for turn in turns),
+            per_second=_trimmed_mean(turn_rates),
+            seconds=sum(max(process[turn][1] for process in per_process) for turn in turns),
+            turns=turn_rates,
+        )
+    return rates
+
+
+def _trimmed_mean(values: Sequence[float]) -> float:
+    """The mean without the best and the worst value (when there are enough).
+
+    On a shared machine a turn now and then runs next to a burst of outside work (or stalls);
+    dropping the extremes keeps one such turn from moving the figure, and unlike a median it
+    stays steady when turns fall into two clusters (sharing a core or not).
+    """
+    ordered = sorted(values)
+    return fmean(ordered[1:-1] if len(ordered) >= 4 else ordered)
 
 
 def _collect(results: Any, processes: list[multiprocessing.process.BaseProcess], *,
-             timeout: float) -> list[tuple[int, float, str | None]]:
+             timeout: float) -> list[tuple[list[tuple[int, float]], str | None]]:
     """One outcome per process; fail early if one died without reporting (e.g. a crash)."""
-    outcomes: list[tuple[int, float, str | None]] = []
+    outcomes: list[tuple[list[tuple[int, float]], str | None]] = []
     deadline = time.monotonic() + timeout
     while len(outcomes) < len(processes):
         try:
@@ -170,16 +209,19 @@ def _reap(processes: list[multiprocessing.process.BaseProcess]) -> None:
             process.join()
 
 
-def _client_process(factory: ClientFactory, spec: ClientSpec, barrier: Any, results: Any) -> None:
-    """Body of one client process: set up, wait for the others, run the threads, report."""
+def _client_process(factory: ClientFactory, targets: dict[str, str], schedule: list[str], index: int,
+                    load: Load, params: dict[str, Any], barrier: Any, results: Any) -> None:
+    """Body of one client process: connect to every target, then run each turn with the others."""
     try:
-        operation = factory(spec)
-        barrier.wait(timeout=CLIENT_START_TIMEOUT)
-        count, seconds = _run_threads(operation, spec.load)
-        results.put((count, seconds, None))
+        operations = {name: factory(ClientSpec(target, index, load, params)) for name, target in targets.items()}
+        turns = []
+        for name in schedule:
+            barrier.wait(timeout=CLIENT_START_TIMEOUT)
+            turns.append(_run_threads(operations[name], load))
+        results.put((turns, None))
     except BaseException:  # noqa: B036 - report anything to the parent rather than die silently
         barrier.abort()  # let the siblings fail fast instead of waiting out the timeout
-        results.put((0, 0.0, traceback.format_exc()))
+        results.put(([], traceback.format_exc()))
 
 
 def _run_threads(operation: Operation, load: Load) -> tuple[int, float]:

@@ -1,7 +1,15 @@
 """Event store throughput: the embedded server against a do-nothing gRPC stub, same esdbclient clients.
 
-Run from the repo root: `.venv/bin/python bench/eventstore.py`. Prints one JSON metric per
-line (see bench/common.py); progress goes to stderr.
+Run from the repo root: `.venv/bin/python bench/eventstore.py [--seconds 5] [--self-check]`.
+Prints one JSON metric per line (see bench/common.py); progress and per-turn rates go to stderr.
+
+The embedded server runs durably (SQLite under var/bench/, removed afterwards) and is filled
+with 16,000 `order-` events and 4,000 others in batches. Then, against it and against
+bench/stub_eventstore.py (which stores nothing, so it shows the cost of gRPC and esdbclient
+alone), the same client layouts measure: a `$all` read with a stream-prefix filter, a filtered
+catch-up subscription, single-event appends from 1 writer and from 16 writers in 4 processes,
+the same from 1 writer through the Append rpc, and batch appends of 100. `--self-check` puts a
+second stub in the embedded server's place: its ratios show the noise of the machine.
 """
 from __future__ import annotations
 
@@ -18,7 +26,6 @@ import time
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from statistics import fmean
 from typing import Any
 
 from esdbclient import CaughtUp, EventStoreDBClient, NewEvent, StreamState
@@ -35,6 +42,7 @@ from bench.common import (
     emit,
     note,
     run_clients,
+    run_schedule,
     running,
 )
 from bench.stub_eventstore import sample_payload, stub_command
@@ -55,8 +63,9 @@ APPEND_TARGET = 0.6  # appends >= 0.6 of the stub for the same layout (the issue
 READ_TARGET = 0.7  # $all reads >= 0.7 of the stub's streaming rate
 # Hard gRPC deadline past a measurement's own deadline: a stuck stream fails instead of hanging.
 STREAM_GRACE_SECONDS = 20.0
-# Each comparison runs stub, embedded, embedded, stub for half the time each (see compare).
-ABBA = ("stub", "embedded", "embedded", "stub")
+# The same client processes alternate between the servers in short turns (A B B A, four times),
+# so background load on a shared machine falls on both alike; each side gets --seconds in all.
+TURNS = ("stub", "embedded", "embedded", "stub") * 4
 # Same filter shape as eventlog.store builds for stream prefixes.
 PREFIX_FILTER = {"filter_include": [f"(?:{re.escape(PREFIX)}.*)"], "filter_by_stream_name": True}
 
@@ -195,16 +204,13 @@ def measurements(*, seconds: float, matching: int) -> list[Measurement]:
     ]
 
 
-def measure(measurement: Measurement, target: str, *, role: str, load: Load) -> Rate | None:
-    """Run one measurement against one server; None (and a note) if it failed."""
+def measure_alone(measurement: Measurement, target: str, *, role: str) -> Rate | None:
+    """Run one measurement against one server only; None (and a note) if it failed."""
     try:
-        rate = run_clients(measurement.factory, target, load, **measurement.params)
+        return run_clients(measurement.factory, target, measurement.load, **measurement.params)
     except BenchError as error:
         note(f"{role} {measurement.name} failed: {error}")
         return None
-    note(f"{role:8} {measurement.name:32} {rate.per_second:10.1f} {measurement.unit}"
-         f" ({rate.items} in {rate.seconds:.1f}s, {load.label})")
-    return rate
 
 
 def populate(target: str) -> int:
@@ -218,29 +224,29 @@ def populate(target: str) -> int:
 
 
 def compare(measurement: Measurement, *, servers: dict[str, str]) -> bool:
-    """Measure stub and embedded in ABBA order, emit both means; False if either failed.
-
-    Other work on a shared machine comes and goes; alternating halves cancels a steady drift
-    that back-to-back runs would charge to whichever side ran second.
-    """
-    half = replace(measurement.load, seconds=measurement.load.seconds / 2)
-    rates: dict[str, list[float]] = {role: [] for role in servers}
-    failed: set[str] = set()
-    for role in ABBA:
-        if role not in failed:
-            rate = measure(measurement, servers[role], role=role, load=half)
-            if rate is None:
-                failed.add(role)
-            else:
-                rates[role].append(rate.per_second)
-    baseline = None if "stub" in failed else fmean(rates["stub"])
+    """Measure stub and embedded in interleaved turns, emit both; False if either failed."""
+    turn = replace(measurement.load, seconds=measurement.load.seconds * len(servers) / len(TURNS))
+    try:
+        rates: dict[str, Rate | None] = dict(
+            run_schedule(measurement.factory, servers, TURNS, turn, **measurement.params))
+    except BenchError as error:
+        # Say which side is broken, and keep the figure of the one that works.
+        note(f"{measurement.name} failed in turns ({error}); measuring each server alone")
+        rates = {role: measure_alone(measurement, target, role=role) for role, target in servers.items()}
+    for role, rate in rates.items():
+        if rate is not None:
+            spread = " ".join(f"{value:.0f}" for value in rate.turns)
+            note(f"{role:8} {measurement.name:28} {rate.per_second:9.1f} {measurement.unit:9}"
+                 f" {measurement.load.label} turns: {spread}")
+    baseline, value = rates["stub"], rates["embedded"]
     baseline_metric = f"eventstore.stub.{measurement.name}"
     if baseline is not None:
-        emit(baseline_metric, baseline, measurement.unit)
-    if "embedded" not in failed:
-        emit(f"eventstore.{measurement.name}", fmean(rates["embedded"]), measurement.unit,
-             baseline=baseline_metric, baseline_value=baseline, target=measurement.target)
-    return not failed
+        emit(baseline_metric, baseline.per_second, measurement.unit)
+    if value is not None:
+        emit(f"eventstore.{measurement.name}", value.per_second, measurement.unit,
+             baseline=baseline_metric, baseline_value=None if baseline is None else baseline.per_second,
+             target=measurement.target)
+    return baseline is not None and value is not None
 
 
 def start_server_under_test(stack: ExitStack, *, self_check: bool) -> int:
@@ -258,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run every comparison; exit 1 if any measurement failed (targets missed are only reported)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0,
-                        help="measured seconds per figure and side (split over two runs)")
+                        help="measured seconds per figure and server (split into turns)")
     parser.add_argument("--self-check", action="store_true",
                         help="put a second stub in the embedded server's place (ratios should be ~1)")
     args = parser.parse_args(argv)
