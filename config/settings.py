@@ -105,6 +105,14 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # The backstop: projections catch up even if every nudge was lost.
+    "catch-up-all": {"task": "projections.catch_up_all", "schedule": 1.0, "options": {"expires": 5}},
+}
+# Publishing a nudge must never hold a command up when the broker is down.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "max_retries": 0}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 # Production hardening; `manage.py check --deploy` passes when DEBUG is off.
 if not DEBUG:

@@ -1,0 +1,64 @@
+"""Thin Celery tasks: catch subscribers up, rebuild a read model, retry a dead letter.
+
+A message never carries events: every task reads from the subscriber's checkpoint, so a lost,
+duplicated or late message changes nothing, and the beat task every second is the backstop.
+"""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django_redis import get_redis_connection
+
+from eventlog.store import get_store
+from eventlog.subscriptions import dead_letters
+from eventlog.subscriptions.rebuild import rebuild
+from eventlog.subscriptions.runner import RunResult, run_subscriber
+from projections import nudge
+from projections.registry import all_subscribers, subscriber
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="projections.catch_up_all", ignore_result=True)
+def catch_up_all() -> list[dict]:
+    """Run every subscriber up to the head of $all (skipping those another worker is running)."""
+    client = get_redis_connection("default")
+    nudge.clear(client)  # from here on, a new command must send a new nudge
+    results = []
+    for candidate in all_subscribers():
+        try:
+            result = run_subscriber(candidate, store=get_store(), redis_client=client)
+        except Exception:  # one failing subscriber must not starve the others; beat retries
+            log.exception("catch-up of %s failed", candidate.spec.name)
+            continue
+        results.append(_summary(result))
+    return results
+
+
+@shared_task(name="projections.catch_up", ignore_result=True)
+def catch_up(name: str) -> dict:
+    """Run one subscriber up to the head of $all."""
+    result = run_subscriber(subscriber(name), store=get_store(), redis_client=get_redis_connection("default"))
+    return _summary(result)
+
+
+@shared_task(name="projections.rebuild", ignore_result=True)
+def rebuild_read_model(name: str) -> dict:
+    """Blue/green rebuild of one read model (resumes an interrupted one)."""
+    result = rebuild(subscriber(name), store=get_store(), redis_client=get_redis_connection("default"),
+                     cleanup="inline")
+    return {"name": name, "switched": result.switched, "generation": result.generation, "done": result.done}
+
+
+@shared_task(name="projections.retry_dead_letter", ignore_result=True)
+def retry_dead_letter(name: str, event_id: str) -> dict:
+    """Re-apply a parked event through its subscriber."""
+    outcome = dead_letters.retry_dead_letter(subscriber(name), event_id, store=get_store(),
+                                             redis_client=get_redis_connection("default"))
+    return {"name": name, "event_id": event_id, "succeeded": outcome.succeeded, "error": outcome.error}
+
+
+def _summary(result: RunResult) -> dict:
+    return {"name": result.name, "applied": result.applied, "parked": result.parked, "busy": result.busy,
+            "halted": result.halted, "checkpoint": result.checkpoint}

@@ -1,0 +1,142 @@
+"""The read side driven by a real Celery worker: nudges, the fulfillment flow, and kill -9 mid-batch."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from eventlog.envelope import EventMetadata, NewEvent
+from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
+from eventlog.subscriptions.consistency import wait_for_position
+from eventlog.subscriptions.rebuild import rebuild
+from orders.domain.commands import CreateOrder, ReceiveStock, RequestedLine
+from orders.domain.events import OrderCreated, OrderNoteAdded
+from orders.domain.values import Actor, OrderLine, OrderStatus
+from orders.handlers import dispatch
+from orders.models import Product
+from projections import selectors
+from projections.order_summary import NAME as ORDERS
+from projections.order_summary import OrderSummaryProjection
+from tests.integration.projections.conftest import dump
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def start_worker() -> subprocess.Popen:
+    """A real Celery worker (prefork, 2 processes) on the run's private Redis broker."""
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2",
+               "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"]
+    return subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_beat(schedule: Path) -> subprocess.Popen:
+    """Celery beat: sends the catch-up backstop every second."""
+    command = [sys.executable, "-m", "celery", "-A", "config", "beat", "--schedule", str(schedule),
+               "--loglevel", "WARNING"]
+    return subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def kill_group(worker: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """Signal the worker and its prefork children together."""
+    try:
+        os.killpg(worker.pid, sig)
+    except ProcessLookupError:
+        return
+    worker.wait(timeout=20)
+
+
+@pytest.fixture
+def worker() -> Iterator[Callable[[], subprocess.Popen]]:
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        started.append(start_worker())
+        return started[-1]
+
+    yield start
+    for process in started:
+        kill_group(process, signal.SIGTERM)
+
+
+def eventually(check: Callable[[], object], *, timeout: float = 20.0, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_an_order_flows_from_pending_to_confirmed_through_the_worker(worker, redis_client, unique):
+    worker()
+    sku = f"FLOW-{unique}".upper()
+    Product.objects.create(sku=sku, name="Flow", unit_price=Decimal("5.00"))
+    dispatch(ReceiveStock(sku=sku, quantity=3), actor=Actor.staff("1"))
+    order_id = uuid4()
+
+    result = dispatch(CreateOrder(order_id=order_id, customer_id="77", lines=(RequestedLine(sku=sku, quantity=2),)),
+                      actor=Actor.customer("77"))
+
+    assert wait_for_position(redis_client, [ORDERS], result.commit_position, timeout=20)
+    assert selectors.get_order(order_id, client=redis_client) is not None
+    summary = eventually(lambda: (s := selectors.get_order(order_id, client=redis_client))
+                         and s.status == OrderStatus.CONFIRMED and s, what="the order to be confirmed")
+    assert summary.total == Decimal("10.00") and summary.customer_id == "77"
+    level = eventually(lambda: (lv := selectors.get_stock_level(sku, client=redis_client)) and lv.reserved == 2
+                       and lv, what="the reservation to show")
+    assert (level.on_hand, level.available) == (3, 1)
+
+
+def test_a_worker_killed_mid_batch_leaves_the_read_model_equal_to_a_fresh_rebuild(app_store, worker, redis_client,
+                                                                                  tmp_path):
+    metadata = EventMetadata(correlation_id=uuid4(), causation_id=None, actor="staff:1")
+    last_position = 0
+    for n in range(120):  # 120 orders x 12 events, appended straight to the store: 1,440 events to project
+        order_id = uuid4()
+        events = [OrderCreated(order_id=order_id, customer_id=f"c{n % 7}", currency="EUR", total=Decimal("1.00"),
+                               lines=(OrderLine(sku="KILL-TEST", name="k", quantity=1, unit_price=Decimal("1.00")),))]
+        events += [OrderNoteAdded(order_id=order_id, text=f"note {i}", author="staff:1") for i in range(11)]
+        encoded = []
+        for event in events:
+            event_type, data = app_store.registry.encode(event)
+            encoded.append(NewEvent(uuid4(), event_type.name, 1, data, metadata))
+        last_position = app_store.append(f"order-{order_id}", encoded, expected_version=None).commit_position
+    start = read_checkpoint(redis_client, ORDERS, live_generation(redis_client, ORDERS)) or 0
+
+    first = worker()
+    from projections.tasks import catch_up_all
+
+    catch_up_all.apply_async()
+    eventually(lambda: (read_checkpoint(redis_client, ORDERS, live_generation(redis_client, ORDERS)) or 0) > start,
+               timeout=30, what="the worker to commit a first batch")
+    kill_group(first)  # kill -9, whatever it was doing
+    assert (read_checkpoint(redis_client, ORDERS, live_generation(redis_client, ORDERS)) or 0) < last_position
+
+    # The killed worker's lock expires after its TTL; the beat backstop then lets a new worker finish.
+    worker()
+    beat = start_beat(tmp_path / "beat-schedule")
+    try:
+        assert wait_for_position(redis_client, [ORDERS], last_position, timeout=60)
+    finally:
+        kill_group(beat, signal.SIGTERM)
+
+    generation = live_generation(redis_client, ORDERS)
+    live = dump(redis_client, ORDERS, generation)
+    result = rebuild(OrderSummaryProjection(), store=app_store, redis_client=redis_client, cleanup="none")
+    assert result.switched
+    fresh = dump(redis_client, ORDERS, result.generation)
+    strip = len(f"rm:{ORDERS}:g")
+    assert {k[strip:].split(":", 1)[1]: v for k, v in fresh.items()} == {
+        k[strip:].split(":", 1)[1]: v for k, v in live.items()}
