@@ -1,0 +1,115 @@
+"""Timelines of orders and inventories: every event, the state after it, and words for people."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from eventlog.envelope import RecordedEvent
+from eventlog.errors import StreamNotFound
+from eventlog.store import EventStore, get_store
+from eventlog.timeline import TimelineEntry, build_timeline
+from orders.domain import events as ev
+from orders.domain.aggregate import Aggregate
+from orders.domain.inventory import Inventory
+from orders.domain.order import Order
+from orders.repository import AggregateRepository
+
+AGGREGATES: dict[str, type[Aggregate[Any]]] = {"order": Order, "inventory": Inventory}
+DEFAULT_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """A window of one aggregate's history (oldest first)."""
+
+    stream_name: str
+    kind: str  # "order" | "inventory"
+    aggregate_id: str
+    entries: tuple[TimelineEntry, ...]
+    last_version: int  # the aggregate's newest version (not only this window's)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The state after the window's last event."""
+        return self.entries[-1].state if self.entries else {}
+
+
+def stream_timeline(stream_name: str, *, from_version: int = 0, to_version: int | None = None,
+                    limit: int = DEFAULT_PAGE, store: EventStore | None = None) -> Timeline | None:
+    """The timeline of an order or inventory stream, None if there is no such aggregate."""
+    kind, dash, raw_id = stream_name.partition("-")
+    aggregate_class = AGGREGATES.get(kind)
+    if not dash or aggregate_class is None or not raw_id:
+        return None
+    store = store or get_store()
+    try:
+        events = store.read_stream(stream_name, from_version=from_version, to_version=to_version, limit=limit)
+        last_version = store.stream_version(stream_name)
+    except StreamNotFound:
+        return None
+    if last_version is None or (not events and from_version > last_version):
+        return None
+    aggregate_id = _typed_id(aggregate_class, raw_id)
+    if from_version > 0:  # the state just before the window, from a snapshot where there is one
+        start = AggregateRepository(store).load(aggregate_class, aggregate_id, as_of=from_version - 1).aggregate
+    else:
+        start = aggregate_class(aggregate_id)
+    return Timeline(stream_name, kind, str(aggregate_id), tuple(build_timeline(start, events)), last_version)
+
+
+def order_timeline(order_id: object, **options: Any) -> Timeline | None:
+    """The timeline of one order."""
+    return stream_timeline(Order.stream_name(order_id), **options)
+
+
+def _typed_id(aggregate_class: type[Aggregate[Any]], raw_id: str) -> Any:
+    if aggregate_class is Order:
+        from uuid import UUID
+
+        try:
+            return UUID(raw_id)
+        except ValueError:
+            return raw_id
+    return raw_id
+
+
+def describe(event: RecordedEvent) -> str:
+    """What happened, in words a customer or a staff member reads on a timeline."""
+    data = event.data
+    match data:
+        case ev.OrderCreated():
+            units = sum(line.quantity for line in data.lines)
+            return f"Order placed: {units} item{'s' if units != 1 else ''}, {_money(data.total)} {data.currency}"
+        case ev.OrderConfirmed():
+            return "Confirmed: all items reserved"
+        case ev.OrderRejected():
+            short = ", ".join(f"{line.sku} ({line.available} of {line.requested} available)"
+                              for line in data.unavailable_lines)
+            return f"Rejected: {data.reason}" + (f" — {short}" if short else "")
+        case ev.OrderPaid():
+            return f"Payment received: {_money(data.amount)} (reference {data.payment_reference})"
+        case ev.OrderShipped():
+            return f"Shipped with {data.carrier}, tracking {data.tracking_number}"
+        case ev.OrderDelivered():
+            return "Delivered"
+        case ev.OrderCancelled():
+            refund = f"; {_money(data.refund_amount)} refunded" if data.refund_amount else ""
+            return f"Cancelled by {data.cancelled_by.kind}: {data.reason}{refund}"
+        case ev.OrderNoteAdded():
+            return f"Note from {data.author}: {data.text}"
+        case ev.StockReceived():
+            return f"Received {data.quantity} units"
+        case ev.StockReserved():
+            return f"Reserved {data.quantity} for order {data.order_id}"
+        case ev.StockReleased():
+            return f"Released {data.quantity} from order {data.order_id}"
+        case ev.StockShipped():
+            return f"Shipped {data.quantity} for order {data.order_id}"
+        case ev.StockAdjusted():
+            return f"Adjusted by {data.delta:+d}: {data.reason}"
+    return event.event_type
+
+
+def _money(amount: Decimal | None) -> str:
+    return "" if amount is None else f"{amount:,.2f}"
