@@ -22,7 +22,7 @@ from eventlog.subscriptions.catchup import OnCommit, Progress, Target, catch_up
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.lock import Lease
 
-DEFAULT_LOCK_TTL = 30.0
+DEFAULT_LOCK_TTL = 5.0  # renewed every TTL/3 while working; a crashed holder blocks others this long
 MAX_ROUNDS = 5  # lock/catch-up/release rounds per call; beyond that the next nudge or beat goes on
 
 
