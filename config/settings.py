@@ -28,6 +28,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_htmx",
     "eventlog",
     "orders",
     "projections",
@@ -42,6 +45,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,7 +102,29 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/orders/"
+LOGOUT_REDIRECT_URL = "/"
+
+# The REST API (orders/api/). Errors are RFC 9457 problem details; the schema is drf-spectacular's.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "order_create": env.str("THROTTLE_ORDER_CREATE", default="120/min"),
+        "login": env.str("THROTTLE_LOGIN", default="20/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ordersys API",
+    "DESCRIPTION": "Event-sourced order management: orders, commands, timelines, inventory, projections.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
 
 # Celery: the broker defaults to the same Redis; tasks only nudge, they never carry events.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
