@@ -41,9 +41,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         python = shlex.quote(sys.executable)
         manage = f"{python} manage.py"
-        processes["worker"] = [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
+        processes["worker"] = [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
                                "--concurrency", "2"]
-        processes["beat"] = [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+        processes["beat"] = [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING",
                              "--schedule", str(var / "celerybeat-schedule")]
         # Seeding needs the event store, so it runs in the web process once the store answers.
         web = (f"{manage} seed_demo --wait 30 && exec {manage} runserver 127.0.0.1:{port} --noreload")
