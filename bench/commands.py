@@ -11,7 +11,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import os
 import statistics
 import tempfile
 import time
@@ -19,6 +18,7 @@ import uuid
 from decimal import Decimal
 
 from bench.common import ClientSpec, Load, Operation, embedded_eventstore, emit, note, run_clients, running
+from bench.django_env import configure_django
 from eventlog.local_services import redis_command
 
 SKUS = ("BENCH-MUG", "BENCH-TEE", "BENCH-CAP")
@@ -28,18 +28,6 @@ INVENTORY_EVENTS = 10_000
 OPEN_RESERVATIONS = 20
 SNAPSHOT_LOAD_TARGET_MS = 5.0
 SNAPSHOT_SPEEDUP_TARGET = 50.0
-
-
-def configure_django(eventstore_port: int, redis_port: int, database: str) -> None:
-    """Point Django at this run's private services, before it is set up."""
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true", "SECRET_KEY": "bench-only",
-        "EVENTSTORE_URL": f"esdb://127.0.0.1:{eventstore_port}?Tls=false",
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "DATABASE_URL": f"sqlite:///{database}",
-    })
-    import django
-
-    django.setup()
 
 
 def create_order_command(index: int):
