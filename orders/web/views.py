@@ -1,0 +1,192 @@
+"""Customer pages: catalogue, sign-up, placing, following, paying and cancelling orders.
+
+Views parse, dispatch and map errors; reads go through selectors and timelines (orders/web/reading.py).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from eventlog.errors import ConcurrencyError, EventStoreUnavailable
+from orders.actors import actor_for
+from orders.domain.commands import CancelOrder, CreateOrder, PayOrder
+from orders.domain.errors import CommandValidationError, DomainError, OrderNotFoundError
+from orders.handlers import dispatch
+from orders.models import Product
+from orders.web import reading
+from orders.web.forms import CancelForm, OrderActionForm, OrderForm, SignUpForm, quantity_field_name
+from projections import selectors
+from projections.consistency import wait_for_read_models
+from projections.inventory import NAME as INVENTORY_READ_MODEL
+from projections.order_summary import NAME as ORDERS_READ_MODEL
+
+CONFLICT_MESSAGE = ("Someone else changed this order while you were looking at it, so nothing was done. "
+                    "This is the order as it is now; please check it and try again.")
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """Products with prices and availability; signed-in customers order from here."""
+    form = _order_form(request) if request.user.is_authenticated else None
+    return render(request, "web/catalogue.html", _catalogue_context(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_new(request: HttpRequest) -> HttpResponse:
+    """Place an order: one quantity per product; the order page opens straight away."""
+    form = _order_form(request, data=request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        command = CreateOrder(order_id=form.order_uuid, customer_id=str(request.user.pk), lines=form.lines())
+        try:
+            # The form's order id is the idempotency key: a double submit opens the same order.
+            result = dispatch(command, actor=actor_for(request.user), idempotency_key=f"web-order:{command.order_id}")
+        except CommandValidationError as error:
+            form.add_error(_field_for(error.field, form), error.problem)
+        except DomainError as error:
+            sku = getattr(error, "sku", None)
+            form.add_error(quantity_field_name(sku) if sku and quantity_field_name(sku) in form.fields else None,
+                           str(error))
+        except EventStoreUnavailable:
+            form.add_error(None, "We cannot take orders right now; please try again in a minute.")
+        else:
+            wait_for_read_models(result.commit_position, names=(ORDERS_READ_MODEL,),
+                                 timeout=reading.READ_WAIT_SECONDS)
+            messages.success(request, "Thank you! Your order was placed; we are reserving your items.")
+            return redirect("web:order_detail", order_id=command.order_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/catalogue.html", _catalogue_context(form), status=status)
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    """My orders, newest first, a page at a time."""
+    try:
+        page = selectors.list_orders_by_customer(str(request.user.pk), cursor=request.GET.get("cursor") or None,
+                                                 page_size=10)
+    except selectors.InvalidCursorError:
+        return redirect("web:order_list")
+    return render(request, "web/order_list.html", {
+        "page": page, "first_page": not request.GET.get("cursor"),
+        "lag": reading.lag_of(ORDERS_READ_MODEL),
+    })
+
+
+@login_required
+def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    """One of my orders: lines, totals, status, tracking, and what happened when."""
+    polling = request.htmx and request.GET.get("poll") == "1"
+    order = _my_order(request, order_id, wait=reading.POLL_WAIT_SECONDS if polling else reading.READ_WAIT_SECONDS)
+    if polling:
+        # The "updating..." page polls; once the read model caught up, htmx reloads the whole page.
+        response = HttpResponse(status=204)
+        if order.fresh:
+            response["HX-Refresh"] = "true"
+        return response
+    if not order.fresh:
+        return render(request, "web/order_updating.html", {"order_id": order_id})
+    summary = order.summary
+    actions = reading.allowed_actions(summary.status)
+    return render(request, "web/order_detail.html", {
+        "order": summary,
+        "steps": reading.readable_steps(order.timeline, internal=False),
+        "can_pay": "pay" in actions, "can_cancel": "cancel" in actions,
+        "cancel_form": CancelForm(initial={"version": summary.version}),
+    })
+
+
+@login_required
+@require_POST
+def order_pay(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    """Pay the order's total (simulated payment)."""
+    order = _my_order(request, order_id, wait=0)
+    form = OrderActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The form was incomplete; please try again.")
+        return redirect("web:order_detail", order_id=order_id)
+    total = Decimal(str(order.timeline.state.get("total")))
+    command = PayOrder(order_id=order_id, amount=total, payment_reference=f"SIM-{uuid4().hex[:12].upper()}")
+    return _act(request, command, version=form.cleaned_data["version"], done="Payment received. Thank you!")
+
+
+@login_required
+@require_POST
+def order_cancel(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    """Cancel the order (refunded in full if it was paid)."""
+    _my_order(request, order_id, wait=0)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("web:order_detail", order_id=order_id)
+    command = CancelOrder(order_id=order_id, reason=form.cleaned_data["reason"])
+    return _act(request, command, version=form.cleaned_data["version"], done="Your order was cancelled.")
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    """Create a customer account and sign in."""
+    if request.user.is_authenticated:
+        return redirect("web:catalogue")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}! Your account is ready.")
+        return redirect("web:catalogue")
+    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _act(request: HttpRequest, command: Any, *, version: int, done: str) -> HttpResponse:
+    """Dispatch an order action pinned to the version the page showed, then show the order."""
+    try:
+        result = dispatch(command, actor=actor_for(request.user), expected_version=version)
+    except ConcurrencyError:
+        messages.error(request, CONFLICT_MESSAGE)
+    except OrderNotFoundError:
+        raise Http404("no such order") from None
+    except DomainError as error:
+        messages.error(request, f"That did not work: {error}")
+    except EventStoreUnavailable:
+        messages.error(request, "We cannot reach the order system right now; please try again in a minute.")
+    else:
+        wait_for_read_models(result.commit_position, names=(ORDERS_READ_MODEL,), timeout=reading.READ_WAIT_SECONDS)
+        messages.success(request, done)
+    return redirect(reverse("web:order_detail", kwargs={"order_id": command.order_id}))
+
+
+def _my_order(request: HttpRequest, order_id: UUID, *, wait: float) -> reading.OrderReading:
+    """The order if it is the signed-in user's own; anyone else's is a 404, like a missing one."""
+    order = reading.read_order(order_id, wait=wait)
+    if order is None or order.customer_id != str(request.user.pk):
+        raise Http404("no such order")
+    return order
+
+
+def _order_form(request: HttpRequest, data: Any = None) -> OrderForm:
+    products = Product.objects.filter(active=True).order_by("name")
+    available = {level.sku: level.available for level in selectors.list_stock_levels()}
+    return OrderForm(data, products=products, available=available)
+
+
+def _catalogue_context(form: OrderForm | None) -> dict[str, Any]:
+    products = list(Product.objects.filter(active=True).order_by("name"))
+    available = {level.sku: level.available for level in selectors.list_stock_levels()}
+    return {
+        "form": form,
+        "products": [(p, available.get(p.sku, 0)) for p in products],
+        "lag": reading.lag_of(INVENTORY_READ_MODEL),
+    }
+
+
+def _field_for(field: str, form: OrderForm) -> str | None:
+    return field if field in form.fields else None
