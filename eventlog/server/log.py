@@ -96,6 +96,9 @@ class EventLog:
         """Rebuild the index from stored records (at start-up, before serving)."""
         for record in records:
             self._apply(record)
+        if self.all:
+            last = self.all[-1]
+            self.next_position = last.position + last.size()
         self.head = len(self.all)
 
     def publish(self, batch: Batch) -> None:
@@ -105,11 +108,11 @@ class EventLog:
         with self.lock:
             for record in batch.records:
                 self._apply(record)
+            self.next_position = batch.next_position
             self.head = len(self.all)
 
     def _apply(self, record: Record) -> None:
         self.all.append(record)
-        self.next_position = record.position + record.size()
         stream = self.streams.get(record.stream)
         if stream is None:
             stream = self.streams[record.stream] = StreamIndex(record.stream)
@@ -218,6 +221,7 @@ class Batch:
         self.log = log
         self.records: list[Record] = []
         self.next_position = log.next_position
+        self.created = now_ticks()  # one clock reading per batch: its events are committed together
         self._views: dict[str, _View] = {}
         self._new_ids: dict[str, Record] = {}
 
@@ -351,7 +355,7 @@ class Batch:
     def _new_record(self, stream: str, revision: int, event_id: str, type_: str, content_type: str,
                     data: bytes, metadata: bytes) -> Record:
         record = Record(self.next_position, stream, revision, event_id, type_, content_type, data,
-                        metadata, now_ticks())
+                        metadata, self.created)
         self.next_position += record.size()
         self.records.append(record)
         self._new_ids[event_id] = record

@@ -1,6 +1,7 @@
 """Conversions between EventStoreDB's protobuf messages and the server's records."""
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 
@@ -10,6 +11,8 @@ from eventlog.server import errors
 from eventlog.server.records import ANY, NO_STREAM, STREAM_EXISTS, ProposedEvent, Record
 
 _MASK64 = (1 << 64) - 1
+# What esdbclient sends (str(uuid4())): accepted as is, skipping uuid.UUID's slower parse.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
 
 ReadResp = streams_pb2.ReadResp
 _ReadEvent = streams_pb2.ReadResp.ReadEvent
@@ -21,7 +24,8 @@ def parse_uuid(message: shared_pb2.UUID) -> str:
     kind = message.WhichOneof("value")
     try:
         if kind == "string":
-            return str(uuid.UUID(message.string))
+            text = message.string
+            return text if _CANONICAL_UUID(text) else str(uuid.UUID(text))
         if kind == "structured":
             high = message.structured.most_significant_bits & _MASK64
             low = message.structured.least_significant_bits & _MASK64

@@ -64,7 +64,8 @@ def _add_streams_service(service: StreamsService, server: grpc.aio.Server) -> No
 
 
 async def serve(*, host: str, port: int, data_dir: Path | None, advertise_host: str | None = None,
-                ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
+                synchronous: str = "FULL", ready: asyncio.Event | None = None,
+                stop: asyncio.Event | None = None) -> None:
     """Run the server until `stop` is set (or SIGTERM/SIGINT when stop is None)."""
     loop = asyncio.get_running_loop()
     if stop is None:
@@ -72,7 +73,7 @@ async def serve(*, host: str, port: int, data_dir: Path | None, advertise_host: 
         stop = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-    storage = open_storage(data_dir)
+    storage = open_storage(data_dir, synchronous=synchronous)
     log = EventLog()
     log.load(storage.load())
     changes = Changes()
@@ -81,7 +82,8 @@ async def serve(*, host: str, port: int, data_dir: Path | None, advertise_host: 
         instance_id = str(uuid.uuid4())
         # Like EventStoreDB on each election, record an epoch: a system event in $all that the
         # client's default filter (event types starting with "$") hides.
-        epoch = {"epochNumber": sum(1 for _ in _epochs(log)), "epochPosition": log.next_position,
+        epochs = log.streams.get(EPOCH_STREAM)
+        epoch = {"epochNumber": len(epochs.records) if epochs else 0, "epochPosition": log.next_position,
                  "epochId": str(uuid.uuid4()), "leaderInstanceId": instance_id}
         await writer.submit(WriteRequest("append", EPOCH_STREAM, ANY, (ProposedEvent(
             str(uuid.uuid4()), EPOCH_STREAM, JSON, json.dumps(epoch).encode(), b""),)))
@@ -96,7 +98,8 @@ async def serve(*, host: str, port: int, data_dir: Path | None, advertise_host: 
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         server.add_insecure_port(address)  # raises RuntimeError when the port is taken
         await server.start()
-        store = f"SQLite in {data_dir}" if data_dir is not None else "memory only (nothing is kept)"
+        store = (f"SQLite in {data_dir} (synchronous={synchronous.upper()})" if data_dir is not None
+                 else "memory only (nothing is kept)")
         print(f"eventlog.server: UNAUTHENTICATED development event store (EventStoreDB gRPC protocol) "
               f"listening on {address}; connect with esdb://{advertised}:{port}?Tls=false; "
               f"storage: {store}; {log.head} events in $all. Not for production.", flush=True)
@@ -110,11 +113,6 @@ async def serve(*, host: str, port: int, data_dir: Path | None, advertise_host: 
         writer.close()
 
 
-def _epochs(log: EventLog) -> list[object]:
-    stream = log.streams.get(EPOCH_STREAM)
-    return stream.records if stream is not None else []  # type: ignore[return-value]
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options shared by `python -m eventlog.server` and `manage.py eventstore`."""
     parser = argparse.ArgumentParser(prog="python -m eventlog.server",
@@ -122,6 +120,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=2113)
     parser.add_argument("--advertise-host", default=None, help="host name reported by gossip")
+    parser.add_argument("--synchronous", choices=("full", "normal"), default="full",
+                        help="SQLite fsync policy: full (default) survives power loss, normal only a crash")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--data", type=Path, help="directory of the SQLite event log")
     where.add_argument("--memory", action="store_true", help="keep events in memory only (tests)")
@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.setswitchinterval(0.001)
     try:
         asyncio.run(serve(host=args.host, port=args.port, data_dir=None if args.memory else args.data,
-                          advertise_host=args.advertise_host))
+                          advertise_host=args.advertise_host, synchronous=args.synchronous))
     except RuntimeError as exc:
         print(f"eventlog.server: cannot start: {exc}", file=sys.stderr, flush=True)
         return 1

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from eventlog.server.records import Record
 
+SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 COLUMNS = "position, stream, revision, event_id, type, content_type, data, metadata, created"
 
 _SCHEMA = """
@@ -69,15 +70,18 @@ class SqliteStorage:
 
     durable = True
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, synchronous: str = "FULL") -> None:
+        if synchronous.upper() not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "events.sqlite3"
         # The writer thread owns writes; load() runs before it starts, close() after it stops.
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: the WAL is fsync'd at every commit, so an acknowledged append survives kill -9
-        # and power loss (NORMAL would only survive a process crash).
-        self._conn.execute("PRAGMA synchronous=FULL")
+        # FULL (the default): the WAL is fsync'd at every commit, so an acknowledged append
+        # survives kill -9 and power loss. NORMAL skips that fsync: still safe against a process
+        # crash (kill -9), since the data is in the OS page cache, but not against power loss.
+        self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._conn.executescript(_SCHEMA)
 
     def load(self) -> Iterator[Record]:
@@ -112,6 +116,6 @@ class SqliteStorage:
             self._conn.close()
 
 
-def open_storage(data_dir: Path | None) -> Storage:
+def open_storage(data_dir: Path | None, *, synchronous: str = "FULL") -> Storage:
     """SQLite under data_dir, or memory when data_dir is None."""
-    return MemoryStorage() if data_dir is None else SqliteStorage(data_dir)
+    return MemoryStorage() if data_dir is None else SqliteStorage(data_dir, synchronous=synchronous)

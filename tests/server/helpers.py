@@ -24,6 +24,7 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
+        """The esdb:// URL of this server."""
         return f"esdb://127.0.0.1:{self.port}?Tls=false"
 
     def kill(self) -> None:
@@ -37,4 +38,5 @@ class ServerProcess:
             local_services.eventstore_command(self.port, data_dir=self.data_dir), port=self.port)
 
     def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it does not stop in time."""
         local_services.stop(self.process)

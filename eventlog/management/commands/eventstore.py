@@ -15,6 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
         parser.add_argument("--port", type=int, default=2113)
         parser.add_argument("--advertise-host", default=None, help="host name reported by gossip")
+        parser.add_argument("--synchronous", choices=("full", "normal"), default="full",
+                            help="SQLite fsync policy: full (default) survives power loss, normal only a crash")
         where = parser.add_mutually_exclusive_group(required=True)
         where.add_argument("--data", type=Path, help="directory of the SQLite event log")
         where.add_argument("--memory", action="store_true", help="keep events in memory only")
@@ -22,7 +24,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from eventlog.server.server import main  # imported here: the server itself needs no Django
 
-        argv = ["--host", options["host"], "--port", str(options["port"])]
+        argv = ["--host", options["host"], "--port", str(options["port"]),
+                "--synchronous", options["synchronous"]]
         if options["advertise_host"]:
             argv += ["--advertise-host", options["advertise_host"]]
         argv += ["--memory"] if options["memory"] else ["--data", str(options["data"])]
