@@ -117,9 +117,17 @@ def test_separate_streams_all_succeed_and_all_is_consistent(url: str) -> None:
             positions.append(esdb.append_to_stream(name, current_version=expected, events=batch))
         acked[name] = positions
 
+    watcher = EventStoreDBClient(url)
+    live = watcher.subscribe_to_all(from_end=True, filter_include=[f"{prefix}-.*"], filter_by_stream_name=True,
+                                    timeout=30)
     run_threads(work, url)
     with EventStoreDBClient(url) as esdb:
         everything = list(esdb.read_all(filter_include=[f"{prefix}-.*"], filter_by_stream_name=True))
+        # A live subscriber saw exactly what $all holds, in the same order.
+        seen = [next(live) for _ in range(len(everything))]
+        live.stop()
+        watcher.close()
+        assert [(r.id, r.commit_position) for r in seen] == [(r.id, r.commit_position) for r in everything]
         for name, positions in acked.items():
             recorded = esdb.get_stream(name)
             assert [r.stream_position for r in recorded] == list(range(per_thread))
