@@ -63,9 +63,9 @@ APPEND_TARGET = 0.6  # appends >= 0.6 of the stub for the same layout (the issue
 READ_TARGET = 0.7  # $all reads >= 0.7 of the stub's streaming rate
 # Hard gRPC deadline past a measurement's own deadline: a stuck stream fails instead of hanging.
 STREAM_GRACE_SECONDS = 20.0
-# The same client processes alternate between the servers in short turns (A B B A, four times),
+# The same client processes alternate between the servers in short turns (A B B A, eight times),
 # so background load on a shared machine falls on both alike; each side gets --seconds in all.
-TURNS = ("stub", "embedded", "embedded", "stub") * 4
+TURNS = ("stub", "embedded", "embedded", "stub") * 8
 # Same filter shape as eventlog.store builds for stream prefixes.
 PREFIX_FILTER = {"filter_include": [f"(?:{re.escape(PREFIX)}.*)"], "filter_by_stream_name": True}
 
