@@ -148,6 +148,22 @@ def test_malformed_read_is_invalid_argument(stub, mutate: str) -> None:
     assert code == grpc.StatusCode.INVALID_ARGUMENT
 
 
+@pytest.mark.parametrize("by_stream", [True, False])
+def test_prefix_filters(client: EventStoreDBClient, stub, by_stream: bool) -> None:
+    tag = uuid.uuid4().hex[:8]
+    start = client.get_commit_position(filter_exclude=[])
+    for name, type_ in ((f"pa-{tag}-1", f"Pa{tag}X"), (f"pb-{tag}-1", f"Pb{tag}X"), (f"pa-{tag}-2", f"Pa{tag}Y")):
+        client.append_to_stream(name, current_version=StreamState.NO_STREAM, events=event(type_))
+    expression = Options.FilterOptions.Expression(prefix=[f"pa-{tag}"] if by_stream else [f"Pa{tag}"])
+    filter_options = (Options.FilterOptions(stream_identifier=expression, max=32, checkpointIntervalMultiplier=1)
+                      if by_stream else
+                      Options.FilterOptions(event_type=expression, max=32, checkpointIntervalMultiplier=1))
+    opts = Options(all=Options.AllOptions(position=Options.Position(commit_position=start, prepare_position=start)),
+                   count=100, filter=filter_options, uuid_option=Options.UUIDOption(string=shared_pb2.Empty()))
+    got = [r.event.event.metadata["type"] for r in stub.Read(streams_pb2.ReadReq(options=opts), timeout=5)]
+    assert got == [f"Pa{tag}X", f"Pa{tag}Y"]
+
+
 def test_structured_uuids_round_trip(client: EventStoreDBClient, stub, stream: str) -> None:
     sent = event()
     client.append_to_stream(stream, current_version=StreamState.NO_STREAM, events=sent)
