@@ -1,0 +1,93 @@
+"""Forms of the staff admin's order and stock actions: they parse input; the domain decides."""
+from __future__ import annotations
+
+from django import forms
+
+from orders.domain.commands import MAX_STOCK_QUANTITY
+
+
+class VersionedForm(forms.Form):
+    """Every order action carries the version its page was rendered from."""
+
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+class ReasonForm(VersionedForm):
+    """Reject or cancel, saying why."""
+
+    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"placeholder": "Reason", "size": 30}))
+
+
+class PayForm(VersionedForm):
+    """Mark paid (the amount is always the order total)."""
+
+    payment_reference = forms.CharField(max_length=200, widget=forms.TextInput(
+        attrs={"placeholder": "Payment reference", "size": 20}))
+
+
+class ShipForm(VersionedForm):
+    """Hand to a carrier."""
+
+    carrier = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"placeholder": "Carrier", "size": 12}))
+    tracking_number = forms.CharField(max_length=100, widget=forms.TextInput(
+        attrs={"placeholder": "Tracking number", "size": 18}))
+
+
+class NoteForm(VersionedForm):
+    """An internal note (customers never see notes)."""
+
+    text = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2, "cols": 50,
+                                                                       "placeholder": "Internal note"}))
+
+
+ACTION_FORMS: dict[str, type[VersionedForm]] = {
+    "confirm": VersionedForm,
+    "reject": ReasonForm,
+    "pay": PayForm,
+    "ship": ShipForm,
+    "deliver": VersionedForm,
+    "cancel": ReasonForm,
+    "add_note": NoteForm,
+}
+
+
+class ReceiveStockForm(forms.Form):
+    """Units delivered to the warehouse."""
+
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_STOCK_QUANTITY)
+
+
+class AdjustStockForm(forms.Form):
+    """A correction of stock on hand (negative for breakage, shrinkage...)."""
+
+    delta = forms.IntegerField(min_value=-MAX_STOCK_QUANTITY, max_value=MAX_STOCK_QUANTITY,
+                               help_text="Units to add (positive) or remove (negative).")
+    reason = forms.CharField(max_length=500)
+
+    def clean_delta(self) -> int:
+        delta = self.cleaned_data["delta"]
+        if delta == 0:
+            raise forms.ValidationError("An adjustment must change the stock (not 0).")
+        return delta
+
+
+class EventFilterForm(forms.Form):
+    """Filters of the event browser (times are UTC)."""
+
+    stream_prefix = forms.CharField(required=False, max_length=200, label="Stream prefix",
+                                    widget=forms.TextInput(attrs={"placeholder": "order- / inventory-MUG"}))
+    event_type = forms.CharField(required=False, max_length=200, label="Event type",
+                                 widget=forms.TextInput(attrs={"placeholder": "OrderCreated"}))
+    correlation_id = forms.UUIDField(required=False, label="Correlation id")
+    since = forms.DateTimeField(required=False, label="From (UTC)",
+                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    until = forms.DateTimeField(required=False, label="Until (UTC)",
+                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until <= since:
+            raise forms.ValidationError("'Until' must be after 'From'.")
+        return cleaned

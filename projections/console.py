@@ -1,0 +1,128 @@
+"""The projections console's service: statuses, dead letters and rebuilds, with the Redis plumbing.
+
+Admin views call these functions and never touch Redis or the event store client themselves.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django_redis import get_redis_connection
+
+from eventlog.errors import EventLogError
+from eventlog.store import get_store
+from eventlog.subscriptions import dead_letters as letters
+from eventlog.subscriptions.errors import SubscriptionError
+from eventlog.subscriptions.status import SubscriberStatus, status
+from projections.registry import all_subscribers, subscriber
+
+REBUILD_REQUESTED_TTL = 120  # seconds a "rebuild requested" marker shows before a worker picks it up
+
+
+def _requested_key(name: str) -> str:
+    return f"console:rebuild-requested:{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleRow:
+    """One subscriber as the console shows it."""
+
+    status: SubscriberStatus
+    rebuildable: bool
+    rebuild_requested: bool  # asked for, not started yet (no worker has picked it up)
+
+    @property
+    def rebuild_percent(self) -> int | None:
+        """How far a running rebuild got towards the head of $all, by position."""
+        rebuild = self.status.rebuild
+        if rebuild is None or not self.status.head:
+            return None
+        return min(100, int(100 * (rebuild.checkpoint or 0) / self.status.head))
+
+
+def rows() -> list[ConsoleRow]:
+    """Every subscriber's status, in registry order."""
+    client = get_redis_connection("default")
+    result = []
+    for candidate in all_subscribers():
+        current = status(candidate, store=get_store(), redis_client=client)
+        requested = bool(client.exists(_requested_key(candidate.spec.name))) and current.rebuild is None
+        result.append(ConsoleRow(current, candidate.spec.rebuildable, requested))
+    return result
+
+
+def names() -> list[str]:
+    """The names of every subscriber."""
+    return [candidate.spec.name for candidate in all_subscribers()]
+
+
+def list_dead_letters(name: str) -> list[letters.DeadLetter]:
+    """A subscriber's parked events, oldest first (KeyError for an unknown subscriber)."""
+    subscriber(name)
+    return letters.list_dead_letters(get_redis_connection("default"), name)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterRow:
+    """A parked event with its stored payload (as JSON text), read back from the event store."""
+
+    letter: letters.DeadLetter
+    payload: str
+
+
+def dead_letters_with_payloads(name: str) -> list[DeadLetterRow]:
+    """A subscriber's parked events with what they carried, oldest first."""
+    store = get_store()
+    result = []
+    for letter in list_dead_letters(name):
+        try:
+            [event] = store.read_stream(letter.stream_name, from_version=letter.stream_position,
+                                        to_version=letter.stream_position, decode=False)
+            payload = json.dumps({"data": event.data, "metadata": {
+                "correlation_id": str(event.metadata.correlation_id),
+                "causation_id": str(event.metadata.causation_id) if event.metadata.causation_id else None,
+                "actor": event.metadata.actor}}, indent=2, sort_keys=True, default=str)
+        except (EventLogError, ValueError) as error:  # the event went away (deleted stream) or is unreadable
+            payload = f"(payload unavailable: {error})"
+        result.append(DeadLetterRow(letter, payload))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one dead letter when retried."""
+
+    event_id: str
+    succeeded: bool
+    error: str | None = None
+
+
+def retry(name: str, event_ids: list[str]) -> list[Outcome]:
+    """Apply parked events through their subscriber now, one by one; failures stay parked."""
+    target = subscriber(name)
+    client = get_redis_connection("default")
+    outcomes = []
+    for event_id in event_ids:
+        try:
+            outcome = letters.retry_dead_letter(target, event_id, store=get_store(), redis_client=client)
+        except SubscriptionError as error:  # not parked (any more), or a run holds the lock
+            outcomes.append(Outcome(event_id, False, str(error)))
+        else:
+            outcomes.append(Outcome(event_id, outcome.succeeded, outcome.error))
+    return outcomes
+
+
+def discard(name: str, event_ids: list[str]) -> list[str]:
+    """Forget parked events without applying them; returns the ids discarded."""
+    subscriber(name)
+    return letters.discard_dead_letters(name, event_ids, redis_client=get_redis_connection("default"))
+
+
+def start_rebuild(name: str) -> None:
+    """Ask a worker for a blue/green rebuild of a read model (ValueError if it cannot be rebuilt)."""
+    from projections.tasks import rebuild_read_model
+
+    if not subscriber(name).spec.rebuildable:
+        raise ValueError(f"{name} is not a read model and cannot be rebuilt")
+    get_redis_connection("default").set(_requested_key(name), "1", ex=REBUILD_REQUESTED_TTL)
+    rebuild_read_model.delay(name)
