@@ -1,0 +1,451 @@
+"""Request and response shapes of the API (parsing and presentation only; rules live in the domain)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.validators import RegexValidator
+from rest_framework import serializers
+
+from orders.domain.commands import MAX_LINE_QUANTITY, MAX_LINES, MAX_STOCK_QUANTITY
+from orders.domain.validation import SKU_PATTERN
+from orders.domain.values import OrderStatus
+from projections.selectors import MAX_PAGE_SIZE
+
+STATUSES = [status.value for status in OrderStatus]
+SKU_REGEX = f"^{SKU_PATTERN.pattern}$"
+MAX_POSITION = 2**63 - 1
+_sku_validator = RegexValidator(SKU_REGEX, "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+
+
+def sku_field(**kwargs: Any) -> serializers.CharField:
+    """A sku as the domain accepts it."""
+    return serializers.CharField(max_length=64, validators=[_sku_validator], **kwargs)
+
+
+def text_field(max_length: int, **kwargs: Any) -> serializers.CharField:
+    """Non-blank text (surrounding spaces are kept: the domain decides what it stores)."""
+    return serializers.CharField(max_length=max_length, trim_whitespace=False, **kwargs)
+
+
+def money_field(**kwargs: Any) -> serializers.DecimalField:
+    """Money as a decimal string with two places (never a float)."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise serializers.ValidationError("must not be blank")
+    return value
+
+
+# -- auth -----------------------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    """Credentials for a token."""
+
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class UserSerializer(serializers.Serializer):
+    """Who a token belongs to."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    is_staff = serializers.BooleanField()
+
+
+class TokenSerializer(serializers.Serializer):
+    """A token to send as `Authorization: Token <token>`."""
+
+    token = serializers.CharField()
+    user = UserSerializer()
+
+
+# -- products -------------------------------------------------------------------------------------
+
+
+class ProductSerializer(serializers.Serializer):
+    """A catalogue product with its current availability (from the stock read model)."""
+
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    unit_price = money_field()
+    currency = serializers.CharField()
+    active = serializers.BooleanField()
+    available = serializers.IntegerField(help_text="Units that can be ordered now (0 without stock).")
+    in_stock = serializers.BooleanField()
+
+
+class ProductListSerializer(serializers.Serializer):
+    """The catalogue (active products; staff also see inactive ones)."""
+
+    items = ProductSerializer(many=True)
+    stale = serializers.BooleanField(help_text="True if the stock figures had not reached min_position.")
+
+
+# -- orders: input --------------------------------------------------------------------------------
+
+
+class OrderLineRequestSerializer(serializers.Serializer):
+    """A sku and a quantity; never a price (prices come from the catalogue)."""
+
+    sku = sku_field()
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+
+
+class CreateOrderSerializer(serializers.Serializer):
+    """A new order."""
+
+    lines = serializers.ListField(child=OrderLineRequestSerializer(), min_length=1, max_length=MAX_LINES)
+    customer_id = serializers.CharField(
+        max_length=200, required=False, validators=[_not_blank],
+        help_text="Staff only: place the order for this customer (user id). Customers order for themselves.")
+
+
+class PayOrderSerializer(serializers.Serializer):
+    """A payment; the amount must equal the order total."""
+
+    amount = money_field(min_value=0)
+    payment_reference = text_field(200, validators=[_not_blank])
+
+
+class CancelOrderSerializer(serializers.Serializer):
+    """Why the order is cancelled."""
+
+    reason = text_field(1000, validators=[_not_blank])
+
+
+class ShipOrderSerializer(serializers.Serializer):
+    """The carrier and tracking number of the parcel."""
+
+    carrier = text_field(100, validators=[_not_blank])
+    tracking_number = text_field(100, validators=[_not_blank])
+
+
+class DeliverOrderSerializer(serializers.Serializer):
+    """Delivery needs no details (an empty object or no body)."""
+
+
+class AddNoteSerializer(serializers.Serializer):
+    """A staff note."""
+
+    text = text_field(5000, validators=[_not_blank])
+
+
+class OrderListQuerySerializer(serializers.Serializer):
+    """Filters and paging of the order list."""
+
+    status = serializers.ChoiceField(choices=STATUSES, required=False)
+    customer_id = serializers.CharField(max_length=200, required=False,
+                                        help_text="Staff only; customers always list their own orders.")
+    cursor = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False, default=20)
+    min_position = serializers.IntegerField(min_value=0, max_value=MAX_POSITION, required=False)
+
+
+# -- orders: output -------------------------------------------------------------------------------
+
+
+class OrderLineSerializer(serializers.Serializer):
+    """A priced line of a placed order."""
+
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = money_field()
+    subtotal = money_field()
+
+
+class UnavailableLineSerializer(serializers.Serializer):
+    """A line that could not be reserved."""
+
+    sku = serializers.CharField()
+    requested = serializers.IntegerField()
+    available = serializers.IntegerField()
+
+
+class TrackingSerializer(serializers.Serializer):
+    """Where a shipped parcel can be followed."""
+
+    carrier = serializers.CharField()
+    number = serializers.CharField()
+
+
+class OrderSerializer(serializers.Serializer):
+    """An order as the read model knows it; `version` is its ETag."""
+
+    order_id = serializers.UUIDField()
+    customer_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUSES)
+    currency = serializers.CharField()
+    total = money_field()
+    lines = OrderLineSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    rejected_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    amount_paid = money_field(allow_null=True)
+    payment_reference = serializers.CharField(allow_null=True)
+    tracking = TrackingSerializer(allow_null=True)
+    cancel_reason = serializers.CharField(allow_null=True)
+    cancelled_by = serializers.CharField(allow_null=True, help_text='"<kind>:<id>" of whoever cancelled.')
+    refund_amount = money_field(allow_null=True)
+    reject_reason = serializers.CharField(allow_null=True)
+    unavailable_lines = UnavailableLineSerializer(many=True)
+    note_count = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="The aggregate version (the ETag).")
+    last_position = serializers.IntegerField(help_text="Commit position of the last event folded in.")
+
+
+class OrderDetailSerializer(OrderSerializer):
+    """One order, with the staleness marker of the read."""
+
+    stale = serializers.BooleanField(help_text="True if the read model had not reached min_position.")
+
+
+class OrderPageSerializer(serializers.Serializer):
+    """A page of orders, newest first."""
+
+    items = OrderSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True, help_text="Pass as `cursor` for the next page.")
+    next = serializers.CharField(allow_null=True, help_text="The URL of the next page.")
+    total = serializers.IntegerField(allow_null=True,
+                                     help_text="Orders in the whole listing (null when filtering a customer's "
+                                               "orders by status).")
+    stale = serializers.BooleanField(help_text="True if the read model had not reached min_position.")
+
+
+class EventRefSerializer(serializers.Serializer):
+    """An event a command appended."""
+
+    event_id = serializers.UUIDField()
+    event_type = serializers.CharField()
+
+
+class CommandResultSerializer(serializers.Serializer):
+    """Where a command's events landed; wait for `commit_position` (min_position) to read your writes."""
+
+    stream = serializers.CharField()
+    aggregate_id = serializers.CharField()
+    version = serializers.IntegerField(help_text="The aggregate's new version (also the ETag header).")
+    commit_position = serializers.IntegerField(help_text="Also the X-Event-Position header.")
+    events = EventRefSerializer(many=True)
+    replayed = serializers.BooleanField(help_text="True when an idempotency key returned an earlier result.")
+    location = serializers.CharField(help_text="Also the Location header.")
+
+
+# -- timelines ------------------------------------------------------------------------------------
+
+
+class TimelineQuerySerializer(serializers.Serializer):
+    """Which window of history to show."""
+
+    as_of_version = serializers.IntegerField(min_value=0, max_value=MAX_POSITION, required=False,
+                                             help_text="Show the state as of this version (time travel).")
+    from_version = serializers.IntegerField(min_value=0, max_value=MAX_POSITION, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=500, required=False, default=100)
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    """One field an event changed (dotted path for nested fields)."""
+
+    path = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class EventMetadataSerializer(serializers.Serializer):
+    """Who caused an event and in which flow (staff only)."""
+
+    correlation_id = serializers.UUIDField()
+    causation_id = serializers.UUIDField(allow_null=True)
+    actor = serializers.CharField()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    """One event, what it means, and what it changed."""
+
+    version = serializers.IntegerField()
+    event_id = serializers.UUIDField()
+    event_type = serializers.CharField()
+    schema_version = serializers.IntegerField()
+    commit_position = serializers.IntegerField()
+    recorded_at = serializers.DateTimeField()
+    description = serializers.CharField()
+    data = serializers.DictField(child=serializers.JSONField(allow_null=True))
+    changes = FieldChangeSerializer(many=True)
+    metadata = EventMetadataSerializer(allow_null=True, help_text="Staff only; null for customers.")
+
+
+class TimelineSerializer(serializers.Serializer):
+    """A window of an aggregate's history, oldest first, and the state after its last event."""
+
+    stream = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["order", "inventory"])
+    aggregate_id = serializers.CharField()
+    last_version = serializers.IntegerField(help_text="The aggregate's newest version.")
+    as_of_version = serializers.IntegerField(allow_null=True, help_text="The version `state` is at.")
+    state = serializers.DictField(child=serializers.JSONField(allow_null=True))
+    entries = TimelineEntrySerializer(many=True)
+    next_from_version = serializers.IntegerField(allow_null=True,
+                                                 help_text="Pass as `from_version` for the next window.")
+
+
+# -- inventory ------------------------------------------------------------------------------------
+
+
+class StockLevelSerializer(serializers.Serializer):
+    """Stock of one sku; `version` is its ETag."""
+
+    sku = serializers.CharField()
+    on_hand = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    available = serializers.IntegerField()
+    is_low = serializers.BooleanField()
+    version = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class StockLevelDetailSerializer(StockLevelSerializer):
+    """Stock of one sku, with the staleness marker."""
+
+    stale = serializers.BooleanField()
+
+
+class StockListSerializer(serializers.Serializer):
+    """Stock of every sku with stock history."""
+
+    items = StockLevelSerializer(many=True)
+    stale = serializers.BooleanField()
+
+
+class InventoryQuerySerializer(serializers.Serializer):
+    """Filters of the stock list."""
+
+    low = serializers.BooleanField(required=False, default=False, help_text="Only skus low on stock.")
+    min_position = serializers.IntegerField(min_value=0, max_value=MAX_POSITION, required=False)
+
+
+class ReceiveStockSerializer(serializers.Serializer):
+    """Delivered units."""
+
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_STOCK_QUANTITY)
+
+
+class AdjustStockSerializer(serializers.Serializer):
+    """A correction of stock on hand."""
+
+    delta = serializers.IntegerField(min_value=-MAX_STOCK_QUANTITY, max_value=MAX_STOCK_QUANTITY)
+    reason = text_field(1000, validators=[_not_blank])
+
+    def validate_delta(self, value: int) -> int:
+        if value == 0:
+            raise serializers.ValidationError("must not be zero")
+        return value
+
+
+# -- projections ----------------------------------------------------------------------------------
+
+
+class RebuildInfoSerializer(serializers.Serializer):
+    """A rebuild in progress (or interrupted and resumable)."""
+
+    generation = serializers.IntegerField()
+    checkpoint = serializers.IntegerField(allow_null=True)
+    done = serializers.IntegerField()
+    running = serializers.BooleanField()
+    halted_on = serializers.CharField(allow_null=True)
+
+
+class SubscriberStatusSerializer(serializers.Serializer):
+    """A projection's (or process manager's) state, position and lag."""
+
+    name = serializers.CharField()
+    state = serializers.ChoiceField(choices=["halted", "rebuilding", "running", "idle"])
+    generation = serializers.IntegerField()
+    checkpoint = serializers.IntegerField(allow_null=True)
+    head = serializers.IntegerField()
+    lag_events = serializers.IntegerField()
+    lag_display = serializers.CharField()
+    lag_seconds = serializers.FloatField()
+    dead_letters = serializers.IntegerField()
+    last_run_at = serializers.CharField(allow_null=True)
+    last_error = serializers.CharField(allow_null=True)
+    last_error_at = serializers.CharField(allow_null=True)
+    halted_on = serializers.CharField(allow_null=True)
+    lock_holder = serializers.CharField(allow_null=True)
+    rebuild = RebuildInfoSerializer(allow_null=True)
+
+
+class DeadLetterSerializer(serializers.Serializer):
+    """A parked event and why it failed."""
+
+    subscriber = serializers.CharField()
+    event_id = serializers.CharField()
+    stream_name = serializers.CharField()
+    stream_position = serializers.IntegerField()
+    commit_position = serializers.IntegerField()
+    event_type = serializers.CharField()
+    error = serializers.CharField()
+    traceback = serializers.CharField()
+    attempts = serializers.IntegerField()
+    first_failed_at = serializers.CharField()
+    last_failed_at = serializers.CharField()
+    policy = serializers.ChoiceField(choices=["park", "halt"])
+    generation = serializers.IntegerField()
+
+
+class DeadLetterIdsSerializer(serializers.Serializer):
+    """Which parked events to act on."""
+
+    event_ids = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=100)
+
+
+class RetryOutcomeSerializer(serializers.Serializer):
+    """What retrying one parked event did."""
+
+    event_id = serializers.CharField()
+    succeeded = serializers.BooleanField()
+    error = serializers.CharField(allow_null=True)
+
+
+class RetryResultSerializer(serializers.Serializer):
+    """Outcomes of a retry, one per event id."""
+
+    outcomes = RetryOutcomeSerializer(many=True)
+
+
+class DiscardResultSerializer(serializers.Serializer):
+    """Ids that were discarded (unknown ids are ignored)."""
+
+    discarded = serializers.ListField(child=serializers.CharField())
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    """One invalid field."""
+
+    field = serializers.CharField(allow_null=True, help_text="Dotted path (lines.0.sku); null for the whole body.")
+    detail = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details (application/problem+json)."""
+
+    type = serializers.CharField(help_text="A URI naming the kind of problem (urn:ordersys:problem:<slug>).")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(help_text="The request path.")
+    errors = FieldErrorSerializer(many=True, required=False, help_text="Validation problems only.")
+    current_version = serializers.IntegerField(required=False, allow_null=True,
+                                               help_text="412 only: the aggregate's current version.")
