@@ -1,4 +1,38 @@
-"""REST API routes (filled in by the API work)."""
+"""REST API routes under /api/ (see the OpenAPI schema at /api/schema/ and Swagger UI at /api/docs/)."""
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from orders.api.views.auth import TokenView
+from orders.api.views.inventory import InventoryViewSet
+from orders.api.views.orders import OrderViewSet
+from orders.api.views.products import ProductListView
+from orders.api.views.projections import (
+    DeadLetterDiscardView,
+    DeadLetterListView,
+    DeadLetterRetryView,
+    ProjectionListView,
+)
+from orders.api.views.timelines import StreamEventsView
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("orders", OrderViewSet, basename="order")
+router.register("inventory", InventoryViewSet, basename="inventory")
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("products/", ProductListView.as_view(), name="products"),
+    path("streams/<str:stream>/events/", StreamEventsView.as_view(), name="stream-events"),
+    path("projections/", ProjectionListView.as_view(), name="projections"),
+    path("projections/<str:name>/dead-letters/", DeadLetterListView.as_view(), name="dead-letters"),
+    path("projections/<str:name>/dead-letters/retry/", DeadLetterRetryView.as_view(), name="dead-letters-retry"),
+    path("projections/<str:name>/dead-letters/discard/", DeadLetterDiscardView.as_view(),
+         name="dead-letters-discard"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]

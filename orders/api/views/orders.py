@@ -1,0 +1,303 @@
+"""Orders: place, list, read, the commands on one order, and its timeline.
+
+Reads come from the read model (selectors), commands go through `dispatch`; a customer only ever
+sees and acts on their own orders (another customer's order is 404, never 403).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID, uuid4
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from eventlog.errors import ConcurrencyError
+from orders.actors import actor_for
+from orders.api import http
+from orders.api.idempotency import derived_id, idempotent, key_of
+from orders.api.permissions import IsStaff
+from orders.api.problems import not_found
+from orders.api.schema import (
+    COMMAND_HEADERS,
+    CREATE_ORDER_EXAMPLE,
+    ETAG,
+    ORDER_ID,
+    READ_HEADERS,
+    RETRY_AFTER,
+    problems,
+)
+from orders.api.serializers import (
+    AddNoteSerializer,
+    CancelOrderSerializer,
+    CommandResultSerializer,
+    CreateOrderSerializer,
+    DeliverOrderSerializer,
+    OrderDetailSerializer,
+    OrderListQuerySerializer,
+    OrderPageSerializer,
+    PayOrderSerializer,
+    ShipOrderSerializer,
+    TimelineQuerySerializer,
+    TimelineSerializer,
+)
+from orders.api.throttling import OrderCreateThrottle
+from orders.api.views.base import ApiMixin, query, validated
+from orders.api.views.timelines import TIMELINE_DESCRIPTION, timeline_body
+from orders.domain.commands import (
+    AddOrderNote,
+    CancelOrder,
+    Command,
+    CreateOrder,
+    DeliverOrder,
+    PayOrder,
+    RequestedLine,
+    ShipOrder,
+)
+from orders.domain.order import Order
+from orders.domain.values import OrderStatus
+from orders.handlers import ContentionError, dispatch
+from orders.timelines import order_timeline
+from projections import order_summary, selectors
+
+MAX_SCANNED = 1000  # orders looked at for one page of a customer's orders filtered by status
+READ_MODELS = [order_summary.NAME]
+
+
+def order_path(order_id: UUID | str) -> str:
+    """Where an order is read."""
+    return f"/api/orders/{order_id}/"
+
+
+def order_body(summary: selectors.OrderSummary) -> dict[str, Any]:
+    """The JSON of an order summary."""
+    return {
+        "order_id": str(summary.order_id),
+        "customer_id": summary.customer_id,
+        "status": summary.status.value,
+        "currency": summary.currency,
+        "total": f"{summary.total:.2f}",
+        "lines": [{"sku": line.sku, "name": line.name, "quantity": line.quantity,
+                   "unit_price": f"{line.unit_price:.2f}", "subtotal": f"{line.subtotal:.2f}"}
+                  for line in summary.lines],
+        "created_at": summary.created_at.isoformat(),
+        "updated_at": summary.updated_at.isoformat(),
+        **{name: _iso(getattr(summary, name)) for name in (
+            "confirmed_at", "rejected_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")},
+        "amount_paid": _money(summary.amount_paid),
+        "payment_reference": summary.payment_reference,
+        "tracking": None if summary.tracking is None else {"carrier": summary.tracking.carrier,
+                                                           "number": summary.tracking.number},
+        "cancel_reason": summary.cancel_reason,
+        "cancelled_by": summary.cancelled_by,
+        "refund_amount": _money(summary.refund_amount),
+        "reject_reason": summary.reject_reason,
+        "unavailable_lines": [{"sku": line.sku, "requested": line.requested, "available": line.available}
+                              for line in summary.unavailable_lines],
+        "note_count": summary.note_count,
+        "version": summary.version,
+        "last_position": summary.last_position,
+    }
+
+
+def _iso(moment: Any) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _money(amount: Any) -> str | None:
+    return None if amount is None else f"{amount:.2f}"
+
+
+def _command_schema(summary: str, description: str, request: Any, *, staff_only: bool) -> Callable[[Any], Any]:
+    codes = (400, 401, 403, 404, 409, 412, 422)
+    return extend_schema(
+        tags=["orders"], summary=summary,
+        description=description + (" Staff only." if staff_only else " The order's customer or staff.")
+        + " Answers with where the events landed (`commit_position`, also `X-Event-Position`), the new version "
+          "(`ETag`) and `Location`.",
+        parameters=[ORDER_ID, *COMMAND_HEADERS], request=request,
+        responses={200: CommandResultSerializer, **problems(*codes)},
+    )
+
+
+class OrderViewSet(ApiMixin, viewsets.ViewSet):
+    """Orders of the caller (all orders for staff) and the commands on them."""
+
+    lookup_field = "order_id"
+    lookup_value_regex = "[^/]+"
+
+    def get_permissions(self) -> list:
+        if self.action in ("ship", "deliver", "notes"):
+            return [IsStaff()]
+        return super().get_permissions()
+
+    def get_throttles(self) -> list:
+        return [OrderCreateThrottle()] if self.action == "create" else []
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    @extend_schema(
+        operation_id="orders_list", tags=["orders"], summary="List orders",
+        description="The caller's orders, newest first (staff: all orders, optionally one customer's). Filter by "
+                    "`status`; page with `cursor` (from `next_cursor`).",
+        parameters=[OrderListQuerySerializer, *READ_HEADERS, RETRY_AFTER],
+        responses={200: OrderPageSerializer, **problems(400, 401, 403)},
+    )
+    def list(self, request: Request) -> Response:
+        params = query(request, OrderListQuerySerializer)
+        stale = http.is_stale(request, READ_MODELS)
+        user = request.user
+        customer_id = params.get("customer_id") if user.is_staff else str(user.pk)
+        page = _page(customer_id=customer_id, status=params.get("status"), cursor=params.get("cursor") or None,
+                     page_size=params["page_size"])
+        next_url = None
+        if page.next_cursor is not None:
+            kept = {k: v for k, v in request.query_params.items() if k not in ("cursor", "min_position")}
+            next_url = f"{request.path}?{urlencode({**kept, 'cursor': page.next_cursor})}"
+        body = {"items": [order_body(item) for item in page.items], "next_cursor": page.next_cursor,
+                "next": next_url, "total": page.total, "stale": stale}
+        return Response(body, headers=http.stale_headers(stale))
+
+    @extend_schema(
+        operation_id="orders_retrieve", tags=["orders"], summary="Read an order",
+        description="The order as the read model knows it; `ETag` is its version (send it as If-Match). With "
+                    "`min_position` the read waits for the read model (about a second at most) and says whether "
+                    "it is stale.",
+        parameters=[ORDER_ID, *READ_HEADERS, ETAG, RETRY_AFTER],
+        responses={200: OrderDetailSerializer, **problems(400, 401, 403, 404)},
+    )
+    def retrieve(self, request: Request, order_id: str) -> Response:
+        oid = http.parse_order_id(order_id)
+        stale = http.is_stale(request, READ_MODELS)
+        summary = selectors.get_order(oid)
+        if summary is None or not _may_see(request, summary.customer_id):
+            headers = http.stale_headers(stale) if stale else {}
+            raise not_found(f"order {oid} was not found" + (" (yet: the read model is behind)" if stale else ""),
+                            **headers)
+        return Response({**order_body(summary), "stale": stale},
+                        headers={"ETag": http.etag(summary.version), **http.stale_headers(stale)})
+
+    @extend_schema(
+        operation_id="orders_events", tags=["orders", "timelines"], summary="Timeline of an order",
+        description=TIMELINE_DESCRIPTION + " The order's customer or staff; event metadata is for staff only.",
+        parameters=[ORDER_ID, TimelineQuerySerializer, RETRY_AFTER],
+        responses={200: TimelineSerializer, **problems(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request: Request, order_id: str) -> Response:
+        oid = http.parse_order_id(order_id)
+        owner = None if request.user.is_staff else str(request.user.pk)
+        return Response(timeline_body(request, Order.stream_name(oid), owner=owner))
+
+    # -- commands -------------------------------------------------------------------------------
+
+    @extend_schema(
+        operation_id="orders_create", tags=["orders"], summary="Place an order",
+        description="Lines of sku and quantity only: prices come from the catalogue. With an Idempotency-Key the "
+                    "order id is derived from (you, key), so a retry targets the same order. The order starts "
+                    "PENDING; stock is reserved in the background (read it with `min_position`). Throttled per "
+                    "user (THROTTLE_ORDER_CREATE).",
+        parameters=[*COMMAND_HEADERS], request=CreateOrderSerializer, examples=[CREATE_ORDER_EXAMPLE],
+        responses={201: CommandResultSerializer, **problems(400, 401, 403, 409, 422, 429)},
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        data = validated(CreateOrderSerializer, request.data)
+        key = key_of(request)
+        order_id = derived_id(request, key) if key else uuid4()
+        customer_id = data.get("customer_id") or str(request.user.pk)
+        command = CreateOrder(order_id=order_id, customer_id=customer_id,
+                              lines=tuple(RequestedLine(sku=line["sku"], quantity=line["quantity"])
+                                          for line in data["lines"]))
+        result = dispatch(command, actor=actor_for(request.user), idempotency_key=key)
+        return http.command_response(result, aggregate_id=str(order_id), location=order_path(order_id), status=201)
+
+    @_command_schema("Pay an order", "Record the payment of a CONFIRMED order; `amount` must equal its total.",
+                     PayOrderSerializer, staff_only=False)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def pay(self, request: Request, order_id: str) -> Response:
+        return self._command(request, order_id, PayOrderSerializer,
+                             lambda oid, d: PayOrder(order_id=oid, amount=d["amount"],
+                                                     payment_reference=d["payment_reference"]))
+
+    @_command_schema("Cancel an order", "Cancel an order that has not shipped (a paid one is refunded).",
+                     CancelOrderSerializer, staff_only=False)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request: Request, order_id: str) -> Response:
+        return self._command(request, order_id, CancelOrderSerializer,
+                             lambda oid, d: CancelOrder(order_id=oid, reason=d["reason"]))
+
+    @_command_schema("Ship an order", "Hand a PAID order to a carrier.", ShipOrderSerializer, staff_only=True)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def ship(self, request: Request, order_id: str) -> Response:
+        return self._command(request, order_id, ShipOrderSerializer,
+                             lambda oid, d: ShipOrder(order_id=oid, carrier=d["carrier"],
+                                                      tracking_number=d["tracking_number"]))
+
+    @_command_schema("Deliver an order", "Record that a SHIPPED order reached the customer; no body needed.",
+                     DeliverOrderSerializer, staff_only=True)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def deliver(self, request: Request, order_id: str) -> Response:
+        return self._command(request, order_id, DeliverOrderSerializer, lambda oid, d: DeliverOrder(order_id=oid))
+
+    @_command_schema("Add a note", "Annotate an order.", AddNoteSerializer, staff_only=True)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def notes(self, request: Request, order_id: str) -> Response:
+        return self._command(request, order_id, AddNoteSerializer,
+                             lambda oid, d: AddOrderNote(order_id=oid, text=d["text"]))
+
+    def _command(self, request: Request, order_id: str, serializer: Any,
+                 build: Callable[[UUID, dict[str, Any]], Command]) -> Response:
+        oid = http.parse_order_id(order_id)
+        data = validated(serializer, request.data)
+        expected = http.expected_version(request)
+        try:
+            result = dispatch(build(oid, data), actor=actor_for(request.user), idempotency_key=key_of(request),
+                              expected_version=expected)
+        except ConcurrencyError as error:
+            # A pinned version is checked before ownership: never tell a customer another's order moved.
+            if not isinstance(error, ContentionError) and (error.actual is None or not _owner_may_know(request, oid)):
+                raise not_found(f"order {oid} was not found") from None
+            raise
+        return http.command_response(result, aggregate_id=str(oid), location=order_path(oid))
+
+
+def _may_see(request: Request, customer_id: str) -> bool:
+    return bool(request.user.is_staff or customer_id == str(request.user.pk))
+
+
+def _owner_may_know(request: Request, order_id: UUID) -> bool:
+    if request.user.is_staff:
+        return True
+    timeline = order_timeline(order_id, limit=1)
+    return timeline is not None and _may_see(request, str(timeline.state.get("customer_id")))
+
+
+def _page(*, customer_id: str | None, status: str | None, cursor: str | None, page_size: int) -> selectors.OrderPage:
+    """One page of orders, by customer and/or status (a customer's orders by status are filtered here)."""
+    if customer_id is None and status is None:
+        return selectors.list_orders(cursor=cursor, page_size=page_size)
+    if customer_id is None:
+        return selectors.list_orders_by_status(status, cursor=cursor, page_size=page_size)
+    if status is None:
+        return selectors.list_orders_by_customer(customer_id, cursor=cursor, page_size=page_size)
+    wanted = OrderStatus(status)
+    items: list[selectors.OrderSummary] = []
+    scanned = 0
+    while True:
+        page = selectors.list_orders_by_customer(customer_id, cursor=cursor, page_size=page_size - len(items))
+        items.extend(item for item in page.items if item.status == wanted)
+        scanned += len(page.items)
+        cursor = page.next_cursor
+        if cursor is None or len(items) >= page_size or scanned >= MAX_SCANNED:
+            return selectors.OrderPage(tuple(items), cursor, None)
+

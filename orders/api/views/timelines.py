@@ -1,0 +1,103 @@
+"""Timelines over HTTP: an aggregate's events, what each changed, and its state as of a version."""
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eventlog import codec
+from orders.api.permissions import IsStaff
+from orders.api.problems import field_problem, not_found
+from orders.api.schema import RETRY_AFTER, STREAM, problems
+from orders.api.serializers import TimelineQuerySerializer, TimelineSerializer
+from orders.api.views.base import ApiMixin, query
+from orders.timelines import Timeline, describe, stream_timeline
+
+TIMELINE_DESCRIPTION = (
+    "The aggregate's events (oldest first) with a description, the event data, the fields each changed, and "
+    "the state after the window's last event. `as_of_version=N` ends the window at version N, so `state` is the "
+    "state as of that version (time travel). Read from the event store, so it is never stale.")
+
+
+def timeline_body(request: Request, stream_name: str, *, owner: str | None = None) -> dict[str, Any]:
+    """The timeline of a stream for this request's window; 404 if absent (or, with `owner`, not theirs)."""
+    params = query(request, TimelineQuerySerializer)
+    limit, as_of = params["limit"], params.get("as_of_version")
+    from_version = params.get("from_version")
+    if from_version is None:
+        from_version = 0 if as_of is None else max(0, as_of - limit + 1)
+    if as_of is not None and as_of < from_version:
+        raise field_problem("as_of_version", "must not be before from_version")
+    to_version = as_of if as_of is None else min(as_of, from_version + limit - 1)
+    timeline = stream_timeline(stream_name, from_version=from_version, to_version=to_version, limit=limit)
+    if timeline is None:
+        raise not_found(f"{stream_name} has no events" + (f" from version {from_version}" if from_version else ""))
+    if owner is not None and not _belongs_to(timeline, owner):
+        raise not_found(f"{stream_name} has no events")
+    if as_of is not None and as_of > timeline.last_version:
+        raise field_problem("as_of_version", f"the aggregate's newest version is {timeline.last_version}")
+    staff = bool(request.user.is_authenticated and request.user.is_staff)
+    last_in_window = timeline.entries[-1].version if timeline.entries else None
+    window_end = timeline.last_version if as_of is None else as_of
+    next_from = last_in_window + 1 if last_in_window is not None and last_in_window < window_end else None
+    return {
+        "stream": timeline.stream_name,
+        "kind": timeline.kind,
+        "aggregate_id": timeline.aggregate_id,
+        "last_version": timeline.last_version,
+        "as_of_version": last_in_window,
+        "state": _plain(timeline.state),
+        "entries": [_entry(entry, staff=staff) for entry in timeline.entries],
+        "next_from_version": next_from,
+    }
+
+
+def _belongs_to(timeline: Timeline, customer_id: str) -> bool:
+    return bool(timeline.entries) and timeline.entries[0].state.get("customer_id") == customer_id
+
+
+def _entry(entry: Any, *, staff: bool) -> dict[str, Any]:
+    event = entry.event
+    metadata = event.metadata
+    return {
+        "version": event.stream_position,
+        "event_id": str(event.event_id),
+        "event_type": event.event_type,
+        "schema_version": event.schema_version,
+        "commit_position": event.commit_position,
+        "recorded_at": event.recorded_at.isoformat(),
+        "description": describe(event),
+        "data": _plain(event.data),
+        "changes": [{"path": c.path, "before": _plain(c.before), "after": _plain(c.after)} for c in entry.changes],
+        "metadata": {"correlation_id": str(metadata.correlation_id),
+                     "causation_id": None if metadata.causation_id is None else str(metadata.causation_id),
+                     "actor": metadata.actor} if staff else None,
+    }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-compatible structure of event data and aggregate state (Decimal, UUID, datetime as strings)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return codec.to_plain(value)
+
+
+class StreamEventsView(ApiMixin, APIView):
+    """GET: the timeline of any order or inventory stream (staff)."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        operation_id="streams_events", tags=["timelines"], summary="Timeline of a stream (staff)",
+        description=TIMELINE_DESCRIPTION, parameters=[STREAM, TimelineQuerySerializer, RETRY_AFTER],
+        responses={200: TimelineSerializer, **problems(400, 401, 403, 404)},
+    )
+    def get(self, request: Request, stream: str) -> Response:
+        return Response(timeline_body(request, stream))
