@@ -80,14 +80,6 @@ async def serve(*, host: str, port: int, data_dir: Path | None, advertise_host: 
     writer = Writer(log, storage, loop, changes.notify)
     try:
         instance_id = str(uuid.uuid4())
-        # Like EventStoreDB on each election, record an epoch: a system event in $all that the
-        # client's default filter (event types starting with "$") hides.
-        epochs = log.streams.get(EPOCH_STREAM)
-        epoch = {"epochNumber": len(epochs.records) if epochs else 0, "epochPosition": log.next_position,
-                 "epochId": str(uuid.uuid4()), "leaderInstanceId": instance_id}
-        await writer.submit(WriteRequest("append", EPOCH_STREAM, ANY, (ProposedEvent(
-            str(uuid.uuid4()), EPOCH_STREAM, JSON, json.dumps(epoch).encode(), b""),)))
-
         server = grpc.aio.server(options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                                           ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                                           ("grpc.so_reuseport", 0)])
@@ -97,6 +89,13 @@ async def serve(*, host: str, port: int, data_dir: Path | None, advertise_host: 
             GossipService(instance_id=instance_id, advertise_host=advertised, port=port), server)
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         server.add_insecure_port(address)  # raises RuntimeError when the port is taken
+        # Like EventStoreDB on each election, record an epoch: a system event in $all that the
+        # client's default filter (event types starting with "$") hides.
+        epochs = log.streams.get(EPOCH_STREAM)
+        epoch = {"epochNumber": len(epochs.records) if epochs else 0, "epochPosition": log.next_position,
+                 "epochId": str(uuid.uuid4()), "leaderInstanceId": instance_id}
+        await writer.submit(WriteRequest("append", EPOCH_STREAM, ANY, (ProposedEvent(
+            str(uuid.uuid4()), EPOCH_STREAM, JSON, json.dumps(epoch).encode(), b""),)))
         await server.start()
         store = (f"SQLite in {data_dir} (synchronous={synchronous.upper()})" if data_dir is not None
                  else "memory only (nothing is kept)")

@@ -6,6 +6,7 @@ grouping of many appends into one transaction is eventlog.server.writer's job.
 """
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -74,6 +75,14 @@ class SqliteStorage:
         if synchronous.upper() not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
         data_dir.mkdir(parents=True, exist_ok=True)
+        # Positions are assigned from memory, so two servers on one directory would collide:
+        # hold an exclusive lock for the life of the process (released by the OS on kill -9).
+        self._lock_file = open(data_dir / "LOCK", "a+b")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise RuntimeError(f"{data_dir} is in use by another event store process") from None
         self.path = data_dir / "events.sqlite3"
         # The writer thread owns writes; load() runs before it starts, close() after it stops.
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -114,6 +123,7 @@ class SqliteStorage:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             self._conn.close()
+            self._lock_file.close()
 
 
 def open_storage(data_dir: Path | None, *, synchronous: str = "FULL") -> Storage:

@@ -43,6 +43,12 @@ def test_port_in_use_fails_fast(esdb_url: str) -> None:
     assert out.returncode != 0
 
 
+def test_a_second_server_on_the_same_data_fails_fast(private_server: ServerProcess) -> None:
+    cmd = local_services.eventstore_command(local_services.free_port(), data_dir=private_server.data_dir)
+    out = subprocess.run(cmd, cwd=local_services.REPO_ROOT, capture_output=True, text=True, timeout=20)
+    assert out.returncode != 0 and "in use by another event store" in out.stderr
+
+
 @pytest.mark.slow
 def test_acknowledged_appends_survive_kill_9(private_server: ServerProcess) -> None:
     prefix = f"durable-{uuid.uuid4().hex[:8]}"
