@@ -19,6 +19,7 @@ from orders.timelines import AGGREGATES, describe, stream_timeline
 
 TIMELINE_PAGE = 50
 BROWSER_PAGE = 50
+SCAN_LIMIT = browser.DEFAULT_SCAN_LIMIT
 
 
 def urls(site: AdminSite) -> list[URLPattern]:
@@ -115,7 +116,7 @@ def event_browser(request: HttpRequest, site: AdminSite) -> HttpResponse:
                                    correlation_id=data.get("correlation_id"),
                                    since=data.get("since"), until=data.get("until"))
         try:
-            page = browser.browse(query, before=data.get("before"), page_size=BROWSER_PAGE)
+            page = browser.browse(query, before=data.get("before"), page_size=BROWSER_PAGE, scan_limit=SCAN_LIMIT)
         except EventStoreUnavailable as exc:
             error = f"The event store cannot be reached: {exc}"
     rows = [_browser_row(event) for event in page.events] if page else []
@@ -123,7 +124,6 @@ def event_browser(request: HttpRequest, site: AdminSite) -> HttpResponse:
         **site.each_context(request),
         "title": "Event browser",
         "form": form, "page": page, "rows": rows, "error": error, "query": query,
-        "scan_limit": browser.DEFAULT_SCAN_LIMIT,
         "next_url": _with(request.GET, before=page.next_before) if page and page.next_before else None,
         "newest_url": _with(request.GET, before=None) if request.GET.get("before") else None,
         "streams": sorted({row["event"].stream_name for row in rows}),

@@ -12,6 +12,7 @@ from django_redis import get_redis_connection
 from eventlog.errors import EventLogError
 from eventlog.store import get_store
 from eventlog.subscriptions import dead_letters as letters
+from eventlog.subscriptions.checkpoints import live_generation
 from eventlog.subscriptions.errors import SubscriptionError
 from eventlog.subscriptions.status import SubscriberStatus, status
 from projections.registry import all_subscribers, subscriber
@@ -46,7 +47,9 @@ def rows() -> list[ConsoleRow]:
     result = []
     for candidate in all_subscribers():
         current = status(candidate, store=get_store(), redis_client=client)
-        requested = bool(client.exists(_requested_key(candidate.spec.name))) and current.rebuild is None
+        # Requested while generation N served; once a worker starts (or switched), the rebuild state says more.
+        marker = client.get(_requested_key(candidate.spec.name))
+        requested = current.rebuild is None and marker is not None and int(marker) == current.generation
         result.append(ConsoleRow(current, candidate.spec.rebuildable, requested))
     return result
 
@@ -124,5 +127,6 @@ def start_rebuild(name: str) -> None:
 
     if not subscriber(name).spec.rebuildable:
         raise ValueError(f"{name} is not a read model and cannot be rebuilt")
-    get_redis_connection("default").set(_requested_key(name), "1", ex=REBUILD_REQUESTED_TTL)
+    client = get_redis_connection("default")
+    client.set(_requested_key(name), live_generation(client, name), ex=REBUILD_REQUESTED_TTL)
     rebuild_read_model.delay(name)
