@@ -24,6 +24,7 @@ DEMO_PRODUCTS = [
     ("BOOK-ES", "Event Sourcing in Practice", "Paperback, 320 pages.", "39.00"),
     ("STICKERS", "Sticker pack", "Ten vinyl stickers.", "4.99"),
 ]
+DEMO_STOCK = 25
 
 
 class Command(BaseCommand):
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             self._wait_for_eventstore(wait)
         self._seed_users()
         self._seed_products()
+        self._seed_stock()
 
     def _wait_for_eventstore(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -70,3 +72,17 @@ class Command(BaseCommand):
             Product.objects.get_or_create(sku=sku, defaults={"name": name, "description": description,
                                                              "unit_price": Decimal(price)})
         self.stdout.write(f"catalogue: {Product.objects.count()} products")
+
+    def _seed_stock(self) -> None:
+        # Stock lives in the event store: receive a first delivery once, so ordering works out of the box.
+        from orders.domain.commands import ReceiveStock
+        from orders.domain.values import Actor
+        from orders.handlers import dispatch
+
+        received = 0
+        for sku, *_ in DEMO_PRODUCTS:
+            if get_store().stream_version(f"inventory-{sku}") is None:
+                dispatch(ReceiveStock(sku=sku, quantity=DEMO_STOCK), actor=Actor.system("seed_demo"))
+                received += 1
+        if received:
+            self.stdout.write(f"stock: received {DEMO_STOCK} units of {received} products")
