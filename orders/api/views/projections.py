@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
