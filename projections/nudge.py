@@ -1,31 +1,69 @@
 """After a command commits, wake the workers up: at most one pending nudge at a time.
 
 The nudge is a courtesy; the beat task catches up every second anyway. So it never blocks or
-fails a command: with the broker or Redis down, the command has still succeeded.
+fails a command: it is published from a background thread, and with the broker or Redis down
+the command has still succeeded.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import queue
+import threading
 from typing import Any
 
 from django_redis import get_redis_connection
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "sub:nudge:pending"
-PENDING_TTL_MS = 1000  # if a nudge is lost, the next command after this may send another
+PENDING_TTL_MS = 1000  # if a nudge is lost, a command after this may send another
+
+
+
+class _Publisher:
+    """A daemon thread that publishes nudges, so a command never waits on the broker."""
+
+    def __init__(self) -> None:
+        self.wakeups: queue.Queue[None] = queue.Queue(maxsize=1)  # one pending wake-up covers many commands
+        self.thread = threading.Thread(target=self._run, name="projections-nudge", daemon=True)
+        self.thread.start()
+
+    def wake(self) -> None:
+        with contextlib.suppress(queue.Full):  # a nudge is already on its way; it covers this command too
+            self.wakeups.put_nowait(None)
+
+    def _run(self) -> None:
+        while True:
+            self.wakeups.get()
+            try:
+                publish_nudge()
+            except Exception:  # the event store has the events; beat will project them
+                log.warning("could not nudge the projections; beat will catch up", exc_info=True)
+
+
+_publishers: dict[int, _Publisher] = {}  # by pid: a forked child (gunicorn, prefork) needs its own thread
+_start_lock = threading.Lock()
 
 
 def clear(client: Any) -> None:
-    """Called by the worker as it starts: commands from now on must nudge again."""
+    """Called by the worker as it starts a run: commands from now on must nudge again."""
     client.delete(PENDING_KEY)
 
 
 def send_nudge(sender: Any = None, **kwargs: Any) -> None:
-    """Receiver of `orders.handlers.command_committed`: queue one catch-up unless one is pending."""
+    """Receiver of `orders.handlers.command_committed`: wake the publisher thread."""
+    pid = os.getpid()
+    publisher = _publishers.get(pid)
+    if publisher is None:
+        with _start_lock:
+            publisher = _publishers.get(pid) or _publishers.setdefault(pid, _Publisher())
+    publisher.wake()
+
+
+def publish_nudge() -> None:
+    """Queue one catch-up task unless one is pending (the flag is cleared when a run starts)."""
     from projections.tasks import catch_up_all
 
-    try:
-        if get_redis_connection("default").set(PENDING_KEY, "1", nx=True, px=PENDING_TTL_MS):
-            catch_up_all.apply_async(retry=False)
-    except Exception:  # the event store has the events; beat will project them
-        log.warning("could not nudge the projections; beat will catch up", exc_info=True)
+    if get_redis_connection("default").set(PENDING_KEY, "1", nx=True, px=PENDING_TTL_MS):
+        catch_up_all.apply_async(retry=False)
