@@ -28,6 +28,7 @@ from eventlog.server.records import (
     METADATA_TYPE,
     NO_STREAM,
     OCTET_STREAM,
+    RECORD_OVERHEAD,
     STREAM_EXISTS,
     TOMBSTONE_TYPE,
     ProposedEvent,
@@ -286,11 +287,29 @@ class Batch:
             metadata = dict(view.metadata)
             metadata["$tb"] = last + 1
             self._write_metadata(view.name, metadata)
-        position = 0
-        for event in events:
-            position = self._add(view, event.event_id, event.type, event.content_type, event.data,
-                                 event.metadata, view.last + 1).position
-        return WriteResult("ok", view.last, position)
+        if is_metastream(view.name):
+            for event in events:
+                self._add(view, event.event_id, event.type, event.content_type, event.data, event.metadata,
+                          view.last + 1)
+            return WriteResult("ok", view.last, view.new[-1].position)
+        # The hot path of every append: build the records inline (no per-event helper calls).
+        revision = last + 1
+        position = self.next_position
+        created = self.created
+        name = view.name
+        new_records = view.new
+        batch_records = self.records
+        new_ids = self._new_ids
+        for event_id, type_, content_type, data, metadata in events:
+            record = Record(position, name, revision, event_id, type_, content_type, data, metadata, created)
+            position += (RECORD_OVERHEAD + len(name) + len(type_) + len(content_type) + len(data)
+                         + len(metadata))
+            revision += 1
+            new_records.append(record)
+            batch_records.append(record)
+            new_ids[event_id] = record
+        self.next_position = position
+        return WriteResult("ok", revision - 1, record.position)
 
     def _idempotent(self, view: _View, start: int, events: tuple[ProposedEvent, ...]) -> WriteResult | None:
         """The original result if events were already written from revision start on."""
