@@ -16,10 +16,11 @@ from uuid import UUID, uuid4
 from django.dispatch import Signal
 
 import orders.event_types  # noqa: F401 - registers the domain events with the event log
+from eventlog.correlation import current_correlation_id
 from eventlog.envelope import EventMetadata
 from eventlog.errors import ConcurrencyError
 from eventlog.store import EventStore, get_store
-from orders import idempotency
+from orders import idempotency, metrics
 from orders.catalogue import product_infos
 from orders.domain.commands import Command, CreateOrder
 from orders.domain.events import DomainEvent
@@ -54,13 +55,29 @@ def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = No
              expected_version: int | None = None, correlation_id: UUID | None = None,
              causation_id: UUID | None = None, store: EventStore | None = None) -> CommandResult:
     """Decide `command` as `actor` and append the resulting events; see the module docstring."""
+    name = type(command).__name__
+    try:
+        result = _dispatch(command, actor=actor, idempotency_key=idempotency_key,
+                           expected_version=expected_version, correlation_id=correlation_id,
+                           causation_id=causation_id, store=store)
+    except Exception as error:
+        metrics.COMMANDS.labels(name, metrics.outcome_of(error)).inc()
+        raise
+    metrics.COMMANDS.labels(name, metrics.outcome_of(None, replayed=result.replayed,
+                                                     appended=bool(result.events))).inc()
+    return result
+
+
+def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, expected_version: int | None,
+              correlation_id: UUID | None, causation_id: UUID | None, store: EventStore | None) -> CommandResult:
     store = store or get_store()
     repository = AggregateRepository(store)
     route = route_for(command)
     context = _context_for(route, command)
     key = idempotency.IdempotencyKey.for_command(command, actor=actor, key=idempotency_key) \
         if idempotency_key else None
-    metadata = EventMetadata(correlation_id=correlation_id or uuid4(), causation_id=causation_id,
+    correlation_id = correlation_id or current_correlation_id() or uuid4()  # a request id when in a request
+    metadata = EventMetadata(correlation_id=correlation_id, causation_id=causation_id,
                              actor=f"{actor.kind}:{actor.id}")
     if key is not None:
         first = idempotency.find_record(store, key)
@@ -120,8 +137,9 @@ def _attempt(command: Command, route: CommandRoute, repository: AggregateReposit
         return CommandResult(route.stream_name(command), aggregate.version, last_position, (), ())
     event_ids = key.event_ids(len(pending)) if key else [uuid4() for _ in pending]
     try:
-        appended = repository.append(aggregate, event_ids=event_ids, metadata=metadata,
-                                     expected_version=aggregate.expected_version)
+        with metrics.APPEND_SECONDS.time():
+            appended = repository.append(aggregate, event_ids=event_ids, metadata=metadata,
+                                         expected_version=aggregate.expected_version)
     except ConcurrencyError:
         if expected_version is not None:
             raise

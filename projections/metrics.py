@@ -1,0 +1,50 @@
+"""Prometheus metrics of the read side, measured when scraped: lag, dead letters, generations, rebuilds."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from django_redis import get_redis_connection
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from eventlog.store import get_store
+from eventlog.subscriptions.status import status
+from projections.registry import all_subscribers
+
+log = logging.getLogger(__name__)
+LAG_CAP = 10_000  # counting lag reads the unapplied events; a scrape stops counting here
+
+
+class ReadSideCollector(Collector):
+    """One set of gauges per subscriber, read from Redis and the event store at scrape time."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        lag_events = GaugeMetricFamily("ordersys_projection_lag_events", "Matching events not yet applied.",
+                                       labels=["subscriber"])
+        lag_seconds = GaugeMetricFamily("ordersys_projection_lag_seconds",
+                                        "Age of the oldest event not yet applied.", labels=["subscriber"])
+        dead = GaugeMetricFamily("ordersys_dead_letters", "Parked events waiting for retry or discard.",
+                                 labels=["subscriber"])
+        generation = GaugeMetricFamily("ordersys_projection_generation", "Live read-model generation.",
+                                       labels=["subscriber"])
+        halted = GaugeMetricFamily("ordersys_projection_halted", "1 when stopped before a poison event.",
+                                   labels=["subscriber"])
+        rebuilt = GaugeMetricFamily("ordersys_rebuild_events_done", "Events applied by a rebuild in progress.",
+                                    labels=["subscriber", "generation"])
+        client, store = get_redis_connection("default"), get_store()
+        for subscriber in all_subscribers():
+            name = subscriber.spec.name
+            try:
+                s = status(subscriber, store=store, redis_client=client, lag_cap=LAG_CAP)
+            except Exception:  # a scrape must not fail because one dependency is down
+                log.warning("cannot read the status of %s", name, exc_info=True)
+                continue
+            lag_events.add_metric([name], s.lag_events)
+            lag_seconds.add_metric([name], s.lag_seconds)
+            dead.add_metric([name], s.dead_letters)
+            generation.add_metric([name], s.generation)
+            halted.add_metric([name], 1 if s.state == "halted" else 0)
+            if s.rebuild is not None:
+                rebuilt.add_metric([name, str(s.rebuild.generation)], s.rebuild.done)
+        yield from (lag_events, lag_seconds, dead, generation, halted, rebuilt)
