@@ -5,6 +5,7 @@ both speak the same gRPC protocol. Moving to kurrentdbclient is a change to this
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -285,7 +286,14 @@ def get_store() -> EventStore:
                 from django.conf import settings
 
                 _store = EventStore(settings.EVENTSTORE_URL)
+                # Close gRPC channels while the interpreter is whole (grpc's __del__ fails in teardown).
+                atexit.register(_close_process_store)
     return _store
+
+
+def _close_process_store() -> None:
+    if _store is not None:
+        _store.close()
 
 
 def set_store(store: EventStore | None) -> None:

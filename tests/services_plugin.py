@@ -39,10 +39,5 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
 
 
 def pytest_unconfigure(config) -> None:
-    from eventlog import store
-
-    # Close gRPC channels while the interpreter is whole (grpc's __del__ fails during shutdown).
-    if store._store is not None:
-        store._store.close()
     while _started:
         local_services.stop(_started.pop())
