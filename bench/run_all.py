@@ -1,6 +1,7 @@
 """Run every bench script, collect their metric lines into var/bench/report.json, print a Markdown table.
 
-`make bench` calls this. A script is any `bench/*.py` except the shared modules and stubs.
+`make bench` calls this. A script is any runnable `bench/*.py` (it has a `__main__` guard),
+except this runner and the stub servers; helper modules are left alone.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Any
 from bench.common import BENCH_VAR, REPO_ROOT
 
 NOT_SCRIPTS = {"__init__.py", "common.py", "run_all.py"}
+MAIN_GUARD = 'if __name__ == "__main__":'
 # A bench script aims at about two minutes; this only stops a hung one.
 SCRIPT_TIMEOUT = 600.0
 COLUMNS = ("metric", "value", "unit", "baseline_value", "ratio", "target", "met")
@@ -29,7 +31,8 @@ COLUMNS = ("metric", "value", "unit", "baseline_value", "ratio", "target", "met"
 def bench_scripts() -> list[Path]:
     """The bench scripts, in name order."""
     return sorted(path for path in (REPO_ROOT / "bench").glob("*.py")
-                  if path.name not in NOT_SCRIPTS and not path.name.startswith("stub_"))
+                  if path.name not in NOT_SCRIPTS and not path.name.startswith("stub_")
+                  and MAIN_GUARD in path.read_text())
 
 
 def run_script(path: Path) -> dict[str, Any]:
