@@ -22,6 +22,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if healthy else 503)
 
 
+@require_GET
+def ping(request: HttpRequest) -> JsonResponse:
+    """The cheapest JSON answer Django can give: the baseline of the HTTP benchmarks, and a liveness probe."""
+    return JsonResponse({"ok": True})
+
+
 _read_side = CollectorRegistry()  # measured at scrape time; never at import (no auto-describe)
 _read_side.register(ReadSideCollector())
 
