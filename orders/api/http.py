@@ -44,11 +44,14 @@ def parse_order_id(raw: str) -> UUID:
 
 
 def min_position(request: Request) -> int | None:
-    """The commit position a read must reflect: `?min_position=` or the `X-Min-Position` header."""
-    source, raw = "min_position", request.query_params.get("min_position")
+    """The commit position a read must reflect: `?min_position=` or the `X-Min-Position` header (query wins)."""
+    query = _position("min_position", request.query_params.get("min_position"))
+    header = _position("X-Min-Position", request.headers.get("X-Min-Position"))
+    return query if query is not None else header
+
+
+def _position(source: str, raw: str | None) -> int | None:
     if raw is None:
-        source, raw = "X-Min-Position", request.headers.get("X-Min-Position")
-    if raw is None or raw == "":
         return None
     if not _POSITION.fullmatch(raw) or int(raw) > MAX_POSITION:
         raise field_problem(source, f"must be a commit position (a whole number from 0 to {MAX_POSITION})")

@@ -64,7 +64,8 @@ RETRY_AFTER = _header("Retry-After", "Seconds to wait before retrying.", respons
                       schema=OpenApiTypes.INT)
 
 READ_HEADERS = [MIN_POSITION, X_MIN_POSITION, X_DATA_STALE]
-COMMAND_HEADERS = [IDEMPOTENCY_KEY, IF_MATCH, LOCATION, ETAG, X_EVENT_POSITION, IDEMPOTENT_REPLAYED, RETRY_AFTER]
+CREATE_HEADERS = [IDEMPOTENCY_KEY, LOCATION, ETAG, X_EVENT_POSITION, IDEMPOTENT_REPLAYED, RETRY_AFTER]
+COMMAND_HEADERS = [IF_MATCH, *CREATE_HEADERS]
 
 # -- path parameters ------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from orders.domain.commands import MAX_LINE_QUANTITY, MAX_LINES, MAX_STOCK_QUANTITY
@@ -19,12 +20,12 @@ _sku_validator = RegexValidator(SKU_REGEX, "1-64 letters, digits, '.', '_' or '-
 
 def sku_field(**kwargs: Any) -> serializers.CharField:
     """A sku as the domain accepts it."""
-    return serializers.CharField(max_length=64, validators=[_sku_validator], **kwargs)
+    return serializers.CharField(min_length=1, max_length=64, validators=[_sku_validator], **kwargs)
 
 
 def text_field(max_length: int, **kwargs: Any) -> serializers.CharField:
     """Non-blank text (surrounding spaces are kept: the domain decides what it stores)."""
-    return serializers.CharField(max_length=max_length, trim_whitespace=False, **kwargs)
+    return serializers.CharField(min_length=1, max_length=max_length, trim_whitespace=False, **kwargs)
 
 
 def money_field(**kwargs: Any) -> serializers.DecimalField:
@@ -32,10 +33,8 @@ def money_field(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise serializers.ValidationError("must not be blank")
-    return value
+# Not blank: at least one visible character (also in the schema, as a pattern).
+_not_blank = RegexValidator(r"\S", "must not be blank")
 
 
 # -- auth -----------------------------------------------------------------------------------------
@@ -44,8 +43,9 @@ def _not_blank(value: str) -> str:
 class TokenRequestSerializer(serializers.Serializer):
     """Credentials for a token."""
 
-    username = serializers.CharField(max_length=150, trim_whitespace=False)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    username = serializers.CharField(min_length=1, max_length=150, trim_whitespace=False)
+    password = serializers.CharField(min_length=1, max_length=4096, trim_whitespace=False,
+                                     style={"input_type": "password"})
 
 
 class UserSerializer(serializers.Serializer):
@@ -101,7 +101,7 @@ class CreateOrderSerializer(serializers.Serializer):
 
     lines = serializers.ListField(child=OrderLineRequestSerializer(), min_length=1, max_length=MAX_LINES)
     customer_id = serializers.CharField(
-        max_length=200, required=False, validators=[_not_blank],
+        min_length=1, max_length=200, required=False, validators=[_not_blank],
         help_text="Staff only: place the order for this customer (user id). Customers order for themselves.")
 
 
@@ -210,6 +210,7 @@ class OrderDetailSerializer(OrderSerializer):
     stale = serializers.BooleanField(help_text="True if the read model had not reached min_position.")
 
 
+@extend_schema_serializer(many=False)  # a page object, not a list, on the list action
 class OrderPageSerializer(serializers.Serializer):
     """A page of orders, newest first."""
 
@@ -319,6 +320,7 @@ class StockLevelDetailSerializer(StockLevelSerializer):
     stale = serializers.BooleanField()
 
 
+@extend_schema_serializer(many=False)  # a page object, not a list, on the list action
 class StockListSerializer(serializers.Serializer):
     """Stock of every sku with stock history."""
 

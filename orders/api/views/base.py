@@ -30,5 +30,5 @@ def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
 
 
 def query(request: Request, serializer_class: type[Serializer]) -> dict[str, Any]:
-    """Validate query parameters."""
-    return validated(serializer_class, request.query_params)
+    """Validate query parameters (an empty value is a value, not an omission: `?status=` is invalid)."""
+    return validated(serializer_class, dict(request.query_params.items()))

@@ -24,6 +24,7 @@ from orders.api.permissions import IsStaff
 from orders.api.problems import not_found
 from orders.api.schema import (
     COMMAND_HEADERS,
+    CREATE_HEADERS,
     CREATE_ORDER_EXAMPLE,
     ETAG,
     ORDER_ID,
@@ -201,7 +202,7 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
                     "order id is derived from (you, key), so a retry targets the same order. The order starts "
                     "PENDING; stock is reserved in the background (read it with `min_position`). Throttled per "
                     "user (THROTTLE_ORDER_CREATE).",
-        parameters=[*COMMAND_HEADERS], request=CreateOrderSerializer, examples=[CREATE_ORDER_EXAMPLE],
+        parameters=[*CREATE_HEADERS], request=CreateOrderSerializer, examples=[CREATE_ORDER_EXAMPLE],
         responses={201: CommandResultSerializer, **problems(400, 401, 403, 409, 422, 429)},
     )
     @idempotent
