@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from orders.api.problems import PROBLEM_TYPES
 from orders.domain.commands import MAX_LINE_QUANTITY, MAX_LINES, MAX_STOCK_QUANTITY
 from orders.domain.validation import SKU_PATTERN
 from orders.domain.values import OrderStatus
@@ -440,10 +441,14 @@ class FieldErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+_PROBLEM_TYPES_HELP = "A URI naming the kind of problem, urn:ordersys:problem:<slug>, one of: " + "; ".join(
+    f"`{slug}`: {meaning}" for slug, meaning in PROBLEM_TYPES.items())
+
+
 class ProblemSerializer(serializers.Serializer):
     """RFC 9457 problem details (application/problem+json)."""
 
-    type = serializers.CharField(help_text="A URI naming the kind of problem (urn:ordersys:problem:<slug>).")
+    type = serializers.CharField(help_text=_PROBLEM_TYPES_HELP)
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField()

@@ -98,3 +98,17 @@ def test_throttles_can_be_switched_off(settings, customer_a, catalogue):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         "order_create": "off", "login": "off"}}
     assert all(place(customer_a, (catalogue.mug, 1)).status_code == 201 for _ in range(3))
+
+
+def test_staff_revoke_tokens_in_the_admin(client, customer_a, unique):
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser(username=f"root-{unique}", password=PASSWORD)
+    client.force_login(admin_user)
+
+    listing = client.get("/admin/authtoken/tokenproxy/")
+    deleted = client.post(f"/admin/authtoken/tokenproxy/{customer_a.user.pk}/delete/", {"post": "yes"})
+
+    assert listing.status_code == 200 and customer_a.user.username in listing.content.decode()
+    assert deleted.status_code == 302 and not Token.objects.filter(user=customer_a.user).exists()
+    problem(customer_a.client.get("/api/orders/"), 401)
