@@ -19,6 +19,7 @@ from orders.domain.commands import AdjustStock, ReceiveStock
 from orders.domain.errors import DomainError
 from orders.handlers import dispatch
 from orders.models import Product
+from orders.web import reading
 from projections import selectors
 from projections.consistency import wait_for_read_models
 from projections.inventory import NAME as INVENTORY_READ_MODEL
@@ -119,7 +120,7 @@ class ProductAdmin(admin.ModelAdmin):
         except EventStoreUnavailable:
             messages.error(request, "The event store cannot be reached; nothing was changed.")
             return False
-        wait_for_read_models(result.commit_position, names=(INVENTORY_READ_MODEL,), timeout=1.0)
+        wait_for_read_models(result.commit_position, names=(INVENTORY_READ_MODEL,), timeout=reading.READ_WAIT_SECONDS)
         if done:
             messages.success(request, done)
         return True

@@ -126,7 +126,7 @@ def event_browser(request: HttpRequest, site: AdminSite) -> HttpResponse:
         "form": form, "page": page, "rows": rows, "error": error, "query": query,
         "next_url": _with(request.GET, before=page.next_before) if page and page.next_before else None,
         "newest_url": _with(request.GET, before=None) if request.GET.get("before") else None,
-        "streams": sorted({row["event"].stream_name for row in rows}),
+        "streams": sorted({(row["event"].stream_name, row["has_timeline"]) for row in rows}),
     }
     return TemplateResponse(request, "admin/es/event_browser.html", context)
 

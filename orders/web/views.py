@@ -86,9 +86,11 @@ def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
     polling = request.htmx and request.GET.get("poll") == "1"
     order = _my_order(request, order_id, wait=reading.POLL_WAIT_SECONDS if polling else reading.READ_WAIT_SECONDS)
     if polling:
-        # The "updating..." page polls; once the read model caught up, htmx reloads the whole page.
+        # The "updating..." page (and a pending order's page) polls; once the read model caught up
+        # with a change the page does not show yet, htmx reloads the whole page.
+        seen = request.GET.get("v", "")
         response = HttpResponse(status=204)
-        if order.fresh:
+        if order.fresh and (not seen.isdigit() or order.summary.version != int(seen)):
             response["HX-Refresh"] = "true"
         return response
     if not order.fresh:

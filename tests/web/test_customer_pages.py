@@ -172,6 +172,8 @@ def test_the_order_page_says_updating_and_polls_until_the_read_model_caught_up(c
     project()
     poll = client_a.get(detail(order_id), {"poll": "1"}, HTTP_HX_REQUEST="true")
     assert poll.status_code == 204 and poll["HX-Refresh"] == "true"
+    pending_page_poll = client_a.get(detail(order_id), {"poll": "1", "v": "0"}, HTTP_HX_REQUEST="true")
+    assert pending_page_poll["HX-Refresh"] == "true"  # a page showing version 0 reloads: it is confirmed now
     assert "Confirmed" in client_a.get(detail(order_id)).content.decode()
 
 
@@ -218,6 +220,9 @@ def test_a_pending_order_can_be_cancelled_but_not_paid_yet(client_a, customer_a,
     page = client_a.get(detail(order_id)).content.decode()
 
     assert "Pending" in page and 'id="cancel"' in page and 'id="pay"' not in page
+    assert 'id="reserving"' in page and "?poll=1&amp;v=0" in page  # it updates itself once decided
+    unchanged = client_a.get(detail(order_id), {"poll": "1", "v": "0"}, HTTP_HX_REQUEST="true")
+    assert unchanged.status_code == 204 and "HX-Refresh" not in unchanged
     response = client_a.post(reverse("web:order_cancel", kwargs={"order_id": order_id}),
                              {"version": version_on(page, "cancel"), "reason": "changed my mind"})
     assert response.status_code == 302

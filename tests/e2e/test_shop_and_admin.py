@@ -1,0 +1,115 @@
+"""In a real browser: a customer orders and sees it confirmed, staff ship it in the admin, the customer
+sees it shipped with its timeline, and staff follow the correlation id across order and inventory."""
+from __future__ import annotations
+
+import re
+import time
+from decimal import Decimal
+
+import pytest
+
+from orders.domain.commands import ReceiveStock
+from orders.domain.values import Actor
+from orders.handlers import dispatch
+from orders.models import Product
+from tests.e2e.conftest import SCREENSHOTS
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+WAIT_MS = 20_000  # the worker confirms within a second or two; allow for a slow machine
+
+
+def reload_until(page, url: str, check, *, timeout: float = WAIT_MS / 1000) -> None:
+    """Open `url` again until `check()` holds (for pages that do not refresh themselves)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.goto(url)
+        if check():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} never showed what was expected")
+        time.sleep(0.2)
+
+
+def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, celery_worker, live_server,
+                                                                     django_user_model, unique):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT_MS)
+    sku = f"E2E-MUG-{unique}".upper()
+    Product.objects.create(sku=sku, name="Browser mug", description="For the e2e test.", unit_price=Decimal("12.50"))
+    dispatch(ReceiveStock(sku=sku, quantity=5), actor=Actor.staff("1"))
+    django_user_model.objects.create_user("erin", "erin@example.com", "erin-password-1")
+    django_user_model.objects.create_user("stella", "stella@example.com", "stella-password-1", is_staff=True,
+                                          is_superuser=True)
+    url = live_server.url
+
+    # -- the customer places an order and sees it confirmed --------------------------------------------------
+    customer = browser.new_context(viewport={"width": 1200, "height": 900})
+    shop = customer.new_page()
+    shop.set_default_timeout(WAIT_MS)
+    shop.goto(f"{url}/accounts/login/")
+    shop.fill("#id_username", "erin")
+    shop.fill("#id_password", "erin-password-1")
+    shop.click("button[type=submit]")
+    row = shop.locator("tr", has_text=sku)
+    reload_until(shop, f"{url}/", lambda: "5 in stock" in row.inner_text())  # the worker projects the delivery
+    row.locator("input.qty").fill("2")
+    shop.click("text=Place order")
+    shop.wait_for_url(re.compile(r"/orders/[0-9a-f-]{36}/$"))
+    order_url = shop.url
+    order_id = order_url.rstrip("/").rsplit("/", 1)[1]
+    # Straight away, or after "Updating..." polls itself: the fulfillment worker confirms it.
+    expect(shop.locator("#status")).to_have_text("Confirmed")
+    expect(shop.locator("#timeline")).to_contain_text("Order placed: 2 items, 25.00 EUR")
+    expect(shop.locator("#timeline")).to_contain_text("Confirmed: all items reserved")
+    shop.screenshot(path=str(SCREENSHOTS / "e2e-1-customer-confirmed.png"), full_page=True)
+    shop.click("#pay")
+    expect(shop.locator("#status")).to_have_text("Paid")
+    expect(shop.locator("#timeline")).to_contain_text("Payment received: 25.00")
+
+    # -- staff ship it in the admin --------------------------------------------------------------------------
+    staff = browser.new_context(viewport={"width": 1400, "height": 1000})
+    admin = staff.new_page()
+    admin.set_default_timeout(WAIT_MS)
+    admin.goto(f"{url}/admin/login/?next=/admin/")
+    admin.fill("#id_username", "stella")
+    admin.fill("#id_password", "stella-password-1")
+    admin.click("input[type=submit]")
+    admin.click("#content-main a[href=\"/admin/orders/order/\"]")
+    expect(admin.locator("#result_list")).to_contain_text(order_id)
+    admin.fill("#searchbar", "erin")
+    admin.press("#searchbar", "Enter")
+    admin.click(f"text={order_id}")
+    expect(admin.locator("#order-status")).to_have_text("Paid")
+    admin.fill("#id_ship_carrier", "DHL")
+    admin.fill("#id_ship_tracking_number", "JD0146000012")
+    admin.click("#action-ship input[type=submit]")
+    expect(admin.locator("ul.messagelist")).to_contain_text("Ship: done")
+    expect(admin.locator("#order-status")).to_have_text("Shipped")
+    expect(admin.locator("#tracking")).to_contain_text("DHL JD0146000012")
+    admin.screenshot(path=str(SCREENSHOTS / "e2e-2-admin-shipped.png"), full_page=True)
+
+    # -- the customer sees "Shipped" and the timeline ---------------------------------------------------------
+    shop.goto(order_url)
+    expect(shop.locator("#status")).to_have_text("Shipped")
+    expect(shop.locator("#tracking")).to_contain_text("DHL JD0146000012")
+    expect(shop.locator("#timeline")).to_contain_text("Shipped with DHL, tracking JD0146000012")
+    expect(shop.locator("#timeline li")).to_have_count(4)  # placed, confirmed, paid, shipped
+    expect(shop.locator("#pay")).to_have_count(0)
+    shop.screenshot(path=str(SCREENSHOTS / "e2e-3-customer-shipped.png"), full_page=True)
+
+    # -- staff follow the correlation id: the order and its inventory in one view -----------------------------
+    admin.click("#correlated-events")
+    expect(admin.locator("#correlation-summary")).to_contain_text(f"order-{order_id}")
+    expect(admin.locator("#correlation-summary")).to_contain_text(f"inventory-{sku}")
+    events = admin.locator("#events")
+    for event_type in ("OrderCreated", "StockReserved", "OrderConfirmed"):
+        expect(events).to_contain_text(event_type)
+    admin.screenshot(path=str(SCREENSHOTS / "e2e-4-event-browser.png"), full_page=True)
+
+    # ...and the order's timeline as of its first version.
+    admin.click(f"#events >> text=order-{order_id} >> nth=-1")
+    expect(admin.locator("#as-of")).to_contain_text("State as of version 0")
+    expect(admin.locator("#state")).to_contain_text('"status": "PENDING"')
+    customer.close()
+    staff.close()
