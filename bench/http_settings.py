@@ -1,4 +1,4 @@
-"""Production settings for bench/http.py, with collected static files in the run's temp dir.
+"""Production settings for bench/http_load.py, with collected static files in the run's temp dir.
 
 Everything comes from config.settings (DEBUG off, whitenoise's manifest storage, JSON logs);
 only STATIC_ROOT moves, so a bench run never writes into the shared var/static.

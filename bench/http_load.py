@@ -1,6 +1,6 @@
 """HTTP figures on gunicorn (2 workers): order reads and the order page against /ping, and order creation.
 
-Run from the repo root: `.venv/bin/python bench/http.py [--seconds 9] [--create-seconds 10]`.
+Run from the repo root: `.venv/bin/python bench/http_load.py [--seconds 9] [--create-seconds 10]`.
 Prints one JSON metric per line (see bench/common.py); progress goes to stderr, service logs to
 var/bench/*.log.
 
@@ -24,13 +24,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as `python bench/http.py`, Python puts bench/ first on sys.path, where this file would shadow
-# the standard library's `http` package (which aiohttp, Django and urllib import). Appending bench/
-# and then removing its first occurrence drops that entry (or, when imported as bench.http, the one
-# just appended), leaving bench/ at most last, behind the standard library. Then the repo root goes
-# first, for bench.* and the apps.
-sys.path.append(str(Path(__file__).resolve().parent))
-sys.path.remove(str(Path(__file__).resolve().parent))
+# Scripts run as `python bench/x.py`, so make the repo root importable (for bench.* and the apps).
+# (This file is not bench/http.py: bench/ is on sys.path for every bench script, where a module
+# named `http` would shadow the standard library's for all of them.)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
