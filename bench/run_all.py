@@ -35,6 +35,12 @@ def bench_scripts() -> list[Path]:
                   and MAIN_GUARD in path.read_text())
 
 
+def shadowing_modules() -> list[str]:
+    """bench/*.py named like a standard library module: bench/ is on sys.path of every script run from it,
+    so such a file would replace that module for all of them (bench/http.py broke Django's imports)."""
+    return sorted(path.name for path in (REPO_ROOT / "bench").glob("*.py") if path.stem in sys.stdlib_module_names)
+
+
 def run_script(path: Path) -> dict[str, Any]:
     """Run one script; its metric lines, exit code and duration (stderr passes through live)."""
     started = time.monotonic()
@@ -88,6 +94,11 @@ def _cell(value: Any) -> str:
 
 def main() -> int:
     """Run all scripts, write the report, print the table; exit 1 if any script failed."""
+    shadowing = shadowing_modules()
+    if shadowing:
+        print(f"[run_all] rename {', '.join(shadowing)}: it shadows the standard library for every bench script",
+              file=sys.stderr)
+        return 1
     runs = []
     for path in bench_scripts():
         print(f"[run_all] {path.relative_to(REPO_ROOT)}", file=sys.stderr, flush=True)
