@@ -18,6 +18,8 @@ from eventlog.store import EventStore, get_store
 DEFAULT_PAGE_SIZE = 50
 DEFAULT_SCAN_LIMIT = 5_000
 BATCH_SIZE = 500
+# The event log's own bookkeeping (idempotency records, snapshots): shown only when asked for by prefix.
+BOOKKEEPING_PREFIXES = ("idempotency-", "snapshot-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class EventQuery:
     def matches(self, event: RecordedEvent) -> bool:
         """Whether one event satisfies every filter."""
         if self.stream_prefix and not event.stream_name.startswith(self.stream_prefix):
+            return False
+        if not self.stream_prefix and event.stream_name.startswith(BOOKKEEPING_PREFIXES):
             return False
         if self.event_type and event.event_type != self.event_type:
             return False

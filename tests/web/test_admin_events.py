@@ -85,6 +85,9 @@ def test_the_browser_follows_a_correlation_id_across_aggregates(staff_client, cu
     assert streams >= {f"order-{order_id}", f"inventory-{mug}", f"inventory-{tee}"}
     assert {row["event"].event_type for row in rows} >= {"OrderCreated", "StockReserved", "OrderConfirmed"}
     assert all(row["event"].metadata.correlation_id == correlation for row in rows)
+    assert not any(name.startswith(("idempotency-", "snapshot-")) for name in streams)  # bookkeeping hidden
+    assert staff_client.get(BROWSER, {"correlation_id": str(correlation), "stream_prefix": "idempotency-"}
+                            ).context["rows"], "bookkeeping streams are shown when asked for by prefix"
     positions = [row["event"].commit_position for row in rows]
     assert positions == sorted(positions, reverse=True)  # newest first
     assert 'id="correlation-summary"' in response.content.decode()
