@@ -20,7 +20,7 @@ from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
 
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 6
 FUZZ_TOKEN = "f" * 40  # a fixed token for the fuzzing user, re-created if a case revoked it
 
 
