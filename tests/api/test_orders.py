@@ -144,3 +144,18 @@ def test_products_show_prices_and_availability(anonymous, staff, catalogue, catc
     assert public[catalogue.tee]["in_stock"] is True
     assert catalogue.old not in public and everything[catalogue.old]["active"] is False
     assert Decimal(public[catalogue.tee]["unit_price"]) == Decimal("19.90")
+
+
+@pytest.mark.parametrize("raw", ["[" * 100_000 + "]" * 100_000, '{"lines": [{"sku": "\\ud800", "quantity": 1}]}',
+                                 '{"lines": [{"sku": "MUG", "quantity": 1e999}]}', '"just a string"', "null"])
+def test_hostile_json_is_400_never_500(customer_a, raw):
+    problem(customer_a.client.post("/api/orders/", data=raw, content_type="application/json"), 400)
+
+
+def test_an_unexpected_error_is_still_a_problem(customer_a, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("orders.api.views.orders.selectors.get_order", broken)
+    body = problem(customer_a.client.get(f"/api/orders/{uuid4()}/"), 500)
+    assert body["type"].endswith("internal-error") and "bug" not in body["detail"]
