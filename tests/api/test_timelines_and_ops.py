@@ -58,6 +58,7 @@ def test_staff_read_any_stream(staff, order, catalogue):
     assert stream["kind"] == "order" and stream["last_version"] == 2
     assert stock["kind"] == "inventory" and stock["entries"][0]["event_type"] == "StockReceived"
     problem(staff.client.get("/api/streams/nothing-here/events/"), 404)
+    problem(staff.client.get(f"/api/streams/order-{'x' * 5000}/events/"), 404)
     problem(staff.client.get(f"/api/streams/order-{uuid4()}/events/"), 404)
 
 

@@ -1,6 +1,7 @@
 """Timelines over HTTP: an aggregate's events, what each changed, and its state as of a version."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -16,6 +17,7 @@ from orders.api.serializers import TimelineQuerySerializer, TimelineSerializer
 from orders.api.views.base import ApiMixin, query
 from orders.timelines import Timeline, describe, stream_timeline
 
+STREAM_NAME = re.compile(r"(order|inventory)-[A-Za-z0-9._-]{1,64}")
 TIMELINE_DESCRIPTION = (
     "The aggregate's events (oldest first) with a description, the event data, the fields each changed, and "
     "the state after the window's last event. `as_of_version=N` ends the window at version N, so `state` is the "
@@ -100,4 +102,6 @@ class StreamEventsView(ApiMixin, APIView):
         responses={200: TimelineSerializer, **problems(400, 401, 403, 404)},
     )
     def get(self, request: Request, stream: str) -> Response:
+        if not STREAM_NAME.fullmatch(stream):
+            raise not_found(f"{stream[:80]} is not an order or inventory stream")
         return Response(timeline_body(request, stream))
