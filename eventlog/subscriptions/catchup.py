@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from eventlog.envelope import RecordedEvent
-from eventlog.errors import EventDecodeError
+from eventlog.errors import EventDecodeError, EventStoreUnavailable
 from eventlog.store import EventStore
 from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
@@ -26,6 +26,13 @@ from eventlog.subscriptions.dead_letters import DeadLetter, Failure
 from eventlog.subscriptions.errors import LockLostError
 from eventlog.subscriptions.lock import Lease, text
 from eventlog.subscriptions.writer import BatchWriter
+
+# An outage of what a handler talks to (a process manager appends through the store) is not the
+# event's fault: the run stops before the event (what came before it commits) and fails loudly,
+# and the next nudge or beat tries it again. Counting it as a failed attempt would park or halt a
+# perfectly good event during a few seconds of downtime, and halted needs a human.
+OUTAGES: tuple[type[BaseException], ...] = (EventStoreUnavailable, redis.exceptions.ConnectionError,
+                                            redis.exceptions.TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +161,12 @@ class _Run:
                 event, mark = item, writer.savepoint()
                 try:
                     self.subscriber.handle(event, writer)
-                except Exception as exc:  # any handler error is a failed attempt, retried below
+                except OUTAGES:
+                    writer.rollback(mark)
+                    if pending:
+                        self.commit(writer, new=position, applied=pending)
+                    raise
+                except Exception as exc:  # any other handler error is a failed attempt, retried below
                     writer.rollback(mark)
                     failure = Failure.of(exc)
                 else:
@@ -185,6 +197,9 @@ class _Run:
             writer = self.writer()
             try:
                 self.subscriber.handle(event, writer)
+            except OUTAGES:
+                writer.discard()
+                raise
             except Exception as exc:  # another failed attempt
                 writer.discard()
                 failure = Failure.of(exc, previous=failure)
