@@ -74,9 +74,9 @@ LATENCY_LOAD_SHARE = 0.5
 LATENCY_MAX_IN_FLIGHT = 64
 REQUEST_TIMEOUT_SECONDS = 15.0
 MAX_REQUESTS_PER_TURN = 200_000  # a bound per load loop besides its time
-# One load-generating process (this one, asyncio + aiohttp): on a 2-core machine the two gunicorn
-# workers need most of both cores, and a single client process at full speed takes well under
-# one core at these rates (a process per core would take CPU from the server it measures).
+# One load-generating process (this one, asyncio + aiohttp, one thread): on a 2-core machine the
+# two gunicorn workers need both cores, and one client thread can take at most one of them, where
+# a client process per core (locust's distributed mode, say) would starve the server it measures.
 CATCH_UP_TIMEOUT = 120.0  # waiting for the read side while setting up
 # After the creation burst the fulfillment process manager (one writer) works through the backlog;
 # the bench follows it this long at most and reports its rate and what is left.
