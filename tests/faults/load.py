@@ -91,6 +91,12 @@ class Load:
             thread.join(HTTP_TIMEOUT + 5)
         return self.snapshot()
 
+    def join(self) -> list[Outcome]:
+        """Wait for the clients to reach their count or time bound, and return every outcome."""
+        for thread in self._threads:
+            thread.join(max(0.0, self._deadline - time.monotonic()) + HTTP_TIMEOUT + 5)
+        return self.stop()
+
     def snapshot(self) -> list[Outcome]:
         """The outcomes so far."""
         with self._lock:
