@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from eventlog.envelope import RecordedEvent
 from eventlog.store import EventStore, get_store
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 NAME = "fulfillment"
 STREAM_PREFIX = "order-"
 FULFILLMENT_ACTOR = Actor("system", "fulfillment")
+PARALLEL_DECISIONS = 8  # new orders decided at once per batch; stock contention is settled by the store
 
 
 class FulfillmentProcessManager:
@@ -83,6 +85,29 @@ class FulfillmentProcessManager:
         elif isinstance(data, OrderShipped):
             for line in self._lines_of(data.order_id):
                 self._send(ShipStock(sku=line.sku, order_id=data.order_id), event, step=f"ship:{line.sku}")
+
+    def prepare_batch(self, events: list[RecordedEvent]) -> None:
+        """Decide the batch's new orders concurrently (independent orders overlap their round trips).
+
+        Each decision is idempotent, so when `handle` then meets the same OrderCreated in order, it
+        finds the order decided and moves on; if a decision failed here, `handle` takes it again with
+        the runner's retries and dead letters.
+        """
+        created = [event for event in events if isinstance(event.data, OrderCreated)]
+        if len(created) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_DECISIONS, len(created)),
+                                thread_name_prefix="fulfillment") as pool:
+            for event, error in zip(created, pool.map(self._try_created, created), strict=True):
+                if error is not None:
+                    log.info("fulfillment will retry order event %s in order: %s", event.event_id, error)
+
+    def _try_created(self, event: RecordedEvent) -> Exception | None:
+        try:
+            self._on_created(event, event.data)
+        except Exception as error:  # handle() meets this event next and owns retries and dead letters
+            return error
+        return None
 
     # -- OrderCreated ---------------------------------------------------------------------------
 
@@ -148,6 +173,9 @@ class FulfillmentProcessManager:
         return order
 
     def _send(self, command: Command, event: RecordedEvent, *, step: str) -> CommandResult:
+        # Event ids derive from the triggering event; no result record is kept, because a repeated
+        # step is already harmless: a second reservation for the order is a no-op, and an order
+        # that is no longer PENDING is never decided again (see the module docstring).
         return dispatch(command, actor=FULFILLMENT_ACTOR, idempotency_key=f"{event.event_id}:{step}",
                         correlation_id=event.metadata.correlation_id, causation_id=event.event_id,
-                        store=self.store)
+                        store=self.store, remember_result=False)

@@ -53,13 +53,19 @@ class CommandResult:
 
 def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = None,
              expected_version: int | None = None, correlation_id: UUID | None = None,
-             causation_id: UUID | None = None, store: EventStore | None = None) -> CommandResult:
-    """Decide `command` as `actor` and append the resulting events; see the module docstring."""
+             causation_id: UUID | None = None, store: EventStore | None = None,
+             remember_result: bool = True) -> CommandResult:
+    """Decide `command` as `actor` and append the resulting events; see the module docstring.
+
+    With an idempotency key, event ids derive from it. `remember_result=False` skips keeping the first
+    result in its own stream (one read and one append fewer): for callers such as process managers
+    whose repeated command is harmless anyway because the aggregate's state already reflects it.
+    """
     name = type(command).__name__
     try:
         result = _dispatch(command, actor=actor, idempotency_key=idempotency_key,
                            expected_version=expected_version, correlation_id=correlation_id,
-                           causation_id=causation_id, store=store)
+                           causation_id=causation_id, store=store, remember_result=remember_result)
     except Exception as error:
         metrics.COMMANDS.labels(name, metrics.outcome_of(error)).inc()
         raise
@@ -69,7 +75,8 @@ def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = No
 
 
 def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, expected_version: int | None,
-              correlation_id: UUID | None, causation_id: UUID | None, store: EventStore | None) -> CommandResult:
+              correlation_id: UUID | None, causation_id: UUID | None, store: EventStore | None,
+              remember_result: bool) -> CommandResult:
     store = store or get_store()
     repository = AggregateRepository(store)
     route = route_for(command)
@@ -79,7 +86,7 @@ def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, ex
     correlation_id = correlation_id or current_correlation_id() or uuid4()  # a request id when in a request
     metadata = EventMetadata(correlation_id=correlation_id, causation_id=causation_id,
                              actor=f"{actor.kind}:{actor.id}")
-    if key is not None:
+    if key is not None and remember_result:
         first = idempotency.find_record(store, key)
         if first is not None:
             return _replayed(store, first)
@@ -95,7 +102,7 @@ def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, ex
         if result is None:
             _backoff(attempt)
             continue
-        if key is not None:
+        if key is not None and remember_result:
             first = idempotency.FirstResult(result.stream_name, result.new_version, result.commit_position,
                                             result.event_ids)
             idempotency.write_record(store, key, first, metadata=metadata)
@@ -145,6 +152,7 @@ def _attempt(command: Command, route: CommandRoute, repository: AggregateReposit
             raise
         return None
     aggregate.collect_events()
+    repository.remember(aggregate)
     repository.snapshot_if_due(aggregate, previous_version=previous_version)
     return CommandResult(appended.stream_name, appended.new_version, appended.commit_position,
                          tuple(pending), tuple(event_ids))

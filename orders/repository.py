@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,24 +30,40 @@ SNAPSHOT_STREAM_PREFIX = "snapshot-"
 _SNAPSHOT_METADATA = EventMetadata(correlation_id=uuid4(), causation_id=None, actor="system:snapshotter")
 
 
-class _RecentSet:
-    """A bounded set that forgets its oldest members (streams known to be long enough to snapshot)."""
+class _RecentStates:
+    """The latest state this process saw of recently used streams, so a load reads only newer events.
+
+    A cache in front of the store, never instead of it: a load still reads every event after the
+    remembered version, and the append's expected version catches anyone who wrote meanwhile.
+    """
 
     def __init__(self, size: int) -> None:
-        self._items: OrderedDict[str, None] = OrderedDict()
+        self._states: OrderedDict[tuple[str, str], Snapshot] = OrderedDict()
         self._size = size
+        self._lock = threading.Lock()
 
-    def __contains__(self, item: str) -> bool:
-        return item in self._items
+    def get(self, key: tuple[str, str]) -> Snapshot | None:
+        with self._lock:
+            state = self._states.get(key)
+            if state is not None:
+                self._states.move_to_end(key)
+            return state
 
-    def add(self, item: str) -> None:
-        self._items[item] = None
-        self._items.move_to_end(item)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
+    def put(self, key: tuple[str, str], state: Snapshot) -> None:
+        with self._lock:
+            known = self._states.get(key)
+            if known is None or known.version <= state.version:
+                self._states[key] = state
+                self._states.move_to_end(key)
+            while len(self._states) > self._size:
+                self._states.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
 
 
-_long_streams = _RecentSet(10_000)
+recent_states = _RecentStates(10_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,20 +88,41 @@ class AggregateRepository:
         self.snapshot_every = snapshot_every
 
     def load(self, cls: type[A], aggregate_id: object, *, as_of: int | None = None,
-             use_snapshots: bool = True) -> Loaded:
+             use_snapshots: bool = True, use_cache: bool = True) -> Loaded:
         """The aggregate at its latest version, or as of version `as_of` (time travel)."""
+        if as_of is not None or not use_snapshots:
+            return self._load_from_snapshot(cls, aggregate_id, as_of=as_of, use_snapshots=use_snapshots)
         stream = cls.stream_name(aggregate_id)
-        if use_snapshots and as_of is None and stream not in _long_streams:
+        cached = recent_states.get((self.store.url, stream)) if use_cache else None
+        if cached is not None and cls.accepts_snapshot(cached.state):
+            tail = self._read(stream, from_version=cached.version + 1, to_version=None)
+            aggregate = cls.replay(aggregate_id, (event.data for event in tail), snapshot=cached)
+            loaded = Loaded(aggregate, tuple(tail), cached.version)
+        else:
             # Most streams (orders) never reach a snapshot: one read settles it.
             head = self._read(stream, from_version=0, to_version=None, limit=self.snapshot_every)
             if len(head) < self.snapshot_every:
-                return Loaded(cls.replay(aggregate_id, (event.data for event in head)), tuple(head), None)
-            _long_streams.add(stream)
+                loaded = Loaded(cls.replay(aggregate_id, (event.data for event in head)), tuple(head), None)
+            else:
+                loaded = self._load_from_snapshot(cls, aggregate_id, as_of=None, use_snapshots=True)
+        self.remember(loaded.aggregate)
+        return loaded
+
+    def _load_from_snapshot(self, cls: type[A], aggregate_id: object, *, as_of: int | None,
+                            use_snapshots: bool) -> Loaded:
+        stream = cls.stream_name(aggregate_id)
         snapshot = self._latest_snapshot(cls, stream, as_of=as_of) if use_snapshots else None
         start = snapshot.version + 1 if snapshot else 0
-        tail = [] if as_of is not None and as_of < start else self._read(stream, from_version=start, to_version=as_of)
+        tail = [] if as_of is not None and as_of < start else self._read(stream, from_version=start,
+                                                                        to_version=as_of)
         aggregate = cls.replay(aggregate_id, (event.data for event in tail), snapshot=snapshot, as_of=as_of)
         return Loaded(aggregate, tuple(tail), snapshot.version if snapshot else None)
+
+    def remember(self, aggregate: Aggregate) -> None:
+        """Keep the aggregate's state for this process's next load of it (after a load or an append)."""
+        if aggregate.exists and not aggregate.pending_events:
+            recent_states.put((self.store.url, type(aggregate).stream_name(aggregate.id)),
+                              Snapshot(state=aggregate.snapshot(), version=aggregate.version))
 
     def _read(self, stream: str, *, from_version: int, to_version: int | None,
               limit: int | None = None) -> list[RecordedEvent]:

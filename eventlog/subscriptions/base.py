@@ -74,3 +74,7 @@ class Subscriber(Protocol):
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:
         """Apply one event; raise to have it retried (and eventually dead-lettered)."""
+
+    # Optional: `prepare_batch(events)` is called with each batch before `handle` sees its events one by
+    # one. A process manager may use it to start independent work concurrently; it must never raise,
+    # and whatever it did must be harmless to do again, because `handle` remains the one that counts.

@@ -153,6 +153,9 @@ class _Run:
 
     def apply_batch(self, batch: list[RecordedEvent | _Undecodable]) -> bool:
         """Apply and commit one batch; False when the subscriber halted on a poison event."""
+        prepare = getattr(self.subscriber, "prepare_batch", None)
+        if prepare is not None:  # optional head start; `handle` below stays the authority, in order
+            prepare([item for item in batch if not isinstance(item, _Undecodable)])
         writer, pending, position = self.writer(), 0, self.progress.checkpoint
         for item in batch:
             if isinstance(item, _Undecodable):

@@ -231,13 +231,15 @@ def test_snapshots_load_the_same_state_as_a_full_replay(app_store, unique):
         dispatch(ReserveStock(sku=sku, order_id=uuid4(), quantity=2), actor=SYSTEM)
     repository = AggregateRepository(app_store)
 
-    from_snapshot = repository.load(Inventory, sku)
+    from_snapshot = repository.load(Inventory, sku, use_cache=False)
     full = repository.load(Inventory, sku, use_snapshots=False)
+    cached = repository.load(Inventory, sku)  # this process has just seen it: only newer events are read
 
     assert from_snapshot.snapshot_version == 100 and len(from_snapshot.tail) == 30
     assert from_snapshot.aggregate.snapshot() == full.aggregate.snapshot()
     assert from_snapshot.aggregate.version == full.aggregate.version == 130
     assert from_snapshot.aggregate.available == 10_000 - 260
+    assert cached.tail == () and cached.aggregate.snapshot() == full.aggregate.snapshot()
     snapshots = app_store.read_stream(snapshot_stream(f"inventory-{sku}"), decode=False)
     assert [s.event_type for s in snapshots] == ["AggregateSnapshot"]
 
@@ -263,3 +265,18 @@ def test_time_travel_loads_the_state_as_of_a_version(app_store, unique):
     states = [repository.load(Inventory, sku, as_of=version).aggregate for version in range(3)]
 
     assert [(s.version, s.available) for s in states] == [(0, 5), (1, 12), (2, 23)]
+
+
+def test_the_state_cache_still_reads_what_others_appended(app_store, unique):
+    sku = f"CACHE-{unique}".upper()
+    dispatch(ReceiveStock(sku=sku, quantity=5), actor=STAFF)  # this process now remembers version 0
+    other_process = AggregateRepository(EventStore(app_store.url))
+    other = other_process.load(Inventory, sku, use_cache=False).aggregate
+    other.receive(ReceiveStock(sku=sku, quantity=7), actor=STAFF)
+    from eventlog.envelope import EventMetadata
+    other_process.append(other, event_ids=[uuid4()], expected_version=0,
+                         metadata=EventMetadata(correlation_id=uuid4(), causation_id=None, actor="staff:2"))
+
+    loaded = AggregateRepository(app_store).load(Inventory, sku)
+
+    assert (loaded.aggregate.version, loaded.aggregate.available) == (1, 12)

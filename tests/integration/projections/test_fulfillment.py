@@ -193,3 +193,25 @@ def test_more_stock_lets_a_later_order_through(app_store, manager, skus):
 
     assert order(app_store, first).status is OrderStatus.REJECTED
     assert order(app_store, second).status is OrderStatus.CONFIRMED
+
+
+def test_a_batch_decided_concurrently_reserves_each_order_once_and_never_oversells(app_store, manager, skus):
+    mug, tee = skus[0], skus[1]
+    receive(mug, 7)
+    receive(tee, 100)
+    order_ids = [place(f"c{n}", (mug, 1), (tee, 1)) for n in range(12)]
+    batch = [created_event(app_store, order_id) for order_id in order_ids]
+
+    manager.prepare_batch(batch)  # the head start the runner gives a batch
+    run_process_manager(manager, app_store, *order_ids)  # then every event in order, as the runner does
+
+    statuses = [order(app_store, order_id).status for order_id in order_ids]
+    assert statuses.count(OrderStatus.CONFIRMED) == 7 and statuses.count(OrderStatus.REJECTED) == 5
+    mugs, tees = stock(app_store, mug), stock(app_store, tee)
+    assert (mugs.reserved, mugs.available) == (7, 0) and tees.reserved == 7
+    for order_id in order_ids:
+        decisions = [e for e in events_of(app_store, f"order-{order_id}")
+                     if e.event_type in ("OrderConfirmed", "OrderRejected")]
+        assert len(decisions) == 1
+    reserved_events = [e for e in events_of(app_store, f"inventory-{mug}") if e.event_type == "StockReserved"]
+    assert len(reserved_events) == len({e.data.order_id for e in reserved_events})
