@@ -6,10 +6,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import requests
 
+from eventlog.envelope import EventMetadata, NewEvent
+from orders.domain.events import OrderCreated, OrderNoteAdded
+from orders.domain.values import OrderLine
 from tests.faults.stack import HTTP_TIMEOUT, Stack
 
 PROBLEM_JSON = "application/problem+json"
@@ -135,3 +139,25 @@ def statuses(outcomes: list[Outcome]) -> dict[int, int]:
 def acknowledged(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
     """Order id -> 2xx body, of every acknowledged creation."""
     return {outcome.order_id: outcome.body for outcome in outcomes if outcome.ok and outcome.order_id}
+
+
+def append_backlog(stack: Stack, *, sku: str, orders: int, notes: int) -> dict[str, dict]:
+    """Orders with many notes each, appended straight to the store (no nudge): a backlog to project.
+
+    Returns order id -> {"events": [the OrderCreated id]}, shaped like a 201 body for `assert_ledger`.
+    """
+    store = stack.store
+    metadata = EventMetadata(correlation_id=uuid.uuid4(), causation_id=None, actor="staff:1")
+    appended: dict[str, dict] = {}
+    for n in range(orders):
+        order_id = uuid.uuid4()
+        events = [OrderCreated(order_id=order_id, customer_id=f"c{n % 5}", currency="EUR", total=Decimal("4.50"),
+                               lines=(OrderLine(sku=sku, name="b", quantity=1, unit_price=Decimal("4.50")),))]
+        events += [OrderNoteAdded(order_id=order_id, text=f"note {i}", author="staff:1") for i in range(notes)]
+        encoded = []
+        for event in events:
+            event_type, data = store.registry.encode(event)
+            encoded.append(NewEvent(uuid.uuid4(), event_type.name, 1, data, metadata))
+        store.append(f"order-{order_id}", encoded, expected_version=None)
+        appended[str(order_id)] = {"events": [{"event_id": str(encoded[0].event_id)}]}
+    return appended

@@ -10,43 +10,20 @@ from __future__ import annotations
 
 import subprocess
 import time
-from decimal import Decimal
-from uuid import uuid4
 
 import pytest
 
-from eventlog.envelope import EventMetadata, NewEvent
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.lock import text
-from orders.domain.events import OrderCreated, OrderNoteAdded
-from orders.domain.values import OrderLine
 from projections.order_summary import NAME as ORDERS
 from tests.faults.checks import assert_ledger, assert_read_models_equal_fresh_rebuild, settle
+from tests.faults.load import append_backlog
 from tests.faults.stack import PYTHON, ROOT, Stack, wait_until
 
 pytestmark = pytest.mark.faults
 
 SKU = "FAULT-B"  # never stocked: fulfillment rejects these orders (and releases nothing)
-
-
-def append_backlog(stack: Stack, *, orders: int, notes: int) -> dict[str, dict]:
-    """Orders with many notes each, appended straight to the store (no nudge): a backlog to project."""
-    store = stack.store
-    metadata = EventMetadata(correlation_id=uuid4(), causation_id=None, actor="staff:1")
-    appended: dict[str, dict] = {}
-    for n in range(orders):
-        order_id = uuid4()
-        events = [OrderCreated(order_id=order_id, customer_id=f"c{n % 5}", currency="EUR", total=Decimal("4.50"),
-                               lines=(OrderLine(sku=SKU, name="b", quantity=1, unit_price=Decimal("4.50")),))]
-        events += [OrderNoteAdded(order_id=order_id, text=f"note {i}", author="staff:1") for i in range(notes)]
-        encoded = []
-        for event in events:
-            event_type, data = store.registry.encode(event)
-            encoded.append(NewEvent(uuid4(), event_type.name, 1, data, metadata))
-        store.append(f"order-{order_id}", encoded, expected_version=None)
-        appended[str(order_id)] = {"events": [{"event_id": str(encoded[0].event_id)}]}
-    return appended
 
 
 def checkpoint(stack: Stack) -> int:
@@ -58,7 +35,7 @@ def test_a_worker_killed_mid_batch_and_mid_rebuild_leaves_read_models_equal_to_a
     stack.receive_stock("FAULT-A", 5)  # so the inventory read model has something to compare too
     settle(stack)
     start = checkpoint(stack)
-    orders = append_backlog(stack, orders=40, notes=49)  # 2,000 events: four batches of 500
+    orders = append_backlog(stack, sku=SKU, orders=40, notes=49)  # 2,000 events: four batches of 500
     head = stack.store.head_position()
     stack.send_task("projections.catch_up_all")  # the beat would send it within a second anyway
     wait_until(lambda: checkpoint(stack) > start, timeout=30, interval=0.002, what="a first batch committed")
