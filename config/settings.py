@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "orders.web.middleware.DependencyOutageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -45,34 +46,45 @@ DEFAULT_READ_BATCH = 1000
 
 
 class EventStore:
-    """Append and read events; one gRPC client per process, created lazily, re-created after fork."""
+    """Append and read events; one gRPC client per thread, created lazily, re-created after fork.
+
+    Why per thread and not one per process: when esdbclient reconnects after an outage it closes
+    the old channel under every other thread's call in flight, and their reads then end early and
+    look complete. A client that only its own thread uses is only ever reconnected between calls.
+    """
 
     def __init__(self, url: str, *, registry: EventRegistry | None = None) -> None:
         self.url = url
         self.registry = registry or default_registry
-        self._client: EventStoreDBClient | None = None
-        self._client_pid: int | None = None
+        self._local = threading.local()
+        # Every live client this store made (weakly: a finished thread's client goes with it), to close them.
+        self._clients: list[tuple[int, weakref.ref[EventStoreDBClient]]] = []
         self._lock = threading.Lock()
 
     # -- connection ---------------------------------------------------------------------------
 
     @property
     def client(self) -> EventStoreDBClient:
-        """The process's client; a forked child (gunicorn, Celery prefork) builds its own."""
-        pid = os.getpid()
-        if self._client is None or self._client_pid != pid:
+        """This thread's client; a forked child (gunicorn, Celery prefork) builds its own."""
+        local, pid = self._local, os.getpid()
+        if getattr(local, "client", None) is None or local.pid != pid:
+            with _translated_errors():
+                client = EventStoreDBClient(uri=self.url)
+            local.client, local.pid = client, pid
             with self._lock:
-                if self._client is None or self._client_pid != pid:
-                    with _translated_errors():
-                        self._client = EventStoreDBClient(uri=self.url)
-                    self._client_pid = pid
-        return self._client
+                self._clients = [(p, ref) for p, ref in self._clients if p == pid and ref() is not None]
+                self._clients.append((pid, weakref.ref(client)))
+        return local.client
 
     def close(self) -> None:
-        """Close this process's client (a new one is made on next use)."""
-        if self._client is not None and self._client_pid == os.getpid():
-            self._client.close()
-        self._client = None
+        """Close this process's clients (new ones are made on next use)."""
+        pid = os.getpid()
+        with self._lock:
+            mine, self._clients = [ref() for p, ref in self._clients if p == pid], []
+        for client in mine:
+            if client is not None:
+                client.close()
+        self._local = threading.local()
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -266,6 +278,10 @@ def _translated_errors(stream_name: str = "") -> Iterator[None]:
         raise EventStoreUnavailable(f"event store unavailable: {type(error).__name__}: {error}") from None
     except esdb_errors.GrpcError as error:
         raise EventStoreUnavailable(f"event store error: {type(error).__name__}: {error}") from None
+    except ValueError as error:
+        if "Channel closed" not in str(error):  # grpc's word for a call on a closed channel
+            raise
+        raise EventStoreUnavailable(f"event store connection closed: {error}") from None
 
 
 def _translating(events: Iterator[esdbclient.RecordedEvent]) -> Iterator[esdbclient.RecordedEvent]:

@@ -27,6 +27,7 @@ meanwhile, decided by staff) are expected and handled here, so they never halt a
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -96,11 +97,9 @@ class FulfillmentProcessManager:
         created = [event for event in events if isinstance(event.data, OrderCreated)]
         if len(created) < 2:
             return
-        with ThreadPoolExecutor(max_workers=min(PARALLEL_DECISIONS, len(created)),
-                                thread_name_prefix="fulfillment") as pool:
-            for event, error in zip(created, pool.map(self._try_created, created), strict=True):
-                if error is not None:
-                    log.info("fulfillment will retry order event %s in order: %s", event.event_id, error)
+        for event, error in zip(created, _decision_pool().map(self._try_created, created), strict=True):
+            if error is not None:
+                log.info("fulfillment will retry order event %s in order: %s", event.event_id, error)
 
     def _try_created(self, event: RecordedEvent) -> Exception | None:
         try:
@@ -179,3 +178,13 @@ class FulfillmentProcessManager:
         return dispatch(command, actor=FULFILLMENT_ACTOR, idempotency_key=f"{event.event_id}:{step}",
                         correlation_id=event.metadata.correlation_id, causation_id=event.event_id,
                         store=self.store, remember_result=False)
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}  # by pid: threads (and their event store clients) are reused
+
+
+def _decision_pool() -> ThreadPoolExecutor:
+    pid = os.getpid()
+    if pid not in _pools:
+        _pools[pid] = ThreadPoolExecutor(max_workers=PARALLEL_DECISIONS, thread_name_prefix="fulfillment")
+    return _pools[pid]
