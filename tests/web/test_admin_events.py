@@ -86,11 +86,24 @@ def test_the_browser_follows_a_correlation_id_across_aggregates(staff_client, cu
     assert {row["event"].event_type for row in rows} >= {"OrderCreated", "StockReserved", "OrderConfirmed"}
     assert all(row["event"].metadata.correlation_id == correlation for row in rows)
     assert not any(name.startswith(("idempotency-", "snapshot-")) for name in streams)  # bookkeeping hidden
-    assert staff_client.get(BROWSER, {"correlation_id": str(correlation), "stream_prefix": "idempotency-"}
-                            ).context["rows"], "bookkeeping streams are shown when asked for by prefix"
     positions = [row["event"].commit_position for row in rows]
     assert positions == sorted(positions, reverse=True)  # newest first
     assert 'id="correlation-summary"' in response.content.decode()
+
+
+def test_bookkeeping_streams_show_only_when_asked_for_by_prefix(staff_client, customer_a, stocked):
+    order_id = place(customer_a, (stocked(), 1))
+    correlation = order_timeline(order_id).entries[0].event.metadata.correlation_id
+    # A keyed command in the same conversation leaves an idempotency record beside its events.
+    dispatch(AddOrderNote(order_id=order_id, text="keyed"), actor=STAFF_ACTOR, idempotency_key="note-1",
+             correlation_id=correlation)
+
+    everything = staff_client.get(BROWSER, {"correlation_id": str(correlation)}).context["rows"]
+    bookkeeping = staff_client.get(BROWSER, {"correlation_id": str(correlation),
+                                             "stream_prefix": "idempotency-"}).context["rows"]
+
+    assert not any(row["event"].stream_name.startswith("idempotency-") for row in everything)
+    assert [row["event"].event_type for row in bookkeeping] == ["IdempotentCommandRecorded"]
 
 
 def test_the_browser_filters_by_prefix_type_and_time_and_pages_by_position(staff_client, customer_a, stocked,
