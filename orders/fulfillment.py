@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from eventlog.envelope import RecordedEvent
 from eventlog.store import EventStore, get_store
@@ -88,20 +88,35 @@ class FulfillmentProcessManager:
                 self._send(ShipStock(sku=line.sku, order_id=data.order_id), event, step=f"ship:{line.sku}")
 
     def prepare_batch(self, events: list[RecordedEvent]) -> None:
-        """Decide the batch's new orders concurrently (independent orders overlap their round trips).
+        """Decide the batch's new orders concurrently where they share no sku, in order where they do.
 
-        Each decision is idempotent, so when `handle` then meets the same OrderCreated in order, it
-        finds the order decided and moves on; if a decision failed here, `handle` takes it again with
-        the runner's retries and dead letters.
+        First come, first served: an order waits for every earlier order of the batch that wants one
+        of its skus (that one may yet be rejected and give its stock back), so concurrency never lets a
+        later order take stock an earlier one would have had. Each decision is idempotent: when
+        `handle` meets the same OrderCreated in order it finds the order decided and moves on; a
+        decision that failed here (or waited on one that failed) is taken again by `handle`, with the
+        runner's retries and dead letters.
         """
         created = [event for event in events if isinstance(event.data, OrderCreated)]
         if len(created) < 2:
             return
-        for event, error in zip(created, _decision_pool().map(self._try_created, created), strict=True):
-            if error is not None:
-                log.info("fulfillment will retry order event %s in order: %s", event.event_id, error)
+        pool, latest_for_sku = _decision_pool(), {}
+        decisions = []
+        for event in created:
+            skus = {line.sku for line in event.data.lines}
+            earlier = [latest_for_sku[sku] for sku in skus if sku in latest_for_sku]
+            decision = pool.submit(self._decide_after, event, earlier)
+            latest_for_sku.update(dict.fromkeys(skus, decision))
+            decisions.append((event, decision))
+        for event, decision in decisions:
+            if (error := decision.result()) is not None:
+                log.info("fulfillment will take order event %s again in order: %s", event.event_id, error)
 
-    def _try_created(self, event: RecordedEvent) -> Exception | None:
+    def _decide_after(self, event: RecordedEvent, earlier: list[Future]) -> Exception | None:
+        # Earlier decisions were submitted first, so the pool's FIFO queue never leaves them waiting
+        # behind this one: no deadlock however few threads there are.
+        if any(decision.result() is not None for decision in earlier):
+            return RuntimeError("an earlier order for the same stock is not decided yet")
         try:
             self._on_created(event, event.data)
         except Exception as error:  # handle() meets this event next and owns retries and dead letters
