@@ -10,6 +10,16 @@ import redis
 from eventlog.store import EventStore
 
 
+def start_subscribers_at_head(client: redis.Redis, store: EventStore) -> None:
+    """The event store is shared by the whole run: tests' subscribers only need what comes after now."""
+    from eventlog.subscriptions import keys
+    from projections.registry import all_subscribers
+
+    head = store.head_position()
+    for candidate in all_subscribers():
+        client.set(keys.checkpoint(candidate.spec.name, 1), head)
+
+
 @pytest.fixture(scope="session")
 def eventstore_url() -> str:
     """URL of the run's private event store (or ESDB_TEST_URL when given)."""

@@ -112,10 +112,8 @@ async def serve(*, host: str, port: int, data_dir: Path | None, advertise_host: 
         writer.close()
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Command-line options shared by `python -m eventlog.server` and `manage.py eventstore`."""
-    parser = argparse.ArgumentParser(prog="python -m eventlog.server",
-                                     description="Embedded EventStoreDB-compatible development server.")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=2113)
     parser.add_argument("--advertise-host", default=None, help="host name reported by gossip")
@@ -124,6 +122,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--data", type=Path, help="directory of the SQLite event log")
     where.add_argument("--memory", action="store_true", help="keep events in memory only (tests)")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options of `python -m eventlog.server`."""
+    parser = argparse.ArgumentParser(prog="python -m eventlog.server",
+                                     description="Embedded EventStoreDB-compatible development server.")
+    add_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -12,13 +12,13 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from eventlog.store import get_store
-from eventlog.subscriptions import keys
 from eventlog.subscriptions.runner import run_subscriber
 from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
 from projections.registry import all_subscribers
+from tests.conftest import start_subscribers_at_head
 
 PASSWORD = "correct horse battery staple"
 
@@ -50,9 +50,7 @@ def _fast_passwords(settings) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_read_side(redis_client, app_store) -> None:
     """Empty Redis, subscribers starting at the head: the shared event store's history is not ours."""
-    head = app_store.head_position()
-    for candidate in all_subscribers():
-        redis_client.set(keys.checkpoint(candidate.spec.name, 1), head)
+    start_subscribers_at_head(redis_client, app_store)
 
 
 @pytest.fixture

@@ -86,14 +86,11 @@ def _stop(process: subprocess.Popen) -> None:
 def celery_worker(tmp_path_factory) -> Iterator[None]:
     """A real worker (and beat, the backstop) projecting and fulfilling from the head of the shared store."""
     from eventlog.store import get_store
-    from eventlog.subscriptions import keys
-    from projections.registry import all_subscribers
+    from tests.conftest import start_subscribers_at_head
 
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     client.flushdb()
-    head = get_store().head_position()  # other tests' events are not ours to project
-    for candidate in all_subscribers():
-        client.set(keys.checkpoint(candidate.spec.name, 1), head)
+    start_subscribers_at_head(client, get_store())  # other tests' events are not ours to project
     client.close()
     logs = tmp_path_factory.mktemp("celery")
     worker = _start("worker", "--pool", "prefork", "--concurrency", "2", "--without-gossip", "--without-mingle",

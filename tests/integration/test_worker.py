@@ -25,6 +25,7 @@ from orders.models import Product
 from projections import selectors
 from projections.order_summary import NAME as ORDERS
 from projections.order_summary import OrderSummaryProjection
+from tests.conftest import start_subscribers_at_head
 from tests.integration.projections.conftest import dump
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,12 +60,7 @@ def kill_group(worker: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
 @pytest.fixture(autouse=True)
 def start_at_the_head(app_store, redis_client) -> None:
     """The event store is shared by the whole run: subscribers here only need what these tests write."""
-    from eventlog.subscriptions import keys
-    from projections.registry import all_subscribers
-
-    head = app_store.head_position()
-    for candidate in all_subscribers():
-        redis_client.set(keys.checkpoint(candidate.spec.name, 1), head)
+    start_subscribers_at_head(redis_client, app_store)
 
 
 @pytest.fixture

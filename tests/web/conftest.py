@@ -14,7 +14,6 @@ import pytest
 import redis
 
 from eventlog.store import get_store
-from eventlog.subscriptions import keys
 from eventlog.subscriptions.runner import run_subscriber
 from orders.domain.commands import CreateOrder, ReceiveStock, RequestedLine
 from orders.domain.values import Actor
@@ -22,6 +21,7 @@ from orders.handlers import dispatch
 from orders.models import Product
 from orders.web import reading
 from projections.registry import READ_MODELS, all_subscribers
+from tests.conftest import start_subscribers_at_head
 
 STAFF_ACTOR = Actor.staff("1")
 
@@ -50,9 +50,7 @@ def _fast_passwords(settings) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_read_side(redis_client, db, monkeypatch) -> None:
     """Empty Redis, subscribers at the head of the shared store, short waits for read-your-writes."""
-    head = get_store().head_position()
-    for candidate in all_subscribers():
-        redis_client.set(keys.checkpoint(candidate.spec.name, 1), head)
+    start_subscribers_at_head(redis_client, get_store())
     # Pages wait up to a second for the read models; with nobody projecting, tests need not.
     monkeypatch.setattr(reading, "READ_WAIT_SECONDS", 0.05)
     monkeypatch.setattr(reading, "POLL_WAIT_SECONDS", 0.05)

@@ -1,8 +1,6 @@
 """`python manage.py eventstore --host 127.0.0.1 --port 2113 --data var/eventstore` (or --memory)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -12,17 +10,12 @@ class Command(BaseCommand):
     help = "Run the embedded, unauthenticated EventStoreDB-compatible development event store."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
-        parser.add_argument("--port", type=int, default=2113)
-        parser.add_argument("--advertise-host", default=None, help="host name reported by gossip")
-        parser.add_argument("--synchronous", choices=("full", "normal"), default="full",
-                            help="SQLite fsync policy: full (default) survives power loss, normal only a crash")
-        where = parser.add_mutually_exclusive_group(required=True)
-        where.add_argument("--data", type=Path, help="directory of the SQLite event log")
-        where.add_argument("--memory", action="store_true", help="keep events in memory only")
+        from eventlog.server.server import add_arguments  # the server itself needs no Django
+
+        add_arguments(parser)
 
     def handle(self, *args, **options) -> None:
-        from eventlog.server.server import main  # imported here: the server itself needs no Django
+        from eventlog.server.server import main
 
         argv = ["--host", options["host"], "--port", str(options["port"]),
                 "--synchronous", options["synchronous"]]
