@@ -11,7 +11,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# A local .env (git-ignored, read by the settings) so manage.py commands work as the README prints
+# them: debug mode and a SECRET_KEY generated once. Never overwritten; variables set in the
+# environment still win over it.
+.env:
+	@umask 077 && $(PYTHON) -c "import secrets; print('DEBUG=true'); print('SECRET_KEY=' + secrets.token_urlsafe(50))" > .env.tmp && mv .env.tmp .env
+	@echo "wrote .env (DEBUG=true and a generated SECRET_KEY) for local use"
+
+install: $(STAMP) .env
 
 run: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py run_local

@@ -1,6 +1,7 @@
 """Django settings, read from the environment (django-environ); see the README's table."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -11,6 +12,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+# `make install` writes a git-ignored .env (DEBUG=true, a generated SECRET_KEY) so every manage.py
+# command runs as the README prints it. Variables set in the environment win over it; ENV_FILE names
+# another file, or none when empty (the test run sets that, so .env never changes what tests see).
+_ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if _ENV_FILE and Path(_ENV_FILE).is_file():
+    environ.Env.read_env(_ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=False)
 # A development key is only acceptable when DEBUG is on; production must set SECRET_KEY.

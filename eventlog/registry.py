@@ -51,6 +51,14 @@ class EventRegistry:
 
         return decorate
 
+    def event_types(self) -> tuple[EventType, ...]:
+        """Every registered event type, in registration order."""
+        return tuple(self._by_name.values())
+
+    def upcaster_versions(self, name: str) -> tuple[int, ...]:
+        """The schema versions of event type `name` that have an upcaster to the next one, ascending."""
+        return tuple(sorted(version for (event_type, version) in self._upcasters if event_type == name))
+
     def type_of(self, event: Any) -> EventType:
         """The registered type of a domain event instance."""
         try:

@@ -128,6 +128,11 @@ class EventStore:
             self.client.set_stream_metadata(stream_name, metadata={"$maxCount": max_count},
                                             current_version=version)
 
+    def tombstone(self, stream_name: str) -> None:
+        """Delete a stream for ever: it can never be read or written again."""
+        with _translated_errors(stream_name):
+            self.client.tombstone_stream(stream_name, current_version=StreamState.ANY)
+
     # -- reading ------------------------------------------------------------------------------
 
     def read_stream(self, stream_name: str, *, from_version: int = 0, to_version: int | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -25,7 +26,7 @@ from orders.catalogue import product_infos
 from orders.domain.commands import Command, CreateOrder
 from orders.domain.events import DomainEvent
 from orders.domain.registry import CommandRoute, route_for
-from orders.domain.values import Actor
+from orders.domain.values import Actor, ProductInfo
 from orders.repository import AggregateRepository, Loaded
 
 MAX_ATTEMPTS = 20
@@ -34,6 +35,9 @@ BACKOFF_CAP_SECONDS = 0.25
 # Threads of one process writing the same stream queue on a striped lock instead of colliding
 # in the event store; writers in other processes still meet the expected-version check.
 _STREAM_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+# What CreateOrder prices its lines from: sku -> product (unknown skus absent).
+Catalogue = Callable[[Iterable[str]], Mapping[str, ProductInfo]]
 
 command_committed = Signal()
 """Sent after events were appended, with `result` (a CommandResult); the read side listens."""
@@ -54,18 +58,20 @@ class CommandResult:
 def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = None,
              expected_version: int | None = None, correlation_id: UUID | None = None,
              causation_id: UUID | None = None, store: EventStore | None = None,
-             remember_result: bool = True) -> CommandResult:
+             remember_result: bool = True, catalogue: Catalogue | None = None) -> CommandResult:
     """Decide `command` as `actor` and append the resulting events; see the module docstring.
 
     With an idempotency key, event ids derive from it. `remember_result=False` skips keeping the first
     result in its own stream (one read and one append fewer): for callers such as process managers
     whose repeated command is harmless anyway because the aggregate's state already reflects it.
+    `store` and `catalogue` default to the process's event store and the product catalogue.
     """
     name = type(command).__name__
     try:
         result = _dispatch(command, actor=actor, idempotency_key=idempotency_key,
                            expected_version=expected_version, correlation_id=correlation_id,
-                           causation_id=causation_id, store=store, remember_result=remember_result)
+                           causation_id=causation_id, store=store, remember_result=remember_result,
+                           catalogue=catalogue or product_infos)
     except Exception as error:
         metrics.COMMANDS.labels(name, metrics.outcome_of(error)).inc()
         raise
@@ -76,11 +82,11 @@ def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = No
 
 def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, expected_version: int | None,
               correlation_id: UUID | None, causation_id: UUID | None, store: EventStore | None,
-              remember_result: bool) -> CommandResult:
+              remember_result: bool, catalogue: Catalogue) -> CommandResult:
     store = store or get_store()
     repository = AggregateRepository(store)
     route = route_for(command)
-    context = _context_for(route, command)
+    context = _context_for(route, command, catalogue)
     key = idempotency.IdempotencyKey.for_command(command, actor=actor, key=idempotency_key) \
         if idempotency_key else None
     correlation_id = correlation_id or current_correlation_id() or uuid4()  # a request id when in a request
@@ -158,10 +164,10 @@ def _attempt(command: Command, route: CommandRoute, repository: AggregateReposit
                          tuple(pending), tuple(event_ids))
 
 
-def _context_for(route: CommandRoute, command: Command) -> dict[str, Any]:
+def _context_for(route: CommandRoute, command: Command, catalogue: Catalogue) -> dict[str, Any]:
     if "products" in route.needs:
         assert isinstance(command, CreateOrder)
-        return {"products": product_infos(line.sku for line in command.lines)}
+        return {"products": catalogue(line.sku for line in command.lines)}
     return {}
 
 

@@ -1,7 +1,8 @@
 """Event store contract, through the application's store module.
 
-Runs against the embedded server on every `make test`, and against a real EventStoreDB /
-KurrentDB when ESDB_TEST_URL is set: the behaviour the application relies on must match.
+Runs against the embedded server on every `make test` (against a real EventStoreDB / KurrentDB
+instead when ESDB_TEST_URL is set) and against the in-memory double the unit tests use
+(tests/contract/conftest.py): the behaviour the application relies on must match.
 """
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-import esdbclient
 import pytest
 
 from eventlog.envelope import EventMetadata, NewEvent
@@ -54,13 +54,6 @@ def registry() -> EventRegistry:
         return {**payload, "first": first, "last": last}
 
     return registry
-
-
-@pytest.fixture(scope="module")
-def store(eventstore_url: str, registry: EventRegistry) -> EventStore:
-    store = EventStore(eventstore_url, registry=registry)
-    yield store
-    store.close()
 
 
 META = EventMetadata(correlation_id=uuid4(), causation_id=None, actor="staff:1")
@@ -182,6 +175,20 @@ def test_read_all_after_a_position_with_server_side_filters(store, unique):
     assert store.head_position() == positions[-1]
 
 
+def test_filters_match_whole_names(store, unique):
+    before = store.head_position()
+    store.append(f"ctr{unique}-a", [price_event(store, "1")], expected_version=None)
+    store.append(f"x-ctr{unique}-b", [price_event(store, "2")], expected_version=None)
+    store.append(f"ctr{unique}-c", [raw_event("PriceSetLater", b"{}")], expected_version=None)
+
+    by_prefix = store.read_all(after=before, stream_prefixes=[f"ctr{unique}"], decode=False)
+    by_type = store.read_all(after=before, event_types=["PriceSet"], decode=False)
+
+    # A prefix matches only at the start of a stream name; an event type only exactly.
+    assert [e.stream_name for e in by_prefix] == [f"ctr{unique}-a", f"ctr{unique}-c"]
+    assert [e.stream_name for e in by_type] == [f"ctr{unique}-a", f"x-ctr{unique}-b"]
+
+
 def test_read_all_leaves_out_system_events(store, unique):
     events = store.read_all(after=None, limit=10_000, decode=False)
     assert events and not any(e.event_type.startswith("$") for e in events)
@@ -253,7 +260,7 @@ def test_undecodable_events_name_stream_position_and_type(store, unique, event_t
 def test_tombstoned_stream_is_deleted_for_ever(store, unique):
     stream = f"contract-{unique}"
     store.append(stream, [price_event(store)], expected_version=None)
-    store.client.tombstone_stream(stream, current_version=esdbclient.StreamState.ANY)
+    store.tombstone(stream)
 
     with pytest.raises(StreamDeletedError):
         store.read_stream(stream)

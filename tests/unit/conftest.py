@@ -1,0 +1,38 @@
+"""Unit tests run with no servers: handlers, process managers and projections over in-memory doubles.
+
+The test plugin starts no event store or Redis when only tests/unit is selected and points the
+settings at a closed port, so an accidental connection fails instead of passing by luck.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+from eventlog.memory import InMemoryEventStore
+from orders.domain.values import ProductInfo
+from tests.unit.builders import CATALOGUE
+
+
+@pytest.fixture
+def store() -> InMemoryEventStore:
+    """A fresh in-memory event store with the application's registry."""
+    import orders.event_types  # noqa: F401 - registers the domain events, as the app does when it loads
+
+    return InMemoryEventStore()
+
+
+@pytest.fixture(autouse=True)
+def _no_nudges():
+    """No read side runs in unit tests: a committed command must not try to wake Celery workers."""
+    from orders.handlers import command_committed
+    from projections.nudge import send_nudge
+
+    command_committed.disconnect(dispatch_uid="projections-nudge")
+    yield
+    command_committed.connect(send_nudge, dispatch_uid="projections-nudge")
+
+
+def catalogue(skus: Iterable[str]) -> dict[str, ProductInfo]:
+    """The test catalogue in the shape `dispatch` asks for (unknown skus absent)."""
+    return {sku: CATALOGUE[sku] for sku in skus if sku in CATALOGUE}

@@ -1,0 +1,144 @@
+"""The fulfillment process manager's decisions over the in-memory event store (given events, when one
+is handled, then the commands' events), no servers."""
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from orders.domain.commands import (
+    CancelOrder,
+    ConfirmOrder,
+    CreateOrder,
+    PayOrder,
+    ReceiveStock,
+    RequestedLine,
+    ShipOrder,
+)
+from orders.domain.inventory import Inventory
+from orders.domain.order import Order
+from orders.domain.values import OrderStatus, UnavailableLine
+from orders.fulfillment import FULFILLMENT_ACTOR, FulfillmentProcessManager
+from orders.handlers import dispatch
+from orders.repository import AggregateRepository
+from tests.unit.builders import CUSTOMER, ORDER_ID, OTHER_ORDER_ID, STAFF, create_order
+from tests.unit.conftest import catalogue
+
+
+@pytest.fixture
+def manager(store) -> FulfillmentProcessManager:
+    return FulfillmentProcessManager(store=store)
+
+
+def send(store, command, *, actor=STAFF):
+    return dispatch(command, actor=actor, store=store, catalogue=catalogue)
+
+
+def place(store, order_id: UUID = ORDER_ID, *lines: tuple[str, int]):
+    command = CreateOrder(order_id, "42", tuple(RequestedLine(sku, qty) for sku, qty in lines)) if lines \
+        else create_order(order_id)
+    send(store, command, actor=CUSTOMER)
+    return store.read_stream(f"order-{order_id}")[-1]
+
+
+def types(store, stream: str) -> list[str]:
+    return [event.event_type for event in store.read_stream(stream)]
+
+
+def order(store, order_id: UUID = ORDER_ID) -> Order:
+    return AggregateRepository(store).load(Order, order_id, use_cache=False).aggregate
+
+
+def stock(store, sku: str) -> Inventory:
+    return AggregateRepository(store).load(Inventory, sku, use_cache=False).aggregate
+
+
+def test_an_order_in_stock_is_reserved_then_confirmed_as_caused_by_its_creation(store, manager):
+    send(store, ReceiveStock(sku="MUG-1", quantity=5))
+    send(store, ReceiveStock(sku="TEA-2", quantity=5))
+    created = place(store)
+
+    manager.handle(created)
+
+    assert types(store, f"order-{ORDER_ID}") == ["OrderCreated", "OrderConfirmed"]
+    assert types(store, "inventory-MUG-1") == ["StockReceived", "StockReserved"]
+    assert (stock(store, "MUG-1").available, stock(store, "TEA-2").available) == (3, 4)
+    caused = [*store.read_stream(f"order-{ORDER_ID}", from_version=1), *store.read_stream("inventory-MUG-1",
+                                                                                           from_version=1)]
+    for event in caused:
+        assert event.metadata.causation_id == created.event_id
+        assert event.metadata.correlation_id == created.metadata.correlation_id
+        assert event.metadata.actor == str(FULFILLMENT_ACTOR)
+
+
+def test_short_stock_rejects_naming_every_short_line_and_gives_back_what_it_held(store, manager):
+    send(store, ReceiveStock(sku="MUG-1", quantity=5))  # no tea at all
+    manager.handle(place(store))
+
+    rejected = order(store)
+    assert rejected.status is OrderStatus.REJECTED
+    assert rejected.unavailable_lines == (UnavailableLine("TEA-2", 1, 0),)
+    assert types(store, "inventory-MUG-1") == ["StockReceived", "StockReserved", "StockReleased"]
+    assert stock(store, "MUG-1").available == 5
+
+
+def test_handling_the_same_event_again_appends_nothing(store, manager):
+    send(store, ReceiveStock(sku="MUG-1", quantity=5))
+    send(store, ReceiveStock(sku="TEA-2", quantity=5))
+    created = place(store)
+    manager.handle(created)
+    head = store.head_position()
+
+    manager.handle(created)
+
+    assert store.head_position() == head
+
+
+def test_a_cancelled_order_gives_its_stock_back(store, manager):
+    send(store, ReceiveStock(sku="MUG-1", quantity=5))
+    send(store, ReceiveStock(sku="TEA-2", quantity=5))
+    manager.handle(place(store))
+    send(store, CancelOrder(order_id=ORDER_ID, reason="changed my mind"), actor=CUSTOMER)
+
+    manager.handle(store.read_stream(f"order-{ORDER_ID}")[-1])
+
+    assert (stock(store, "MUG-1").available, stock(store, "TEA-2").available) == (5, 5)
+    assert types(store, "inventory-TEA-2")[-1] == "StockReleased"
+
+
+def test_a_shipped_order_takes_its_reserved_stock_out_of_the_warehouse(store, manager):
+    send(store, ReceiveStock(sku="MUG-1", quantity=5))
+    send(store, ReceiveStock(sku="TEA-2", quantity=5))
+    manager.handle(place(store))
+    send(store, PayOrder(order_id=ORDER_ID, amount=Decimal("18.25"), payment_reference="p"), actor=CUSTOMER)
+    send(store, ShipOrder(order_id=ORDER_ID, carrier="DHL", tracking_number="T-1"))
+
+    manager.handle(store.read_stream(f"order-{ORDER_ID}")[-1])
+
+    mugs = stock(store, "MUG-1")
+    assert (mugs.on_hand, mugs.reserved) == (3, 0)
+
+
+def test_an_order_decided_meanwhile_is_left_alone(store, manager):
+    send(store, ReceiveStock(sku="MUG-1", quantity=5))
+    send(store, ReceiveStock(sku="TEA-2", quantity=5))
+    created = place(store)
+    send(store, ConfirmOrder(order_id=ORDER_ID))  # staff decided first
+
+    manager.handle(created)
+
+    assert types(store, "inventory-MUG-1") == ["StockReceived"]
+
+
+def test_a_batch_is_first_come_first_served_for_shared_stock(store, manager):
+    send(store, ReceiveStock(sku="MUG-1", quantity=2))
+    first = place(store, ORDER_ID, ("MUG-1", 2))
+    second = place(store, OTHER_ORDER_ID, ("MUG-1", 1))
+
+    manager.prepare_batch([first, second])
+    for event in (first, second):
+        manager.handle(event)
+
+    assert order(store, ORDER_ID).status is OrderStatus.CONFIRMED
+    assert order(store, OTHER_ORDER_ID).status is OrderStatus.REJECTED
