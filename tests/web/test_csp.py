@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
+from orders.models import Product
 from tests.web.conftest import place, project
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +67,7 @@ def test_admin_pages(staff_client, customer_a, stocked):
     sku = stocked()
     order_id = place(customer_a, (sku, 1))
     project()
-    product = __import__("orders.models", fromlist=["Product"]).Product.objects.get(sku=sku)
+    product = Product.objects.get(sku=sku)
     for url in ["/admin/", "/admin/orders/order/", f"/admin/orders/order/{order_id}/", "/admin/eventlog/events/",
                 f"/admin/eventlog/stream/order-{order_id}/", "/admin/projections/subscribers/",
                 "/admin/projections/subscribers/orders/dead-letters/", "/admin/orders/product/",
