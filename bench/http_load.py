@@ -314,7 +314,7 @@ def seed_database(fixture: Fixture) -> tuple[str, str]:
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
     from django.db import connections
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from orders.models import Product
 
@@ -327,7 +327,7 @@ def seed_database(fixture: Fixture) -> tuple[str, str]:
     users = get_user_model()
     users.objects.bulk_create([users(username=f"bench-{n}", password=hashed) for n in range(CREATORS + 1)])
     creators = users.objects.filter(username__in=[f"bench-{n}" for n in range(1, CREATORS + 1)])
-    fixture.creator_tokens = [Token.objects.create(user=user).key for user in creators]
+    fixture.creator_tokens = [AuthToken.objects.create(user=user)[1] for user in creators]
     connections.close_all()
     return "bench-0", password
 

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from eventlog.errors import EventStoreUnavailable
-from orders import admin_site
+from orders import admin_site, admin_tokens
 from orders.actors import actor_for
 from orders.admin_forms import AdjustStockForm, ReceiveStockForm
 from orders.domain.commands import AdjustStock, ReceiveStock
@@ -127,3 +127,4 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 admin_site.install(admin.site)
+admin_tokens.register(admin.site)

@@ -43,6 +43,18 @@ def redis_client() -> redis.Redis:
     client.close()
 
 
+@pytest.fixture(autouse=True)
+def _no_lockouts_carried_over(request) -> None:
+    """Login failures counted by django-axes (in the database) never carry from one test into another."""
+    if request.node.get_closest_marker("django_db") is None and "db" not in request.fixturenames \
+            and "transactional_db" not in request.fixturenames:
+        return
+    request.getfixturevalue("db")
+    from axes.utils import reset
+
+    reset()
+
+
 @pytest.fixture
 def unique() -> str:
     """A short unique suffix so tests sharing the event store never share streams."""

@@ -49,6 +49,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "idempotency-key-reused": "The Idempotency-Key was used before with a different request.",
     "idempotency-key-in-use": "A request with this Idempotency-Key is still being processed; retry shortly.",
     "throttled": "Too many requests; wait for Retry-After seconds.",
+    "locked-out": "Too many failed logins for this username or address; wait for Retry-After seconds or ask staff.",
     "subscriber-busy": "A projection worker holds the subscriber's lock; retry shortly.",
     "service-unavailable": "The event store or Redis cannot be reached; retry after Retry-After seconds.",
     "internal-error": "An unexpected error; it has been logged.",

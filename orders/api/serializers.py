@@ -58,9 +58,10 @@ class UserSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    """A token to send as `Authorization: Token <token>`."""
+    """A token to send as `Authorization: Token <token>`, and when it stops working."""
 
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token expires (null: never).")
     user = UserSerializer()
 
 

@@ -1,5 +1,7 @@
 """Throttles for order creation (per user) and login (per IP and per username); rates from settings.
 
+Client addresses follow the one trusted-proxy rule (config.client_ip: REMOTE_ADDR unless NUM_PROXIES
+says otherwise), so a client's X-Forwarded-For cannot dodge the per-IP limit.
 Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (env THROTTLE_ORDER_CREATE, THROTTLE_LOGIN),
 read on every request so a settings change applies at once; "off" (or empty) disables a throttle.
 """
@@ -10,6 +12,8 @@ from typing import Any
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from config.client_ip import client_ip
 
 _DISABLED = {"", "off", "none", "0"}
 
@@ -24,6 +28,9 @@ class _ConfiguredRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
         return None if rate is None or str(rate).strip().lower() in _DISABLED else rate
+
+    def get_ident(self, request: Any) -> str:
+        return client_ip(request) or "unknown"
 
 
 class OrderCreateThrottle(_ConfiguredRateThrottle):

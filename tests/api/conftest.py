@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from eventlog.store import get_store
@@ -75,7 +75,7 @@ def _caller(name: str, user=None) -> Caller:
     client = APIClient()
     token = None
     if user is not None:
-        token = Token.objects.create(user=user).key
+        _, token = AuthToken.objects.create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return Caller(name, client, user, token)
 

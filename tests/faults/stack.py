@@ -57,15 +57,15 @@ import json
 from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from orders.models import Product
 User = get_user_model()
 hashed = make_password(PASSWORD)  # hashed once: PBKDF2 per user costs seconds on a loaded machine
 staff = User.objects.create(username="fault-staff", password=hashed, is_staff=True, is_superuser=True)
-tokens = {"staff": Token.objects.create(user=staff).key, "customers": []}
+tokens = {"staff": AuthToken.objects.create(user=staff)[1], "customers": []}
 for n in range(CUSTOMERS):
     user = User.objects.create(username=f"fault-customer-{n}", password=hashed)
-    tokens["customers"].append({"id": user.pk, "token": Token.objects.create(user=user).key})
+    tokens["customers"].append({"id": user.pk, "token": AuthToken.objects.create(user=user)[1]})
 for sku, price in PRODUCTS.items():
     Product.objects.create(sku=sku, name=sku.title(), unit_price=Decimal(price))
 print("SETUP " + json.dumps(tokens))

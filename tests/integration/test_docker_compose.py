@@ -57,6 +57,24 @@ def test_app_services_run_commands_that_exist(name):
             pytest.fail(f"unexpected program {program!r} in {name}")
 
 
+def _published(port: object) -> tuple[str, str]:
+    """(host address, container port) of a compose `ports` entry, short or long syntax."""
+    if isinstance(port, dict):
+        return str(port.get("host_ip", "0.0.0.0")), str(port["target"])
+    parts = str(port).split(":")
+    host_ip = parts[0] if len(parts) == 3 else "0.0.0.0"
+    return host_ip, parts[-1].split("/")[0]
+
+
+def test_the_insecure_event_store_is_not_published_on_every_interface():
+    services = COMPOSE["services"]
+    for name, service in services.items():
+        for host_ip, target in map(_published, service.get("ports", [])):
+            if target == "2113" or name == "eventstore":
+                assert host_ip in {"127.0.0.1", "::1", "localhost"}, (name, host_ip, target)
+    assert services["eventstore"]["environment"]["KURRENTDB_INSECURE"] == "true"  # which is why
+
+
 def test_the_app_image_installs_the_pinned_requirements():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
