@@ -151,7 +151,7 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         params = query(request, OrderListQuerySerializer)
-        stale = http.is_stale(request, READ_MODELS)
+        read = http.read_freshness(request, READ_MODELS)
         user = request.user
         customer_id = params.get("customer_id") if user.is_staff else str(user.pk)
         page = _page(customer_id=customer_id, status=params.get("status"), cursor=params.get("cursor") or None,
@@ -162,8 +162,8 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
             next_url = f"{request.path}?{urlencode({**kept, 'cursor': page.next_cursor})}"
         staff = sees_staff_view(user)
         body = {"items": [order_body(item, staff=staff) for item in page.items], "next_cursor": page.next_cursor,
-                "next": next_url, "total": page.total, "stale": stale}
-        return Response(body, headers=http.stale_headers(stale))
+                "next": next_url, "total": page.total, "stale": read.stale}
+        return Response(body, headers=http.stale_headers(read))
 
     @extend_schema(
         operation_id="orders_retrieve", tags=["orders"], summary="Read an order",
@@ -175,14 +175,14 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
     )
     def retrieve(self, request: Request, order_id: str) -> Response:
         oid = http.parse_order_id(order_id)
-        stale = http.is_stale(request, READ_MODELS)
+        read = http.read_freshness(request, READ_MODELS)
         summary = selectors.get_order(oid)
         if summary is None or not _may_see(request, summary.customer_id):
-            headers = http.stale_headers(stale) if stale else {}
-            raise not_found(f"order {oid} was not found" + (" (yet: the read model is behind)" if stale else ""),
+            headers = http.stale_headers(read) if read.stale else {}
+            raise not_found(f"order {oid} was not found" + (" (yet: the read model is behind)" if read.stale else ""),
                             **headers)
-        return Response({**order_body(summary, staff=sees_staff_view(request.user)), "stale": stale},
-                        headers={"ETag": http.etag(summary.version), **http.stale_headers(stale)})
+        return Response({**order_body(summary, staff=sees_staff_view(request.user)), "stale": read.stale},
+                        headers={"ETag": http.etag(summary.version), **http.stale_headers(read)})
 
     @extend_schema(
         operation_id="orders_events", tags=["orders", "timelines"], summary="Timeline of an order",
