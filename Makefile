@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test browser lint contracts bench clean
+.PHONY: install run test browser axe lint contracts bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ install: $(STAMP) .env
 run: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py run_local
 
-test: install browser
+test: install browser axe
 	$(PY) -m pytest
 
 # Browser tests use Debian's chromium (browser downloads do not work everywhere). Without it and
@@ -33,6 +33,16 @@ browser:
 	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	    echo "WARNING: chromium is not installed and could not be installed: browser tests will be skipped"; }
+
+# The browser tests' accessibility checks use axe-core, pinned in tests/e2e/package-lock.json. Without
+# npm (or the registry) they are skipped with a warning; the browser tests themselves still run.
+AXE_STAMP := tests/e2e/node_modules/.package-lock.json
+axe:
+	@if [ -f $(AXE_STAMP) ] && [ $(AXE_STAMP) -nt tests/e2e/package-lock.json ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error || \
+	    echo "WARNING: npm ci failed: the accessibility checks of the browser tests will be skipped"; \
+	else echo "WARNING: npm is not installed: the accessibility checks of the browser tests will be skipped"; fi
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -44,4 +54,4 @@ bench: install
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/e2e/node_modules

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django import forms
 
 from orders.domain.commands import MAX_STOCK_QUANTITY
+from orders.text_input import MULTI_LINE, SINGLE_LINE
 
 
 class VersionedForm(forms.Form):
@@ -15,28 +16,30 @@ class VersionedForm(forms.Form):
 class ReasonForm(VersionedForm):
     """Reject or cancel, saying why."""
 
-    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"placeholder": "Reason", "size": 30}))
+    reason = forms.CharField(max_length=500, validators=[MULTI_LINE],
+                             widget=forms.TextInput(attrs={"placeholder": "Reason", "size": 30}))
 
 
 class PayForm(VersionedForm):
     """Mark paid (the amount is always the order total)."""
 
-    payment_reference = forms.CharField(max_length=200, widget=forms.TextInput(
+    payment_reference = forms.CharField(max_length=200, validators=[SINGLE_LINE], widget=forms.TextInput(
         attrs={"placeholder": "Payment reference", "size": 20}))
 
 
 class ShipForm(VersionedForm):
     """Hand to a carrier."""
 
-    carrier = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"placeholder": "Carrier", "size": 12}))
-    tracking_number = forms.CharField(max_length=100, widget=forms.TextInput(
+    carrier = forms.CharField(max_length=100, validators=[SINGLE_LINE],
+                              widget=forms.TextInput(attrs={"placeholder": "Carrier", "size": 12}))
+    tracking_number = forms.CharField(max_length=100, validators=[SINGLE_LINE], widget=forms.TextInput(
         attrs={"placeholder": "Tracking number", "size": 18}))
 
 
 class NoteForm(VersionedForm):
     """An internal note (customers never see notes)."""
 
-    text = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2, "cols": 50,
+    text = forms.CharField(max_length=5000, validators=[MULTI_LINE], widget=forms.Textarea(attrs={"rows": 2, "cols": 50,
                                                                        "placeholder": "Internal note"}))
 
 
@@ -62,7 +65,7 @@ class AdjustStockForm(forms.Form):
 
     delta = forms.IntegerField(min_value=-MAX_STOCK_QUANTITY, max_value=MAX_STOCK_QUANTITY,
                                help_text="Units to add (positive) or remove (negative).")
-    reason = forms.CharField(max_length=500)
+    reason = forms.CharField(max_length=500, validators=[MULTI_LINE])
 
     def clean_delta(self) -> int:
         delta = self.cleaned_data["delta"]

@@ -29,6 +29,7 @@ from orders.domain import commands as c
 from orders.domain.errors import DomainError
 from orders.domain.values import OrderStatus
 from orders.handlers import dispatch
+from orders.visibility import staff_view
 from orders.web import reading
 from projections import selectors
 from projections.consistency import wait_for_read_models
@@ -173,7 +174,7 @@ def order_detail(request: HttpRequest, site: AdminSite, *, order_id: UUID) -> Ht
         "order_id": order_id, "state": state, "version": version, "customer": customer,
         "status_label": str(state.get("status") or "").lower().capitalize(),
         "summary": summary, "read_model_behind": summary is None or summary.version < version,
-        "forms": forms, "steps": reading.readable_steps(timeline, internal=True),
+        "forms": forms, "steps": reading.readable_steps(staff_view(timeline)),
         "stream_name": timeline.stream_name,
         "correlation_id": first_event.metadata.correlation_id if first_event else None,
     }

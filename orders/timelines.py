@@ -13,6 +13,7 @@ from orders.domain import events as ev
 from orders.domain.aggregate import Aggregate
 from orders.domain.inventory import Inventory
 from orders.domain.order import Order
+from orders.domain.values import Actor
 from orders.repository import AggregateRepository
 
 AGGREGATES: dict[str, type[Aggregate[Any]]] = {"order": Order, "inventory": Inventory}
@@ -74,8 +75,8 @@ def _typed_id(aggregate_class: type[Aggregate[Any]], raw_id: str) -> Any:
     return raw_id
 
 
-def describe(event: RecordedEvent) -> str:
-    """What happened, in words a customer or a staff member reads on a timeline."""
+def describe(event: RecordedEvent, *, for_customer: bool = False) -> str:
+    """What happened, in words a staff member (or, `for_customer`, the order's customer) reads on a timeline."""
     data = event.data
     match data:
         case ev.OrderCreated():
@@ -95,9 +96,9 @@ def describe(event: RecordedEvent) -> str:
             return "Delivered"
         case ev.OrderCancelled():
             refund = f"; {_money(data.refund_amount)} refunded" if data.refund_amount else ""
-            return f"Cancelled by {data.cancelled_by.kind}: {data.reason}{refund}"
+            return f"Cancelled by {_who(data.cancelled_by, for_customer=for_customer)}: {data.reason}{refund}"
         case ev.OrderNoteAdded():
-            return f"Note from {data.author}: {data.text}"
+            return "Note added" if for_customer else f"Note from staff {data.author}: {data.text}"
         case ev.StockReceived():
             return f"Received {data.quantity} units"
         case ev.StockReserved():
@@ -109,6 +110,13 @@ def describe(event: RecordedEvent) -> str:
         case ev.StockAdjusted():
             return f"Adjusted by {data.delta:+d}: {data.reason}"
     return event.event_type
+
+
+def _who(actor: Actor, *, for_customer: bool) -> str:
+    """Who acted: staff read kind and id; a customer reads "you" or "our team", never a staff member's id."""
+    if not for_customer:
+        return f"{actor.kind} {actor.id}"
+    return "you" if actor.is_customer else "our team"
 
 
 def _money(amount: Decimal | None) -> str:

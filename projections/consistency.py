@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from django_redis import get_redis_connection
 
+from eventlog.errors import EventStoreUnavailable
 from eventlog.store import get_store
+from eventlog.subscriptions.checkpoints import at_or_past, live_checkpoints
 from eventlog.subscriptions.consistency import wait_for_position
 from eventlog.subscriptions.lag import measure_lag
 from projections.registry import READ_MODELS
@@ -21,6 +23,36 @@ def wait_for_read_models(position: int, *, names: Sequence[str] = READ_MODEL_NAM
     if position <= 0:
         return True
     return wait_for_position(get_redis_connection("default"), names, position, timeout=timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Whether the read models reached a position; `head` is set when the position is past the store's head."""
+
+    reached: bool
+    head: int | None = None
+
+
+def reach_position(position: int, *, names: Sequence[str] = READ_MODEL_NAMES,
+                   timeout: float = DEFAULT_WAIT_SECONDS) -> Reach:
+    """Like `wait_for_read_models`, but a position no event has reached yet is answered at once.
+
+    A client names the position, so it may name one beyond the store's head (or the store may be
+    down, so nothing can move): waiting would only hold a worker for nothing.
+    """
+    if position <= 0:
+        return Reach(True)
+    redis_client = get_redis_connection("default")
+    checkpoints = live_checkpoints(redis_client, list(dict.fromkeys(names)))
+    if all(at_or_past(checkpoint, position) for _, checkpoint in checkpoints.values()):
+        return Reach(True)
+    try:
+        head = get_store().head_position()
+    except EventStoreUnavailable:
+        return Reach(False)  # no event can be appended or projected until it is back
+    if position > head:
+        return Reach(False, head=head)
+    return Reach(wait_for_position(redis_client, names, position, timeout=timeout))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from rest_framework.response import Response
 
 from orders.api.problems import field_problem, not_found
 from orders.handlers import CommandResult
-from projections.consistency import wait_for_read_models
+from projections.consistency import reach_position
 
 MAX_POSITION = 2**63 - 1
 READ_YOUR_WRITES_TIMEOUT = 1.0  # seconds a read waits for the read model to reach min_position
@@ -58,17 +59,35 @@ def _position(source: str, raw: str | None) -> int | None:
     return int(raw)
 
 
-def is_stale(request: Request, names: Sequence[str]) -> bool:
-    """Wait (bounded) until the read models reach the request's min_position; True if they did not."""
+@dataclass(frozen=True, slots=True)
+class Staleness:
+    """Whether a read missed the request's min_position; `head` is the store's head when min_position is past it."""
+
+    stale: bool
+    head: int | None = None
+
+
+def read_freshness(request: Request, names: Sequence[str]) -> Staleness:
+    """Wait (bounded) until the read models reach the request's min_position.
+
+    A min_position beyond the event store's head is answered at once as stale (with the head):
+    no read model can reach it, so a client cannot hold a worker by asking for the future.
+    """
     position = min_position(request)
     if position is None:
-        return False
-    return not wait_for_read_models(position, names=names, timeout=READ_YOUR_WRITES_TIMEOUT)
+        return Staleness(False)
+    reach = reach_position(position, names=names, timeout=READ_YOUR_WRITES_TIMEOUT)
+    return Staleness(not reach.reached, head=reach.head)
 
 
-def stale_headers(stale: bool) -> dict[str, str]:
-    """The staleness marker of a read (and a hint to retry when it is stale)."""
-    return {"X-Data-Stale": "true", "Retry-After": "1"} if stale else {"X-Data-Stale": "false"}
+def stale_headers(read: Staleness) -> dict[str, str]:
+    """The staleness marker of a read (a hint to retry when it is stale, and the head when it is ahead of it)."""
+    if not read.stale:
+        return {"X-Data-Stale": "false"}
+    headers = {"X-Data-Stale": "true", "Retry-After": "1"}
+    if read.head is not None:
+        headers["X-Event-Head"] = str(read.head)
+    return headers
 
 
 def command_body(result: CommandResult, *, aggregate_id: str, location: str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """HTTP idempotency: `Idempotency-Key` on a POST replays the first response for the same user, key and body.
 
 The event side is already idempotent (dispatch derives event ids from the key); this layer makes
-the HTTP side consistent too: the first response (status, body, headers) is kept 24 h per user
-and key, a different body under the same key is 422, and a short per-key lock makes a concurrent
+the HTTP side consistent too: the first response that reached a decision (status, body, headers) is
+kept 24 h per user and key (a 400 is not kept: the corrected request may reuse the key), a
+different body under the same key is 422, and a short per-key lock makes a concurrent
 duplicate wait for the first one's answer instead of racing it.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orders.api.problems import Problem, field_problem, problem_for
+from orders.api.problems import Problem, field_problem, problem_for, problem_type
 
 HEADER = "Idempotency-Key"
 RECORD_TTL_SECONDS = 24 * 60 * 60
@@ -85,7 +86,7 @@ def idempotent(view: View) -> View:
                 if problem is None:
                     raise
                 response = problem.response(instance=request.path)
-            if response.status_code < 500 and response.status_code != 429:
+            if _reached_a_decision(response):
                 cache.set(record_key, _record(response, fingerprint), timeout=RECORD_TTL_SECONDS)
             return response
         finally:
@@ -93,6 +94,20 @@ def idempotent(view: View) -> View:
                 cache.delete(lock_key)
 
     return wrapper
+
+
+def _reached_a_decision(response: Response) -> bool:
+    """Whether the response is the request's outcome (kept) or a reason it was never decided (not kept).
+
+    As Stripe does: a request refused by validation (400), throttled (429), beaten by contention or
+    failing on an outage (5xx) leaves its key free, so the corrected or retried request goes through.
+    Successes and refusals by the rules (403, 404, 409, 412) are outcomes and are replayed.
+    """
+    status = response.status_code
+    if status in (400, 429) or status >= 500:
+        return False
+    problem_kind = response.data.get("type") if isinstance(response.data, dict) else None
+    return problem_kind != problem_type("contention")
 
 
 def _fingerprint(request: Request) -> str:

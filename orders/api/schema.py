@@ -48,13 +48,18 @@ X_MIN_POSITION = _header("X-Min-Position", "Same as ?min_position= (the query pa
 MIN_POSITION = OpenApiParameter(
     "min_position", OpenApiTypes.INT64, OpenApiParameter.QUERY,
     description="A commit position from a command response: wait (about a second at most) until the read model "
-                "has reached it; if it has not, the response says `stale: true` and `X-Data-Stale: true`.")
+                "has reached it; if it has not, the response says `stale: true` and `X-Data-Stale: true`. A "
+                "position beyond the event store's head is answered at once as stale, with the head in "
+                "`X-Event-Head`.")
 
 # -- response headers -----------------------------------------------------------------------------
 
 ETAG = _header("ETag", 'The aggregate version, e.g. "3"; send it back as If-Match.', response=[200, 201])
 X_DATA_STALE = _header("X-Data-Stale", "true if the read model had not reached min_position in time.",
                        response=[200])
+X_EVENT_HEAD = _header("X-Event-Head", "Set when min_position is beyond the event store's head: the head's commit "
+                                       "position (the read was answered at once, as stale).",
+                       response=[200], schema=OpenApiTypes.INT64)
 LOCATION = _header("Location", "Where to read the aggregate the command changed.", response=[200, 201])
 X_EVENT_POSITION = _header("X-Event-Position", "The command's commit position; use as min_position.",
                            response=[200, 201], schema=OpenApiTypes.INT64)
@@ -63,7 +68,7 @@ IDEMPOTENT_REPLAYED = _header("Idempotent-Replayed", "true when the response is 
 RETRY_AFTER = _header("Retry-After", "Seconds to wait before retrying.", response=[409, 429, 503],
                       schema=OpenApiTypes.INT)
 
-READ_HEADERS = [MIN_POSITION, X_MIN_POSITION, X_DATA_STALE]
+READ_HEADERS = [MIN_POSITION, X_MIN_POSITION, X_DATA_STALE, X_EVENT_HEAD]
 CREATE_HEADERS = [IDEMPOTENCY_KEY, LOCATION, ETAG, X_EVENT_POSITION, IDEMPOTENT_REPLAYED, RETRY_AFTER]
 COMMAND_HEADERS = [IF_MATCH, *CREATE_HEADERS]
 

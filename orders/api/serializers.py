@@ -11,6 +11,7 @@ from orders.api.problems import PROBLEM_TYPES
 from orders.domain.commands import MAX_LINE_QUANTITY, MAX_LINES, MAX_STOCK_QUANTITY
 from orders.domain.validation import SKU_PATTERN
 from orders.domain.values import OrderStatus
+from orders.text_input import CleanTextValidator
 from projections.selectors import MAX_PAGE_SIZE
 
 STATUSES = [status.value for status in OrderStatus]
@@ -24,9 +25,11 @@ def sku_field(**kwargs: Any) -> serializers.CharField:
     return serializers.CharField(min_length=1, max_length=64, validators=[_sku_validator], **kwargs)
 
 
-def text_field(max_length: int, **kwargs: Any) -> serializers.CharField:
-    """Non-blank text (surrounding spaces are kept: the domain decides what it stores)."""
-    return serializers.CharField(min_length=1, max_length=max_length, trim_whitespace=False, **kwargs)
+def text_field(max_length: int, *, multiline: bool = False, **kwargs: Any) -> serializers.CharField:
+    """Non-blank text without control or format characters (the domain's rule; it also strips what it stores)."""
+    validators = [*kwargs.pop("validators", []), CleanTextValidator(multiline=multiline)]
+    return serializers.CharField(min_length=1, max_length=max_length, trim_whitespace=False, validators=validators,
+                                 **kwargs)
 
 
 def money_field(**kwargs: Any) -> serializers.DecimalField:
@@ -117,7 +120,7 @@ class PayOrderSerializer(serializers.Serializer):
 class CancelOrderSerializer(serializers.Serializer):
     """Why the order is cancelled."""
 
-    reason = text_field(1000, validators=[_not_blank])
+    reason = text_field(1000, multiline=True, validators=[_not_blank])
 
 
 class ShipOrderSerializer(serializers.Serializer):
@@ -134,7 +137,7 @@ class DeliverOrderSerializer(serializers.Serializer):
 class AddNoteSerializer(serializers.Serializer):
     """A staff note."""
 
-    text = text_field(5000, validators=[_not_blank])
+    text = text_field(5000, multiline=True, validators=[_not_blank])
 
 
 class OrderListQuerySerializer(serializers.Serializer):
@@ -197,11 +200,13 @@ class OrderSerializer(serializers.Serializer):
     payment_reference = serializers.CharField(allow_null=True)
     tracking = TrackingSerializer(allow_null=True)
     cancel_reason = serializers.CharField(allow_null=True)
-    cancelled_by = serializers.CharField(allow_null=True, help_text='"<kind>:<id>" of whoever cancelled.')
+    cancelled_by = serializers.CharField(allow_null=True, help_text='Who cancelled: "<kind>:<id>" for staff, only '
+                                                                    'the kind (customer, staff, system) for customers.')
     refund_amount = money_field(allow_null=True)
     reject_reason = serializers.CharField(allow_null=True)
     unavailable_lines = UnavailableLineSerializer(many=True)
-    note_count = serializers.IntegerField()
+    note_count = serializers.IntegerField(required=False, help_text="Staff notes on the order; staff only (absent "
+                                                                    "for customers).")
     version = serializers.IntegerField(help_text="The aggregate version (the ETag).")
     last_position = serializers.IntegerField(help_text="Commit position of the last event folded in.")
 
@@ -347,7 +352,7 @@ class AdjustStockSerializer(serializers.Serializer):
     """A correction of stock on hand."""
 
     delta = serializers.IntegerField(min_value=-MAX_STOCK_QUANTITY, max_value=MAX_STOCK_QUANTITY)
-    reason = text_field(1000, validators=[_not_blank])
+    reason = text_field(1000, multiline=True, validators=[_not_blank])
 
     def validate_delta(self, value: int) -> int:
         if value == 0:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from orders.domain.errors import CommandValidationError
 from orders.domain.validation import (
+    require_clean_text,
     require_int,
     require_money,
     require_sku,
@@ -106,7 +107,7 @@ class RejectOrder(OrderCommand):
 
     def __post_init__(self) -> None:
         OrderCommand.__post_init__(self)
-        require_text("reason", self.reason)
+        object.__setattr__(self, "reason", require_clean_text("reason", self.reason, multiline=True))
         lines = require_tuple_of("unavailable_lines", self.unavailable_lines, UnavailableLine)
         for index, line in enumerate(lines):
             require_sku(f"unavailable_lines[{index}].sku", line.sku)
@@ -125,7 +126,8 @@ class PayOrder(OrderCommand):
     def __post_init__(self) -> None:
         OrderCommand.__post_init__(self)
         object.__setattr__(self, "amount", require_money("amount", self.amount))
-        require_text("payment_reference", self.payment_reference, max_length=200)
+        object.__setattr__(self, "payment_reference",
+                           require_clean_text("payment_reference", self.payment_reference, max_length=200))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +139,9 @@ class ShipOrder(OrderCommand):
 
     def __post_init__(self) -> None:
         OrderCommand.__post_init__(self)
-        require_text("carrier", self.carrier, max_length=100)
-        require_text("tracking_number", self.tracking_number, max_length=100)
+        object.__setattr__(self, "carrier", require_clean_text("carrier", self.carrier, max_length=100))
+        object.__setattr__(self, "tracking_number",
+                           require_clean_text("tracking_number", self.tracking_number, max_length=100))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +157,7 @@ class CancelOrder(OrderCommand):
 
     def __post_init__(self) -> None:
         OrderCommand.__post_init__(self)
-        require_text("reason", self.reason)
+        object.__setattr__(self, "reason", require_clean_text("reason", self.reason, multiline=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +168,7 @@ class AddOrderNote(OrderCommand):
 
     def __post_init__(self) -> None:
         OrderCommand.__post_init__(self)
-        require_text("text", self.text, max_length=5000)
+        object.__setattr__(self, "text", require_clean_text("text", self.text, max_length=5000, multiline=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,4 +239,4 @@ class AdjustStock(InventoryCommand):
         require_int("delta", self.delta, minimum=-MAX_STOCK_QUANTITY, maximum=MAX_STOCK_QUANTITY)
         if self.delta == 0:
             raise CommandValidationError("delta", "must not be zero")
-        require_text("reason", self.reason)
+        object.__setattr__(self, "reason", require_clean_text("reason", self.reason, multiline=True))

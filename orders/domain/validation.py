@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -15,6 +16,11 @@ T = TypeVar("T")
 SKU_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
 MONEY_PLACES = Decimal("0.01")
+# Control (Cc), format (Cf: bidi overrides and isolates, zero-width characters, BOM), surrogate (Cs)
+# and line/paragraph separator (Zl, Zp) characters: invisible or reordering, they let text shown to
+# staff or customers say something other than what it seems to (or break a line where none shows).
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_MULTILINE_ALLOWED = frozenset({"\n", "\t"})
 
 
 def require_uuid(field: str, value: Any) -> UUID:
@@ -41,6 +47,30 @@ def require_text(field: str, value: Any, *, max_length: int = 1000) -> str:
     if not isinstance(value, str):
         raise CommandValidationError(field, f"must be text, got {type(value).__name__}")
     if not value.strip():
+        raise CommandValidationError(field, "must not be empty")
+    if len(value) > max_length:
+        raise CommandValidationError(field, f"must be at most {max_length} characters long")
+    return value
+
+
+def require_clean_text(field: str, value: Any, *, max_length: int = 1000, multiline: bool = False) -> str:
+    """Return `value` stripped, if it has no control or format characters and is not blank.
+
+    Multi-line fields (notes, reasons) may hold newlines (CRLF and CR become LF) and tabs; single-line
+    fields (carrier, tracking number, references) may not.
+    """
+    if not isinstance(value, str):
+        raise CommandValidationError(field, f"must be text, got {type(value).__name__}")
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    allowed = _MULTILINE_ALLOWED if multiline else frozenset()
+    for index, char in enumerate(value):
+        if char not in allowed and unicodedata.category(char) in _REFUSED_CATEGORIES:
+            kind = "control or invisible formatting characters" + ("" if multiline else " (nor line breaks)")
+            raise CommandValidationError(field, f"must not contain {kind}; found U+{ord(char):04X} "
+                                                f"at position {index + 1}")
+    value = value.strip()
+    if not value:
         raise CommandValidationError(field, "must not be empty")
     if len(value) > max_length:
         raise CommandValidationError(field, f"must be at most {max_length} characters long")

@@ -7,9 +7,11 @@ from uuid import UUID, uuid4
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.validators import ASCIIUsernameValidator
 
 from orders.domain.commands import MAX_LINE_QUANTITY, RequestedLine
 from orders.models import Product
+from orders.text_input import MULTI_LINE
 
 
 class SignUpForm(UserCreationForm):
@@ -20,6 +22,13 @@ class SignUpForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        # ASCII only: look-alike letters from other scripts ("аlice" with a Cyrillic а) cannot pose as someone.
+        username.validators = [*username.validators, ASCIIUsernameValidator()]
+        username.help_text = "Required. 150 characters or fewer: English letters, digits and @ . + - _ only."
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
@@ -89,7 +98,7 @@ class OrderActionForm(forms.Form):
 class CancelForm(OrderActionForm):
     """Cancel, optionally saying why."""
 
-    reason = forms.CharField(max_length=500, required=False,
+    reason = forms.CharField(max_length=500, required=False, validators=[MULTI_LINE],
                              widget=forms.TextInput(attrs={"placeholder": "Reason (optional)"}))
 
     def clean_reason(self) -> str:

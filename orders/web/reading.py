@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from orders.domain.events import OrderNoteAdded
 from orders.domain.order import ALLOWED_FROM
 from orders.domain.values import OrderStatus
-from orders.timelines import DEFAULT_PAGE, Timeline, describe, order_timeline
+from orders.timelines import DEFAULT_PAGE, Timeline, order_timeline
+from orders.visibility import VisibleTimeline
 from projections import selectors
 from projections.consistency import Freshness, freshness, wait_for_read_models
 from projections.order_summary import NAME as ORDERS_READ_MODEL
@@ -83,19 +83,14 @@ class Step:
     at: datetime
     text: str
     event_type: str
-    actor: str
+    actor: str  # "" where the reader may not know who acted
 
 
-def readable_steps(timeline: Timeline, *, internal: bool) -> list[Step]:
-    """The timeline in words, oldest first; staff notes only when `internal` (customers never see them)."""
-    steps = []
-    for entry in timeline.entries:
-        event = entry.event
-        if not internal and isinstance(event.data, OrderNoteAdded):
-            continue
-        steps.append(Step(version=entry.version, at=event.recorded_at, text=describe(event),
-                          event_type=event.event_type, actor=event.metadata.actor))
-    return steps
+def readable_steps(view: VisibleTimeline) -> list[Step]:
+    """A timeline in words, oldest first, as its reader may see it (orders/visibility.py decides what that is)."""
+    return [Step(version=entry.version, at=entry.recorded_at, text=entry.description, event_type=entry.event_type,
+                 actor="" if entry.metadata is None else entry.metadata.actor)
+            for entry in view.entries]
 
 
 def lag_of(name: str) -> Freshness | None:

@@ -22,6 +22,7 @@ from orders.domain.commands import CancelOrder, CreateOrder, PayOrder
 from orders.domain.errors import CommandValidationError, DomainError, OrderNotFoundError
 from orders.handlers import dispatch
 from orders.models import Product
+from orders.visibility import customer_view
 from orders.web import reading
 from orders.web.forms import CancelForm, OrderActionForm, OrderForm, SignUpForm, quantity_field_name
 from projections import selectors
@@ -99,7 +100,7 @@ def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
     actions = reading.allowed_actions(summary.status)
     return render(request, "web/order_detail.html", {
         "order": summary,
-        "steps": reading.readable_steps(order.timeline, internal=False),
+        "steps": reading.readable_steps(customer_view(order.timeline)),
         "can_pay": "pay" in actions, "can_cancel": "cancel" in actions,
         "cancel_form": CancelForm(initial={"version": summary.version}),
     })

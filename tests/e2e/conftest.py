@@ -11,11 +11,13 @@ import signal
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
+
+from tests.e2e import accessibility
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -102,3 +104,12 @@ def celery_worker(tmp_path_factory) -> Iterator[None]:
     finally:
         _stop(beat)
         _stop(worker)
+
+
+@pytest.fixture(scope="session")
+def assert_accessible() -> Callable[..., None]:
+    """`assert_accessible(page)`: fail on serious or critical axe-core violations (a loud no-op without axe-core)."""
+    if not accessibility.axe_available():
+        accessibility.warn_missing()
+        return lambda page, **options: None
+    return accessibility.assert_accessible

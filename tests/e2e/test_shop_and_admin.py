@@ -12,6 +12,7 @@ from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
+from tests.e2e.accessibility import CONTEXT_OPTIONS
 from tests.e2e.conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -31,7 +32,7 @@ def reload_until(page, url: str, check, *, timeout: float = WAIT_MS / 1000) -> N
 
 
 def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, celery_worker, live_server,
-                                                                     django_user_model, unique):
+                                                                     django_user_model, unique, assert_accessible):
     from playwright.sync_api import expect
 
     expect.set_options(timeout=WAIT_MS)
@@ -44,15 +45,20 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     url = live_server.url
 
     # -- the customer places an order and sees it confirmed --------------------------------------------------
-    customer = browser.new_context(viewport={"width": 1200, "height": 900})
+    customer = browser.new_context(viewport={"width": 1200, "height": 900}, **CONTEXT_OPTIONS)
     shop = customer.new_page()
     shop.set_default_timeout(WAIT_MS)
+    for public in ("/", "/accounts/signup/"):
+        shop.goto(f"{url}{public}")
+        assert_accessible(shop)
     shop.goto(f"{url}/accounts/login/")
+    assert_accessible(shop)
     shop.fill("#id_username", "erin")
     shop.fill("#id_password", "erin-password-1")
     shop.click("button[type=submit]")
     row = shop.locator("tr", has_text=sku)
     reload_until(shop, f"{url}/", lambda: "5 in stock" in row.inner_text())  # the worker projects the delivery
+    assert_accessible(shop, what="catalogue with the order form")
     row.locator("input.qty").fill("2")
     shop.click("text=Place order")
     shop.wait_for_url(re.compile(r"/orders/[0-9a-f-]{36}/$"))
@@ -62,25 +68,30 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     expect(shop.locator("#status")).to_have_text("Confirmed")
     expect(shop.locator("#timeline")).to_contain_text("Order placed: 2 items, 25.00 EUR")
     expect(shop.locator("#timeline")).to_contain_text("Confirmed: all items reserved")
+    assert_accessible(shop, what="order page (confirmed)")
     shop.screenshot(path=str(SCREENSHOTS / "e2e-1-customer-confirmed.png"), full_page=True)
     shop.click("#pay")
     expect(shop.locator("#status")).to_have_text("Paid")
     expect(shop.locator("#timeline")).to_contain_text("Payment received: 25.00")
 
     # -- staff ship it in the admin --------------------------------------------------------------------------
-    staff = browser.new_context(viewport={"width": 1400, "height": 1000})
+    staff = browser.new_context(viewport={"width": 1400, "height": 1000}, **CONTEXT_OPTIONS)
     admin = staff.new_page()
     admin.set_default_timeout(WAIT_MS)
     admin.goto(f"{url}/admin/login/?next=/admin/")
+    assert_accessible(admin)
     admin.fill("#id_username", "stella")
     admin.fill("#id_password", "stella-password-1")
     admin.click("input[type=submit]")
+    assert_accessible(admin, what="admin index")
     admin.click("#content-main a[href=\"/admin/orders/order/\"]")
     expect(admin.locator("#result_list")).to_contain_text(order_id)
+    assert_accessible(admin, what="admin order list")
     admin.fill("#searchbar", "erin")
     admin.press("#searchbar", "Enter")
     admin.click(f"text={order_id}")
     expect(admin.locator("#order-status")).to_have_text("Paid")
+    assert_accessible(admin, what="admin order page")
     admin.fill("#id_ship_carrier", "DHL")
     admin.fill("#id_ship_tracking_number", "JD0146000012")
     admin.click("#action-ship input[type=submit]")
@@ -96,6 +107,11 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     expect(shop.locator("#timeline")).to_contain_text("Shipped with DHL, tracking JD0146000012")
     expect(shop.locator("#timeline li")).to_have_count(4)  # placed, confirmed, paid, shipped
     expect(shop.locator("#pay")).to_have_count(0)
+    assert_accessible(shop, what="order page (shipped)")
+    shop.goto(f"{url}/orders/")
+    expect(shop.locator("main")).to_contain_text(order_id[:8])
+    assert_accessible(shop, what="my orders")
+    shop.goto(order_url)
     shop.screenshot(path=str(SCREENSHOTS / "e2e-3-customer-shipped.png"), full_page=True)
 
     # -- staff follow the correlation id: the order and its inventory in one view -----------------------------
@@ -106,10 +122,12 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     for event_type in ("OrderCreated", "StockReserved", "OrderConfirmed"):
         expect(events).to_contain_text(event_type)
     admin.screenshot(path=str(SCREENSHOTS / "e2e-4-event-browser.png"), full_page=True)
+    assert_accessible(admin, what="event browser")
 
     # ...and the order's timeline as of its first version.
     admin.click(f"#events >> text=order-{order_id} >> nth=-1")
     expect(admin.locator("#as-of")).to_contain_text("State as of version 0")
     expect(admin.locator("#state")).to_contain_text('"status": "PENDING"')
+    assert_accessible(admin, what="stream timeline")
     customer.close()
     staff.close()

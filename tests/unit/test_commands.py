@@ -95,3 +95,37 @@ def test_every_command_is_a_frozen_slotted_dataclass() -> None:
             assert dataclasses.is_dataclass(command)
             assert command.__dataclass_params__.frozen  # type: ignore[attr-defined]
             assert "__slots__" in command.__dict__, command
+
+
+# -- free text: no control or format characters -----------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\u202a", "\u202e", "\u2066", "\u2069", "\u200b",
+                                  "\u200c", "\u200d", "\ufeff", "\u2028", "\u00ad"])
+def test_notes_and_reasons_refuse_control_and_format_characters(char: str) -> None:
+    for build in (lambda: c.AddOrderNote(OID, f"ok{char}ok"), lambda: c.CancelOrder(OID, f"ok{char}ok"),
+                  lambda: c.RejectOrder(OID, f"ok{char}ok"), lambda: c.AdjustStock("A", 1, f"ok{char}ok")):
+        with pytest.raises(CommandValidationError, match=f"found U\\+{ord(char):04X} at position 3"):
+            build()
+
+
+@pytest.mark.parametrize("char", ["\n", "\t", "\r", "\u202e", "\u200b"])
+def test_single_line_fields_refuse_line_breaks_tabs_and_format_characters(char: str) -> None:
+    for field, build in (("carrier", lambda: c.ShipOrder(OID, f"DHL{char}x", "T1")),
+                         ("tracking_number", lambda: c.ShipOrder(OID, "DHL", f"T{char}1")),
+                         ("payment_reference", lambda: c.PayOrder(OID, Decimal("1"), f"P{char}1"))):
+        with pytest.raises(CommandValidationError) as caught:
+            build()
+        assert caught.value.field == field
+
+
+def test_multi_line_fields_keep_newlines_and_tabs_and_store_the_text_trimmed() -> None:
+    assert c.AddOrderNote(OID, "  one\r\n\ttwo\rthree \n").text == "one\n\ttwo\nthree"
+    assert c.ShipOrder(OID, " DHL ", " T1 ").carrier == "DHL"
+    assert c.CancelOrder(OID, "caf\u00e9 \u4e2d\u6587 \U0001f600").reason == "caf\u00e9 \u4e2d\u6587 \U0001f600"
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t\n", "\u3000\u00a0"])
+def test_text_that_is_blank_after_trimming_is_blank(blank: str) -> None:
+    with pytest.raises(CommandValidationError, match="must not be empty"):
+        c.AddOrderNote(OID, blank)

@@ -68,12 +68,12 @@ class InventoryViewSet(ApiMixin, viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         params = query(request, InventoryQuerySerializer)
-        stale = http.is_stale(request, READ_MODELS)
+        read = http.read_freshness(request, READ_MODELS)
         levels = selectors.list_low_stock() if params["low"] else selectors.list_stock_levels()
         if params["low"]:
             levels = sorted(levels, key=lambda level: level.sku)
-        return Response({"items": [stock_body(level) for level in levels], "stale": stale},
-                        headers=http.stale_headers(stale))
+        return Response({"items": [stock_body(level) for level in levels], "stale": read.stale},
+                        headers=http.stale_headers(read))
 
     @extend_schema(
         operation_id="inventory_retrieve", tags=["inventory"], summary="Read a sku's stock (staff)",
@@ -82,12 +82,12 @@ class InventoryViewSet(ApiMixin, viewsets.ViewSet):
         responses={200: StockLevelDetailSerializer, **problems(400, 401, 403, 404)},
     )
     def retrieve(self, request: Request, sku: str) -> Response:
-        stale = http.is_stale(request, READ_MODELS)
+        read = http.read_freshness(request, READ_MODELS)
         level = selectors.get_stock_level(sku) if SKU_PATTERN.fullmatch(sku) else None
         if level is None:
-            raise not_found(f"no stock history for {sku[:64]}", **(http.stale_headers(stale) if stale else {}))
-        return Response({**stock_body(level), "stale": stale},
-                        headers={"ETag": http.etag(level.version), **http.stale_headers(stale)})
+            raise not_found(f"no stock history for {sku[:64]}", **(http.stale_headers(read) if read.stale else {}))
+        return Response({**stock_body(level), "stale": read.stale},
+                        headers={"ETag": http.etag(level.version), **http.stale_headers(read)})
 
     @_command_schema("Receive stock", "Add delivered units to stock on hand.", ReceiveStockSerializer)
     @action(detail=True, methods=["post"])

@@ -63,6 +63,7 @@ from orders.domain.order import Order
 from orders.domain.values import OrderStatus
 from orders.handlers import ContentionError, dispatch
 from orders.timelines import order_timeline
+from orders.visibility import order_fields_for, sees_staff_view
 from projections import order_summary, selectors
 
 MAX_SCANNED = 1000  # orders looked at for one page of a customer's orders filtered by status
@@ -74,9 +75,9 @@ def order_path(order_id: UUID | str) -> str:
     return f"/api/orders/{order_id}/"
 
 
-def order_body(summary: selectors.OrderSummary) -> dict[str, Any]:
-    """The JSON of an order summary."""
-    return {
+def order_body(summary: selectors.OrderSummary, *, staff: bool) -> dict[str, Any]:
+    """The JSON of an order summary, as staff or as a customer may see it (see orders/visibility.py)."""
+    return order_fields_for({
         "order_id": str(summary.order_id),
         "customer_id": summary.customer_id,
         "status": summary.status.value,
@@ -102,7 +103,7 @@ def order_body(summary: selectors.OrderSummary) -> dict[str, Any]:
         "note_count": summary.note_count,
         "version": summary.version,
         "last_position": summary.last_position,
-    }
+    }, staff=staff)
 
 
 def _iso(moment: Any) -> str | None:
@@ -150,7 +151,7 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         params = query(request, OrderListQuerySerializer)
-        stale = http.is_stale(request, READ_MODELS)
+        read = http.read_freshness(request, READ_MODELS)
         user = request.user
         customer_id = params.get("customer_id") if user.is_staff else str(user.pk)
         page = _page(customer_id=customer_id, status=params.get("status"), cursor=params.get("cursor") or None,
@@ -159,9 +160,10 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
         if page.next_cursor is not None:
             kept = {k: v for k, v in request.query_params.items() if k not in ("cursor", "min_position")}
             next_url = f"{request.path}?{urlencode({**kept, 'cursor': page.next_cursor})}"
-        body = {"items": [order_body(item) for item in page.items], "next_cursor": page.next_cursor,
-                "next": next_url, "total": page.total, "stale": stale}
-        return Response(body, headers=http.stale_headers(stale))
+        staff = sees_staff_view(user)
+        body = {"items": [order_body(item, staff=staff) for item in page.items], "next_cursor": page.next_cursor,
+                "next": next_url, "total": page.total, "stale": read.stale}
+        return Response(body, headers=http.stale_headers(read))
 
     @extend_schema(
         operation_id="orders_retrieve", tags=["orders"], summary="Read an order",
@@ -173,18 +175,18 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
     )
     def retrieve(self, request: Request, order_id: str) -> Response:
         oid = http.parse_order_id(order_id)
-        stale = http.is_stale(request, READ_MODELS)
+        read = http.read_freshness(request, READ_MODELS)
         summary = selectors.get_order(oid)
         if summary is None or not _may_see(request, summary.customer_id):
-            headers = http.stale_headers(stale) if stale else {}
-            raise not_found(f"order {oid} was not found" + (" (yet: the read model is behind)" if stale else ""),
+            headers = http.stale_headers(read) if read.stale else {}
+            raise not_found(f"order {oid} was not found" + (" (yet: the read model is behind)" if read.stale else ""),
                             **headers)
-        return Response({**order_body(summary), "stale": stale},
-                        headers={"ETag": http.etag(summary.version), **http.stale_headers(stale)})
+        return Response({**order_body(summary, staff=sees_staff_view(request.user)), "stale": read.stale},
+                        headers={"ETag": http.etag(summary.version), **http.stale_headers(read)})
 
     @extend_schema(
         operation_id="orders_events", tags=["orders", "timelines"], summary="Timeline of an order",
-        description=TIMELINE_DESCRIPTION + " The order's customer or staff; event metadata is for staff only.",
+        description=TIMELINE_DESCRIPTION + " The order's customer or staff.",
         parameters=[ORDER_ID, TimelineQuerySerializer, RETRY_AFTER],
         responses={200: TimelineSerializer, **problems(400, 401, 403, 404)},
     )

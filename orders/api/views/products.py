@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api.http import is_stale, stale_headers
+from orders.api.http import read_freshness, stale_headers
 from orders.api.schema import READ_HEADERS, RETRY_AFTER, problems
 from orders.api.serializers import ProductListSerializer
 from orders.api.views.base import ApiMixin
@@ -28,7 +28,7 @@ class ProductListView(ApiMixin, APIView):
         responses={200: ProductListSerializer, **problems(400, 401)},
     )
     def get(self, request: Request) -> Response:
-        stale = is_stale(request, [inventory.NAME])
+        read = read_freshness(request, [inventory.NAME])
         products = Product.objects.all()
         if not (request.user.is_authenticated and request.user.is_staff):
             products = products.filter(active=True)
@@ -40,4 +40,4 @@ class ProductListView(ApiMixin, APIView):
             items.append({"sku": product.sku, "name": product.name, "description": product.description,
                           "unit_price": f"{product.unit_price:.2f}", "currency": product.currency,
                           "active": product.active, "available": available, "in_stock": available > 0})
-        return Response({"items": items, "stale": stale}, headers=stale_headers(stale))
+        return Response({"items": items, "stale": read.stale}, headers=stale_headers(read))

@@ -9,19 +9,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eventlog import codec
 from orders.api.permissions import IsStaff
 from orders.api.problems import field_problem, not_found
 from orders.api.schema import RETRY_AFTER, STREAM, problems
 from orders.api.serializers import TimelineQuerySerializer, TimelineSerializer
 from orders.api.views.base import ApiMixin, query
-from orders.timelines import Timeline, describe, stream_timeline
+from orders.timelines import Timeline, stream_timeline
+from orders.visibility import VisibleEntry, plain, sees_staff_view, timeline_for
 
 STREAM_NAME = re.compile(r"(order|inventory)-[A-Za-z0-9._-]{1,64}")
 TIMELINE_DESCRIPTION = (
     "The aggregate's events (oldest first) with a description, the event data, the fields each changed, and "
     "the state after the window's last event. `as_of_version=N` ends the window at version N, so `state` is the "
-    "state as of that version (time travel). Read from the event store, so it is never stale.")
+    "state as of that version (time travel). Read from the event store, so it is never stale. Staff with the "
+    "`orders.view_orders` permission see everything; anyone else sees the customer's view: no staff notes (no "
+    "`OrderNoteAdded` entries, no `notes` in `state`), no staff identities (`cancelled_by` is only a kind) and "
+    "no event metadata.")
 
 
 def timeline_body(request: Request, stream_name: str, *, owner: str | None = None) -> dict[str, Any]:
@@ -41,18 +44,17 @@ def timeline_body(request: Request, stream_name: str, *, owner: str | None = Non
         raise not_found(f"{stream_name} has no events")
     if as_of is not None and as_of > timeline.last_version:
         raise field_problem("as_of_version", f"the aggregate's newest version is {timeline.last_version}")
-    staff = bool(request.user.is_authenticated and request.user.is_staff)
-    last_in_window = timeline.entries[-1].version if timeline.entries else None
+    view = timeline_for(timeline, staff=sees_staff_view(request.user))
     window_end = timeline.last_version if as_of is None else as_of
-    next_from = last_in_window + 1 if last_in_window is not None and last_in_window < window_end else None
+    next_from = (view.window_end + 1 if view.window_end is not None and view.window_end < window_end else None)
     return {
-        "stream": timeline.stream_name,
-        "kind": timeline.kind,
-        "aggregate_id": timeline.aggregate_id,
-        "last_version": timeline.last_version,
-        "as_of_version": last_in_window,
-        "state": _plain(timeline.state),
-        "entries": [_entry(entry, staff=staff) for entry in timeline.entries],
+        "stream": view.stream_name,
+        "kind": view.kind,
+        "aggregate_id": view.aggregate_id,
+        "last_version": view.last_version,
+        "as_of_version": view.window_end,
+        "state": view.state,
+        "entries": [_entry(entry) for entry in view.entries],
         "next_from_version": next_from,
     }
 
@@ -61,34 +63,23 @@ def _belongs_to(timeline: Timeline, customer_id: str) -> bool:
     return bool(timeline.entries) and timeline.entries[0].state.get("customer_id") == customer_id
 
 
-def _entry(entry: Any, *, staff: bool) -> dict[str, Any]:
-    event = entry.event
-    metadata = event.metadata
+def _entry(entry: VisibleEntry) -> dict[str, Any]:
+    metadata = entry.metadata
     return {
-        "version": event.stream_position,
-        "event_id": str(event.event_id),
-        "event_type": event.event_type,
-        "schema_version": event.schema_version,
-        "commit_position": event.commit_position,
-        "recorded_at": event.recorded_at.isoformat(),
-        "description": describe(event),
-        "data": _plain(event.data),
-        "changes": [{"path": c.path, "before": _plain(c.before), "after": _plain(c.after)} for c in entry.changes],
-        "metadata": {"correlation_id": str(metadata.correlation_id),
-                     "causation_id": None if metadata.causation_id is None else str(metadata.causation_id),
-                     "actor": metadata.actor} if staff else None,
+        "version": entry.version,
+        "event_id": str(entry.event_id),
+        "event_type": entry.event_type,
+        "schema_version": entry.schema_version,
+        "commit_position": entry.commit_position,
+        "recorded_at": entry.recorded_at.isoformat(),
+        "description": entry.description,
+        "data": entry.data,
+        "changes": [{"path": c.path, "before": plain(c.before), "after": plain(c.after)} for c in entry.changes],
+        "metadata": None if metadata is None else {
+            "correlation_id": str(metadata.correlation_id),
+            "causation_id": None if metadata.causation_id is None else str(metadata.causation_id),
+            "actor": metadata.actor},
     }
-
-
-def _plain(value: Any) -> Any:
-    """JSON-compatible structure of event data and aggregate state (Decimal, UUID, datetime as strings)."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return codec.to_plain(value)
 
 
 class StreamEventsView(ApiMixin, APIView):
