@@ -12,7 +12,7 @@ GROUPS = {
     "Warehouse": ["view_orders", "ship_orders", "manage_stock"],
     "Operations": [*STAFF, "add_product", "change_product", "view_product", "delete_product"],
 }
-# Operations also manage API tokens, whichever token app is installed (DRF authtoken or knox).
+# Operations also see and revoke API tokens, whichever token app is installed (DRF authtoken or knox).
 TOKEN_APPS = ("authtoken", "knox")
 
 
@@ -36,7 +36,8 @@ def create_groups(apps, schema_editor) -> None:
             raise RuntimeError(f"permissions missing for group {name}: {sorted(missing)}")
         group.permissions.add(*wanted)
         if name == "Operations":
-            group.permissions.add(*Permission.objects.filter(content_type__app_label__in=TOKEN_APPS))
+            group.permissions.add(*Permission.objects.filter(content_type__app_label__in=TOKEN_APPS,
+                                                             codename__regex=r"^(view|delete)_"))
 
 
 def remove_groups(apps, schema_editor) -> None:
