@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 import redis
@@ -24,12 +24,15 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from eventlog.store import get_store
+from eventlog.subscriptions import keys
+from eventlog.subscriptions.dead_letters import DeadLetter, Failure
 from eventlog.subscriptions.runner import run_subscriber
 from orders import roles
 from orders.domain.commands import CreateOrder, PayOrder, ReceiveStock, RequestedLine
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
+from projections import console
 from projections.registry import all_subscribers
 from tests.conftest import ensure_role_groups, start_subscribers_at_head
 
@@ -84,6 +87,7 @@ class Case:
     body: dict[str, Any] | None = None  # what refused callers send: it would change something if let through
     inert: dict[str, Any] | None = None  # what allowed callers send instead (default: `body`)
     inert_headers: dict[str, str] = field(default_factory=dict)
+    inert_kwargs: dict[str, str] | None = None  # URL kwargs for allowed callers (default: `kwargs`)
     as_json: bool = False
     note: str = ""
 
@@ -153,13 +157,14 @@ RULES: dict[str, list[Case]] = {
         Case(admin(roles.BROWSE_EVENT_LOG, ok=404), kwargs={"stream_name": "snapshot-x"}),
     ],
     "admin:es_projections": [Case(admin(roles.OPERATE_PROJECTIONS))],
-    "admin:es_rebuild": [Case(admin(roles.OPERATE_PROJECTIONS, ok=302), "post", {"name": "sales"}, body={})],
+    "admin:es_rebuild": [Case(admin(roles.OPERATE_PROJECTIONS, ok=302), "post", {"name": "sales"}, body={},
+                              inert_kwargs={"name": "fulfillment"}, note="a process manager: not rebuildable")],
     "admin:es_dead_letters": [
         Case(admin(roles.OPERATE_PROJECTIONS), kwargs={"name": "orders"}),
-        Case(admin(roles.OPERATE_PROJECTIONS, ok=302), "post", {"name": "orders"},
-             body={"event_id": str(uuid4()), "_discard": "1"}),
-        Case(admin(roles.OPERATE_PROJECTIONS, ok=302), "post", {"name": "orders"},
-             body={"event_id": str(uuid4()), "_retry": "1"}),
+        Case(admin(roles.OPERATE_PROJECTIONS, ok=302), "post", {"name": "orders"}, note="discard",
+             body={"event_id": "{letter}", "_discard": "1"}, inert={"event_id": str(uuid4()), "_discard": "1"}),
+        Case(admin(roles.OPERATE_PROJECTIONS, ok=302), "post", {"name": "orders"}, note="retry",
+             body={"event_id": "{letter}", "_retry": "1"}, inert={"event_id": str(uuid4()), "_retry": "1"}),
     ],
     # -- the catalogue and stock in the admin -------------------------------------------------------
     "admin:orders_product_changelist": [
@@ -254,9 +259,9 @@ RULES: dict[str, list[Case]] = {
     "api:projections": [Case(api(roles.OPERATE_PROJECTIONS))],
     "api:dead-letters": [Case(api(roles.OPERATE_PROJECTIONS), kwargs={"name": "orders"})],
     "api:dead-letters-retry": [Case(api(roles.OPERATE_PROJECTIONS), "post", {"name": "orders"}, as_json=True,
-                                    body={"event_ids": [str(uuid4())]})],
+                                    body={"event_ids": ["{letter}"]}, inert={"event_ids": [str(uuid4())]})],
     "api:dead-letters-discard": [Case(api(roles.OPERATE_PROJECTIONS), "post", {"name": "orders"}, as_json=True,
-                                      body={"event_ids": [str(uuid4())]})],
+                                      body={"event_ids": ["{letter}"]}, inert={"event_ids": [str(uuid4())]})],
 }
 # Token admins: only the installed token app's URLs exist; rules for the other are not stale.
 OPTIONAL = {key for key in RULES if "tokenproxy" in key or "knox" in key}
@@ -352,13 +357,31 @@ def world(django_db_setup, django_db_blocker) -> World:
         paid = dispatch(PayOrder(order_id=order_id, amount=Decimal("12.50"), payment_reference="P-0"),
                         actor=Actor.customer(str(users[A].pk)))
         _project()
-        names = {"order": str(order_id), "sku": sku, "pk": str(product.pk), "user": str(users[A].pk),
+        letter = _park_newest_event(order_id)
+        names = {"letter": letter, "order": str(order_id), "sku": sku, "pk": str(product.pk), "user": str(users[A].pk),
                  "group": str(Group.objects.get(name=roles.SUPPORT).pk), "token_object": str(token.user_id),
                  "version": str(paid.new_version), "product_type": str(ContentType.objects.get_for_model(Product).pk)}
     yield World(names, users)
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.flushdb()  # the dead letter, queued rebuild tasks
+    client.close()
     with django_db_blocker.unblock():
         product.delete()
         users_model.objects.filter(pk__in=[u.pk for u in users.values()]).delete()
+
+
+def _park_newest_event(order_id: UUID) -> str:
+    """A dead letter of the orders read model (the order's newest event), as a failed run leaves one."""
+    event = get_store().read_stream(f"order-{order_id}", backwards=True, limit=1)[0]
+    try:
+        raise RuntimeError("parked for the authorization matrix")
+    except RuntimeError as error:
+        failure = Failure.of(error)
+    letter = DeadLetter.of("orders", event, failure, policy="park", generation=1)
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.hset(keys.dead_letters("orders"), letter.event_id, letter.to_json())
+    client.close()
+    return str(letter.event_id)
 
 
 def _fill(value: Any, names: dict[str, str]) -> Any:
@@ -371,17 +394,21 @@ def _fill(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
-def _url(key: str, case: Case, names: dict[str, str]) -> str:
-    url = _fill(case.path, names) if case.path else reverse(key, kwargs=_fill(case.kwargs, names))
+def _url(key: str, case: Case, names: dict[str, str], *, refused: bool) -> str:
+    kwargs = case.kwargs if refused or case.inert_kwargs is None else case.inert_kwargs
+    url = _fill(case.path, names) if case.path else reverse(key, kwargs=_fill(kwargs, names))
     return url + ("?" + _fill(case.query, names) if case.query else "")
 
 
 def _state(names: dict[str, str]) -> tuple[Any, ...]:
-    """What a refused request must leave alone: the order's and the stock's streams, the catalogue row."""
+    """What a refused request must leave alone: the order's and the stock's streams, the catalogue row, the
+    dead letters and rebuild requests."""
     store = get_store()
     product = Product.objects.get(pk=names["pk"])
+    letters = sorted(str(letter.event_id) for letter in console.list_dead_letters("orders"))
+    rebuilds = sorted(row.status.name for row in console.rows() if row.rebuild_requested or row.status.rebuild)
     return (store.stream_version(f"order-{names['order']}"), store.stream_version(f"inventory-{names['sku']}"),
-            product.name, product.unit_price)
+            product.name, product.unit_price, letters, rebuilds)
 
 
 def _status(response: Any) -> Any:
@@ -403,7 +430,6 @@ def test_authorization(world, settings, key, case):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
                                "DEFAULT_THROTTLE_RATES": {"order_create": "off", "login": "off"}}
     names = world.names
-    url = _url(key, case, names)
     got = {}
     # The refused go first: what they send would change something, and nothing may change.
     initial = _state(names)
@@ -413,6 +439,7 @@ def test_authorization(world, settings, key, case):
         if caller != ANON:
             client.force_login(world.users[caller])
         refused = case.expected[caller] in REFUSALS
+        url = _url(key, case, names, refused=refused)
         body = case.body if refused or case.inert is None else case.inert
         headers = {} if refused else case.inert_headers
         before = _state(names) if refused and case.method != "get" else None
