@@ -329,7 +329,6 @@ def world(django_db_setup, django_db_blocker) -> World:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.contrib.contenttypes.models import ContentType
-    from rest_framework.authtoken.models import Token
 
     tag = uuid4().hex[:10]
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
@@ -348,7 +347,7 @@ def world(django_db_setup, django_db_blocker) -> World:
             users[caller].groups.add(Group.objects.get(name=group))
         sku = f"MATRIX-{tag}".upper()
         product = Product.objects.create(sku=sku, name="Matrix mug", unit_price=Decimal("12.50"))
-        token = Token.objects.create(user=users[A])
+        token_object = _token_object(users[A])
         dispatch(ReceiveStock(sku=sku, quantity=100), actor=Actor.staff("0"))
         order_id = uuid4()
         dispatch(CreateOrder(order_id=order_id, customer_id=str(users[A].pk),
@@ -359,7 +358,7 @@ def world(django_db_setup, django_db_blocker) -> World:
         _project()
         letter = _park_newest_event(order_id)
         names = {"letter": letter, "order": str(order_id), "sku": sku, "pk": str(product.pk), "user": str(users[A].pk),
-                 "group": str(Group.objects.get(name=roles.SUPPORT).pk), "token_object": str(token.user_id),
+                 "group": str(Group.objects.get(name=roles.SUPPORT).pk), "token_object": token_object,
                  "version": str(paid.new_version), "product_type": str(ContentType.objects.get_for_model(Product).pk)}
     yield World(names, users)
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
@@ -368,6 +367,20 @@ def world(django_db_setup, django_db_blocker) -> World:
     with django_db_blocker.unblock():
         product.delete()
         users_model.objects.filter(pk__in=[u.pk for u in users.values()]).delete()
+
+
+def _token_object(user: Any) -> str:
+    """The admin's id of a new token of `user`, whichever token app is installed."""
+    from django.apps import apps
+
+    if apps.is_installed("knox"):
+        from knox.models import AuthToken
+
+        instance, _ = AuthToken.objects.create(user=user)
+        return str(instance.pk)
+    from rest_framework.authtoken.models import Token
+
+    return str(Token.objects.create(user=user).user_id)  # the token admin (TokenProxy) names tokens by user id
 
 
 def _park_newest_event(order_id: UUID) -> str:
