@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from eventlog.health import check_all
+from orders import roles
 from projections.metrics import ReadSideCollector
 
 
@@ -34,9 +35,9 @@ _read_side.register(ReadSideCollector())
 
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus metrics, for staff or for a scraper holding METRICS_TOKEN (`Authorization: Bearer ...`)."""
-    if not (request.user.is_authenticated and request.user.is_staff) and not _has_metrics_token(request):
-        return HttpResponse("metrics need a staff login or the metrics token\n", status=403,
+    """Prometheus metrics, for staff with orders.view_metrics or a scraper holding METRICS_TOKEN (Bearer)."""
+    if not roles.may(request.user, roles.VIEW_METRICS) and not _has_metrics_token(request):
+        return HttpResponse("metrics need a staff login with orders.view_metrics or the metrics token\n", status=403,
                             content_type="text/plain")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # gunicorn workers: add up every process's counters
         process_metrics = CollectorRegistry()

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from eventlog.errors import EventStoreUnavailable
-from orders import admin_site, admin_tokens
+from orders import admin_site, admin_tokens, roles
 from orders.actors import actor_for
 from orders.admin_forms import AdjustStockForm, ReceiveStockForm
 from orders.domain.commands import AdjustStock, ReceiveStock
@@ -35,7 +35,17 @@ class ProductAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # A sku names the product's inventory stream and appears in past orders: it never changes.
-        return ["sku", "stock"] if obj is not None else []
+        if obj is None:
+            return []
+        return ["sku", "stock" if roles.may(request.user, roles.MANAGE_STOCK) else "stock_level"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Stock is kept per product: whoever manages stock sees the catalogue (read-only without change_product).
+        return super().has_view_permission(request, obj) or roles.may(request.user, roles.MANAGE_STOCK)
+
+    def has_manage_stock_permission(self, request: HttpRequest) -> bool:
+        """Whether the receive-stock action is offered (Django asks has_<name>_permission)."""
+        return roles.may(request.user, roles.MANAGE_STOCK)
 
     def get_list_display(self, request: HttpRequest) -> list[Any]:
         levels = {level.sku: level for level in selectors.list_stock_levels()}  # one read per page
@@ -48,16 +58,28 @@ class ProductAdmin(admin.ModelAdmin):
             level = levels.get(product.sku)
             return level.reserved if level else 0
 
+        linked = roles.may(request.user, roles.MANAGE_STOCK)
+
         @admin.display(description="available")
         def available(product: Product) -> str:
             level = levels.get(product.sku)
             if level is None:
                 return mark_safe('<span class="quiet">no stock</span>')
             low = " ⚠ low" if level.is_low else ""
+            if not linked:
+                return f"{level.available}{low}"
             return format_html('<a href="{}">{}{}</a>', reverse("admin:orders_product_stock", args=[product.pk]),
                                level.available, low)
 
         return [*self.list_display, on_hand, reserved, available]
+
+    @admin.display(description="stock (read model)")
+    def stock_level(self, product: Product) -> str:
+        """The stock line without the links (for viewers who may not manage stock)."""
+        level = selectors.get_stock_level(product.sku)
+        if level is None:
+            return "No stock history yet."
+        return f"{level.on_hand} on hand, {level.reserved} reserved, {level.available} available."
 
     @admin.display(description="stock (read model)")
     def stock(self, product: Product) -> str:
@@ -75,6 +97,7 @@ class ProductAdmin(admin.ModelAdmin):
 
     def stock_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Receive stock for, or adjust the stock of, one product."""
+        roles.require(request.user, roles.MANAGE_STOCK)
         product = get_object_or_404(Product, pk=object_id)
         receive_form = ReceiveStockForm(prefix="receive")
         adjust_form = AdjustStockForm(prefix="adjust")
@@ -97,8 +120,9 @@ class ProductAdmin(admin.ModelAdmin):
                    "receive_form": receive_form, "adjust_form": adjust_form}
         return TemplateResponse(request, "admin/es/product_stock.html", context)
 
-    @admin.action(description="Receive stock for the selected products")
+    @admin.action(description="Receive stock for the selected products", permissions=["manage_stock"])
     def receive_stock(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        roles.require(request.user, roles.MANAGE_STOCK)  # also refused by Django when not offered
         form = ReceiveStockForm(request.POST if "_apply" in request.POST else None)
         if "_apply" in request.POST and form.is_valid():
             quantity = form.cleaned_data["quantity"]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.admin import AdminSite
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -14,6 +15,7 @@ from django.urls import URLPattern, path, reverse
 from eventlog import browser, codec
 from eventlog.errors import EventDecodeError, EventStoreUnavailable
 from eventlog.timeline import TimelineEntry
+from orders import roles
 from orders.admin_forms import EventFilterForm
 from orders.timelines import AGGREGATES, describe, stream_timeline
 
@@ -39,6 +41,7 @@ def urls(site: AdminSite) -> list[URLPattern]:
 
 def stream_lookup(request: HttpRequest, site: AdminSite) -> HttpResponse:
     """Jump to the timeline of the stream named in ?stream=."""
+    roles.require(request.user, roles.BROWSE_EVENT_LOG)
     name = request.GET.get("stream", "").strip()
     if not name:
         return redirect(reverse("admin:es_event_browser"))
@@ -47,6 +50,8 @@ def stream_lookup(request: HttpRequest, site: AdminSite) -> HttpResponse:
 
 def stream_events(request: HttpRequest, site: AdminSite, *, stream_name: str) -> HttpResponse:
     """Every event of an order or inventory stream, and the state as of any version with its diff."""
+    if not roles.may_read_stream(request.user, stream_name):
+        raise PermissionDenied(f"reading {stream_name} needs the permission {roles.BROWSE_EVENT_LOG}")
     start = _int(request.GET.get("from"))
     as_of = _int(request.GET.get("version"))
     try:
@@ -73,7 +78,9 @@ def stream_events(request: HttpRequest, site: AdminSite, *, stream_name: str) ->
         "selected_changes": [_change(change) for change in selected.changes] if selected else [],
         "older_from": max(0, start - TIMELINE_PAGE) if start > 0 else None,
         "newer_from": end + 1 if end < timeline.last_version else None,
-        "order_id": timeline.aggregate_id if timeline.kind == "order" else None,
+        "order_id": timeline.aggregate_id if timeline.kind == "order" and roles.may(request.user, roles.VIEW_ORDERS)
+        else None,
+        "may_browse": roles.may(request.user, roles.BROWSE_EVENT_LOG),
     }
     return TemplateResponse(request, "admin/es/stream_timeline.html", context)
 
@@ -105,6 +112,7 @@ def _change(change: Any) -> dict[str, str]:
 
 def event_browser(request: HttpRequest, site: AdminSite) -> HttpResponse:
     """$all newest first, filtered by stream prefix, event type, correlation id and time range."""
+    roles.require(request.user, roles.BROWSE_EVENT_LOG)
     form = EventFilterForm(request.GET or None)
     page, query, error = None, None, None
     if form.is_bound and not form.is_valid():

@@ -23,6 +23,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from eventlog.errors import ConcurrencyError, EventStoreUnavailable
+from orders import roles
 from orders.actors import actor_for
 from orders.admin_forms import ACTION_FORMS
 from orders.domain import commands as c
@@ -61,6 +62,7 @@ def urls(site: AdminSite) -> list[URLPattern]:
 
 def order_list(request: HttpRequest, site: AdminSite) -> HttpResponse:
     """Orders from the read model: filter by status, search by id or customer, newest or oldest first."""
+    roles.require(request.user, roles.VIEW_ORDERS)
     status = request.GET.get("status", "")
     if status and status not in OrderStatus.__members__.values():
         status = ""
@@ -154,7 +156,8 @@ def _customers(orders: list[selectors.OrderSummary]) -> list[Any]:
 
 
 def order_detail(request: HttpRequest, site: AdminSite, *, order_id: UUID) -> HttpResponse:
-    """Summary, timeline and the actions the rules allow now, pinned to the version shown."""
+    """Summary, timeline and the actions the rules and the viewer's permissions allow now, pinned to the version."""
+    roles.require(request.user, roles.VIEW_ORDERS)
     timeline = reading.latest_timeline(order_id)
     if timeline is None or not timeline.entries:
         raise Http404("no such order")
@@ -162,9 +165,11 @@ def order_detail(request: HttpRequest, site: AdminSite, *, order_id: UUID) -> Ht
     version = timeline.last_version
     summary = selectors.get_order(order_id)
     allowed = reading.allowed_actions(state.get("status"))
+    permitted = [action for action in ACTION_LABELS
+                 if action in allowed and roles.may(request.user, roles.ORDER_ACTION_PERMISSIONS[action])]
     forms = [(action, ACTION_LABELS[action], ACTION_FORMS[action](initial={"version": version},
                                                                     auto_id=f"id_{action}_%s"))
-             for action in ACTION_LABELS if action in allowed]
+             for action in permitted]
     customer_id = str(state.get("customer_id", ""))
     customer = get_user_model().objects.filter(pk=customer_id).first() if customer_id.isdigit() else None
     first_event = timeline.entries[0].event if timeline.entries[0].version == 0 else None
@@ -177,6 +182,9 @@ def order_detail(request: HttpRequest, site: AdminSite, *, order_id: UUID) -> Ht
         "forms": forms, "steps": reading.readable_steps(staff_view(timeline)),
         "stream_name": timeline.stream_name,
         "correlation_id": first_event.metadata.correlation_id if first_event else None,
+        "any_action_hidden": len(permitted) < len([a for a in ACTION_LABELS if a in allowed]),
+        "may_browse": roles.may(request.user, roles.BROWSE_EVENT_LOG),
+        "may_see_stock": roles.may(request.user, roles.BROWSE_EVENT_LOG, roles.MANAGE_STOCK),
     }
     return TemplateResponse(request, "admin/es/order_detail.html", context)
 
@@ -186,6 +194,7 @@ def order_action(request: HttpRequest, site: AdminSite, *, order_id: UUID, actio
     form_class = ACTION_FORMS.get(action)
     if form_class is None:
         raise Http404("no such action")
+    roles.require(request.user, roles.ORDER_ACTION_PERMISSIONS[action])
     back = redirect(reverse("admin:es_order_detail", kwargs={"order_id": order_id}))
     form = form_class(request.POST)
     if not form.is_valid():

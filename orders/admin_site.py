@@ -2,7 +2,8 @@
 
 Orders, event timelines, the event browser and the projections console are not Django models,
 so they are added to the default site's URLs (before its catch-all) and to its app list, where
-the index page and the sidebar pick them up like any model.
+the index page and the sidebar pick them up like any model; each only for viewers holding its
+permission (orders/roles.py), as Django does for models.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 from django.contrib.admin import AdminSite
 from django.urls import NoReverseMatch, URLPattern, reverse
+
+from orders import roles
 
 _INSTALLED = "_eventsourcing_pages_installed"
 
@@ -25,7 +28,7 @@ def install(site: AdminSite) -> None:
         return [*_patterns(site), *original_urls()]
 
     def get_app_list(request: Any, app_label: str | None = None) -> list[dict[str, Any]]:
-        return _with_pages(original_app_list(request, app_label), app_label)
+        return _with_pages(original_app_list(request, app_label), app_label, user=request.user)
 
     site.get_urls = get_urls  # type: ignore[method-assign]
     site.get_app_list = get_app_list  # type: ignore[method-assign]
@@ -44,17 +47,24 @@ def _entry(name: str, url_name: str, object_name: str) -> dict[str, Any]:
             "view_only": True, "perms": {"add": False, "change": False, "delete": False, "view": True}}
 
 
-def _with_pages(app_list: list[dict[str, Any]], app_label: str | None) -> list[dict[str, Any]]:
+def _with_pages(app_list: list[dict[str, Any]], app_label: str | None, *, user: Any) -> list[dict[str, Any]]:
     try:
         orders_entry = _entry("Orders", "admin:es_order_list", "Order")
-        tools = [_entry("Event browser", "admin:es_event_browser", "EventBrowser"),
-                 _entry("Projections", "admin:es_projections", "Projections")]
+        tools = [(roles.BROWSE_EVENT_LOG, _entry("Event browser", "admin:es_event_browser", "EventBrowser")),
+                 (roles.OPERATE_PROJECTIONS, _entry("Projections", "admin:es_projections", "Projections"))]
+        orders_app_url = reverse("admin:app_list", args=["orders"])
     except NoReverseMatch:  # a site without our URLs (another AdminSite instance)
         return app_list
-    for app in app_list:
-        if app["app_label"] == "orders":
-            app["models"] = sorted([*app["models"], orders_entry], key=lambda m: m["name"])
-    if app_label is None:
-        app_list.append({"name": "Event store", "app_label": "eventlog", "app_url": reverse("admin:es_event_browser"),
-                         "has_module_perms": True, "models": tools})
+    if roles.may(user, roles.VIEW_ORDERS) and app_label in (None, "orders"):
+        app = next((app for app in app_list if app["app_label"] == "orders"), None)
+        if app is None:  # no catalogue permission: the orders app is not listed by Django
+            app = {"name": "Orders", "app_label": "orders", "app_url": orders_app_url, "has_module_perms": True,
+                   "models": []}
+            app_list.append(app)
+            app_list.sort(key=lambda a: a["name"].lower())
+        app["models"] = sorted([*app["models"], orders_entry], key=lambda m: m["name"])
+    permitted_tools = [entry for permission, entry in tools if roles.may(user, permission)]
+    if app_label is None and permitted_tools:
+        app_list.append({"name": "Event store", "app_label": "eventlog", "app_url": permitted_tools[0]["admin_url"],
+                         "has_module_perms": True, "models": permitted_tools})
     return app_list

@@ -31,3 +31,25 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} – {self.name}"
+
+
+class StaffPermission(models.Model):
+    """No table: the anchor of the staff permissions (orders.<codename>) that roles are made of."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_orders", "View orders and their timelines"),
+            ("add_order_note", "Add notes to orders"),
+            ("decide_orders", "Confirm, reject and mark paid any order"),
+            ("cancel_orders", "Cancel any order"),
+            ("ship_orders", "Ship and deliver orders"),
+            ("manage_stock", "Receive and adjust stock"),
+            ("browse_event_log", "Browse the event log and any stream's timeline"),
+            ("operate_projections", "Operate projections and dead letters"),
+            ("view_metrics", "Read /metrics"),
+        ]
+
+    def __str__(self) -> str:
+        return "staff permission"

@@ -15,9 +15,9 @@ from uuid import UUID
 from eventlog import codec
 from eventlog.envelope import EventMetadata
 from eventlog.timeline import FieldChange, TimelineEntry
+from orders import roles
 from orders.timelines import Timeline, describe
 
-VIEW_ORDERS_PERMISSION = "orders.view_orders"
 STAFF_ONLY_EVENT_TYPES = frozenset({"OrderNoteAdded"})
 # Fields of an order's state (timeline) or summary (API body) that only staff see.
 STAFF_ONLY_FIELDS = frozenset({"notes", "note_count"})
@@ -27,8 +27,7 @@ ACTOR_FIELDS = frozenset({"cancelled_by"})
 
 def sees_staff_view(user: Any) -> bool:
     """Whether `user` sees orders as staff do (notes, staff identities, event metadata)."""
-    return bool(user is not None and user.is_authenticated and user.is_staff
-                and user.has_perm(VIEW_ORDERS_PERMISSION))
+    return roles.may(user, roles.VIEW_ORDERS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,18 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from eventlog.errors import EventStoreUnavailable
+from orders import roles
 from projections import console
 
 
 def urls(site: AdminSite) -> list[URLPattern]:
     """The console pages, inside the admin's URL namespace."""
     def bind(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(lambda request, **kwargs: view(request, site, **kwargs))
+        def checked(request: HttpRequest, **kwargs: str) -> HttpResponse:
+            roles.require(request.user, roles.OPERATE_PROJECTIONS)  # every console page and action
+            return view(request, site, **kwargs)
+
+        return site.admin_view(checked)
 
     return [
         path("projections/subscribers/", bind(subscribers), name="es_projections"),

@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: the private event store and Redis started by the plugin."""
 from __future__ import annotations
 
+import importlib
 import os
 import uuid
 
@@ -59,3 +60,23 @@ def _no_lockouts_carried_over(request) -> None:
 def unique() -> str:
     """A short unique suffix so tests sharing the event store never share streams."""
     return uuid.uuid4().hex[:12]
+
+
+def ensure_role_groups() -> None:
+    """Create the role groups as their data migration does (a transactional test's flush removes them)."""
+    from django.apps import apps
+
+    importlib.import_module("orders.migrations.0003_staff_groups").create_groups(apps, None)
+
+
+def make_staff(username: str, *, role: str | None = None, superuser: bool = False, password: str = "x-staff-pw-1"):
+    """A staff user in the role group `role` (None: staff with no permission at all), or a superuser."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username, f"{username}@example.com", password, is_staff=True,
+                                                is_superuser=superuser)
+    if role is not None:
+        ensure_role_groups()
+        user.groups.add(Group.objects.get(name=role))
+    return user

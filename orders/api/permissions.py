@@ -1,15 +1,28 @@
-"""Who may call what: staff-only endpoints refuse customers with 403 (orders of others are 404 elsewhere)."""
+"""Who may call what: staff endpoints need staff holding the endpoint's permission (orders/roles.py).
+
+Customers and staff lacking the permission get 403; another customer's order is 404 elsewhere.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework.permissions import BasePermission
 
+from orders import roles
 
-class IsStaff(BasePermission):
-    """Authenticated staff members only."""
 
-    message = "only staff members may do this"
+def HasStaffPermission(*permissions: str) -> type[BasePermission]:  # noqa: N802 - used like a class
+    """A permission class: staff holding at least one of `permissions` (e.g. "orders.ship_orders")."""
+    unknown = set(permissions) - set(roles.STAFF_PERMISSIONS)
+    if not permissions or unknown:
+        raise ValueError(f"unknown staff permissions {sorted(unknown)}; see orders/roles.py")
 
-    def has_permission(self, request: Any, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+    class _HasStaffPermission(BasePermission):
+        message = f"this needs a staff member with the permission {' or '.join(permissions)}"
+
+        def has_permission(self, request: Any, view: Any) -> bool:
+            return roles.may(request.user, *permissions)
+
+    _HasStaffPermission.__name__ = _HasStaffPermission.__qualname__ = \
+        "HasStaffPermission_" + "_or_".join(p.partition(".")[2] for p in permissions)
+    return _HasStaffPermission

@@ -17,8 +17,9 @@ from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
+from orders.roles import OPERATIONS, SUPPORT, WAREHOUSE
 from projections.registry import all_subscribers
-from tests.conftest import start_subscribers_at_head
+from tests.conftest import make_staff, start_subscribers_at_head
 
 PASSWORD = "correct horse battery staple"
 
@@ -67,10 +68,8 @@ def catch_up(redis_client) -> Callable[[], None]:
     return run
 
 
-def _user(username: str, *, staff: bool = False):
-    # Staff see the staff view only with orders.view_orders; superusers hold every permission.
-    return get_user_model().objects.create_user(username=username, password=PASSWORD, is_staff=staff,
-                                                is_superuser=staff)
+def _user(username: str):
+    return get_user_model().objects.create_user(username=username, password=PASSWORD)
 
 
 def _caller(name: str, user=None) -> Caller:
@@ -94,7 +93,29 @@ def customer_b(db, unique) -> Caller:
 
 @pytest.fixture
 def staff(db, unique) -> Caller:
-    return _caller("staff", _user(f"sam-{unique}", staff=True))
+    """Staff in the Operations role (every staff permission)."""
+    return _caller("staff", make_staff(f"sam-{unique}", role=OPERATIONS, password=PASSWORD))
+
+
+@pytest.fixture
+def staff_without_permissions(db, unique) -> Caller:
+    """Staff (`is_staff`) holding no permission: may open the admin, nothing more."""
+    return _caller("staff_without_permissions", make_staff(f"nemo-{unique}", password=PASSWORD))
+
+
+@pytest.fixture
+def support(db, unique) -> Caller:
+    return _caller("support", make_staff(f"sue-{unique}", role=SUPPORT, password=PASSWORD))
+
+
+@pytest.fixture
+def warehouse(db, unique) -> Caller:
+    return _caller("warehouse", make_staff(f"walt-{unique}", role=WAREHOUSE, password=PASSWORD))
+
+
+@pytest.fixture
+def superuser(db, unique) -> Caller:
+    return _caller("superuser", make_staff(f"root-{unique}", superuser=True, password=PASSWORD))
 
 
 @pytest.fixture

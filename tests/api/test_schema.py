@@ -19,6 +19,8 @@ from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
+from orders.roles import OPERATIONS
+from tests.conftest import make_staff
 
 MAX_EXAMPLES = 6
 
@@ -41,9 +43,7 @@ def test_swagger_ui_is_served_from_local_assets(client):
 
 @pytest.fixture
 def fuzzing_user(db, unique, redis_client):
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user(username=f"fuzz-{unique}", password="x", is_staff=True)
+    user = make_staff(f"fuzz-{unique}", role=OPERATIONS)
     if not Product.objects.filter(sku="MUG-BLUE").exists():
         Product.objects.create(sku="MUG-BLUE", name="Blue mug", unit_price=Decimal("12.50"))
     dispatch(ReceiveStock(sku="MUG-BLUE", quantity=1000), actor=Actor.staff("0"))

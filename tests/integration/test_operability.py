@@ -6,12 +6,13 @@ import logging
 from uuid import UUID, uuid4
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from eventlog.correlation import correlated
 from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
+from orders.roles import OPERATIONS
+from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +45,7 @@ def test_log_lines_carry_the_correlation_id(client, caplog):
 
 @pytest.fixture
 def staff_client(client):
-    user = get_user_model().objects.create_user("ops", password="x-very-secret-1", is_staff=True)
+    user = make_staff("ops", role=OPERATIONS)
     client.force_login(user)
     return client
 

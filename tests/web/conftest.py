@@ -21,7 +21,7 @@ from orders.handlers import dispatch
 from orders.models import Product
 from orders.web import reading
 from projections.registry import READ_MODELS, all_subscribers
-from tests.conftest import start_subscribers_at_head
+from tests.conftest import make_staff, start_subscribers_at_head
 
 STAFF_ACTOR = Actor.staff("1")
 
@@ -70,6 +70,21 @@ def customer_b(django_user_model):
 def staff_user(django_user_model):
     return django_user_model.objects.create_user("sam", "sam@example.com", "sam-password-1", is_staff=True,
                                                  is_superuser=True)
+
+
+@pytest.fixture
+def role_client() -> Callable[..., object]:
+    """A logged-in client of a new staff user in `role` (None: staff without any permission)."""
+    from django.test import Client
+
+    counter = iter(range(1000))
+
+    def make(role: str | None) -> Client:
+        c = Client()
+        c.force_login(make_staff(f"{(role or 'nobody').lower()}-{next(counter)}", role=role))
+        return c
+
+    return make
 
 
 @pytest.fixture

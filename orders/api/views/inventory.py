@@ -9,10 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from orders import roles
 from orders.actors import actor_for
 from orders.api import http
 from orders.api.idempotency import idempotent, key_of
-from orders.api.permissions import IsStaff
+from orders.api.permissions import HasStaffPermission
 from orders.api.problems import not_found
 from orders.api.schema import COMMAND_HEADERS, ETAG, READ_HEADERS, RETRY_AFTER, SKU, problems
 from orders.api.serializers import (
@@ -46,8 +47,9 @@ def stock_body(level: selectors.StockLevel) -> dict[str, Any]:
 
 def _command_schema(summary: str, description: str, request: Any) -> Any:
     return extend_schema(
-        tags=["inventory"], summary=summary, description=description + " Staff only; the sku must be in the "
-        "catalogue. Answers with `commit_position` (X-Event-Position), the new version (ETag) and Location.",
+        tags=["inventory"], summary=summary,
+        description=description + " Staff with orders.manage_stock; the sku must be in the catalogue. Answers"
+        " with `commit_position` (X-Event-Position), the new version (ETag) and Location.",
         parameters=[SKU, *COMMAND_HEADERS], request=request,
         responses={200: CommandResultSerializer, **problems(400, 401, 403, 404, 409, 412, 422)},
     )
@@ -56,13 +58,14 @@ def _command_schema(summary: str, description: str, request: Any) -> Any:
 class InventoryViewSet(ApiMixin, viewsets.ViewSet):
     """Stock levels and stock commands, per sku."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [HasStaffPermission(roles.MANAGE_STOCK, roles.VIEW_ORDERS)]  # reads
     lookup_field = "sku"
     lookup_value_regex = "[^/]+"
 
     @extend_schema(
         operation_id="inventory_list", tags=["inventory"], summary="List stock levels (staff)",
-        description="Every sku with stock history (or only those low on stock), by sku.",
+        description="Every sku with stock history (or only those low on stock), by sku. Staff with "
+                    "orders.manage_stock or orders.view_orders.",
         parameters=[InventoryQuerySerializer, *READ_HEADERS, RETRY_AFTER],
         responses={200: StockListSerializer, **problems(400, 401, 403)},
     )
@@ -77,7 +80,8 @@ class InventoryViewSet(ApiMixin, viewsets.ViewSet):
 
     @extend_schema(
         operation_id="inventory_retrieve", tags=["inventory"], summary="Read a sku's stock (staff)",
-        description="`ETag` is the inventory aggregate's version (send it as If-Match).",
+        description="`ETag` is the inventory aggregate's version (send it as If-Match). Staff with "
+                    "orders.manage_stock or orders.view_orders.",
         parameters=[SKU, *READ_HEADERS, ETAG, RETRY_AFTER],
         responses={200: StockLevelDetailSerializer, **problems(400, 401, 403, 404)},
     )
@@ -90,7 +94,7 @@ class InventoryViewSet(ApiMixin, viewsets.ViewSet):
                         headers={"ETag": http.etag(level.version), **http.stale_headers(read)})
 
     @_command_schema("Receive stock", "Add delivered units to stock on hand.", ReceiveStockSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[HasStaffPermission(roles.MANAGE_STOCK)])
     @idempotent
     def receive(self, request: Request, sku: str) -> Response:
         return self._command(request, sku, ReceiveStockSerializer,
@@ -98,7 +102,7 @@ class InventoryViewSet(ApiMixin, viewsets.ViewSet):
 
     @_command_schema("Adjust stock", "Correct stock on hand by a non-zero delta, with a reason (409 if it would "
                      "drop below what is reserved).", AdjustStockSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[HasStaffPermission(roles.MANAGE_STOCK)])
     @idempotent
     def adjust(self, request: Request, sku: str) -> Response:
         return self._command(request, sku, AdjustStockSerializer,

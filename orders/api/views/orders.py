@@ -1,7 +1,8 @@
 """Orders: place, list, read, the commands on one order, and its timeline.
 
 Reads come from the read model (selectors), commands go through `dispatch`; a customer only ever
-sees and acts on their own orders (another customer's order is 404, never 403).
+sees and acts on their own orders (another customer's order is 404, never 403). Staff act on other
+customers' orders only with the permission for that (orders/roles.py); without it they are 403.
 """
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from uuid import UUID, uuid4
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from eventlog.errors import ConcurrencyError
+from orders import roles
 from orders.actors import actor_for
 from orders.api import http
 from orders.api.idempotency import derived_id, idempotent, key_of
-from orders.api.permissions import IsStaff
+from orders.api.permissions import HasStaffPermission
 from orders.api.problems import not_found
 from orders.api.schema import (
     COMMAND_HEADERS,
@@ -66,6 +69,7 @@ from orders.timelines import order_timeline
 from orders.visibility import order_fields_for, sees_staff_view
 from projections import order_summary, selectors
 
+STAFF_ACTIONS = {"ship": roles.SHIP_ORDERS, "deliver": roles.SHIP_ORDERS, "notes": roles.ADD_ORDER_NOTE}
 MAX_SCANNED = 1000  # orders looked at for one page of a customer's orders filtered by status
 READ_MODELS = [order_summary.NAME]
 
@@ -114,11 +118,13 @@ def _money(amount: Any) -> str | None:
     return None if amount is None else f"{amount:.2f}"
 
 
-def _command_schema(summary: str, description: str, request: Any, *, staff_only: bool) -> Callable[[Any], Any]:
+def _command_schema(summary: str, description: str, request: Any, *, staff_only: bool,
+                    permission: str) -> Callable[[Any], Any]:
     codes = (400, 401, 403, 404, 409, 412, 422)
     return extend_schema(
         tags=["orders"], summary=summary,
-        description=description + (" Staff only." if staff_only else " The order's customer or staff.")
+        description=description + (f" Staff with {permission} only." if staff_only
+                                   else f" The order's customer, or staff with {permission}.")
         + " Answers with where the events landed (`commit_position`, also `X-Event-Position`), the new version "
           "(`ETag`) and `Location`.",
         parameters=[ORDER_ID, *COMMAND_HEADERS], request=request,
@@ -133,8 +139,8 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_permissions(self) -> list:
-        if self.action in ("ship", "deliver", "notes"):
-            return [IsStaff()]
+        if self.action in STAFF_ACTIONS:
+            return [HasStaffPermission(STAFF_ACTIONS[self.action])()]
         return super().get_permissions()
 
     def get_throttles(self) -> list:
@@ -153,7 +159,7 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
         params = query(request, OrderListQuerySerializer)
         read = http.read_freshness(request, READ_MODELS)
         user = request.user
-        customer_id = params.get("customer_id") if user.is_staff else str(user.pk)
+        customer_id = params.get("customer_id") if roles.may(user, roles.VIEW_ORDERS) else str(user.pk)
         page = _page(customer_id=customer_id, status=params.get("status"), cursor=params.get("cursor") or None,
                      page_size=params["page_size"])
         next_url = None
@@ -193,7 +199,7 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def events(self, request: Request, order_id: str) -> Response:
         oid = http.parse_order_id(order_id)
-        owner = None if request.user.is_staff else str(request.user.pk)
+        owner = None if roles.may(request.user, roles.VIEW_ORDERS) else str(request.user.pk)
         return Response(timeline_body(request, Order.stream_name(oid), owner=owner))
 
     # -- commands -------------------------------------------------------------------------------
@@ -213,6 +219,9 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
         key = key_of(request)
         order_id = derived_id(request, key) if key else uuid4()
         customer_id = data.get("customer_id") or str(request.user.pk)
+        if customer_id != str(request.user.pk) and request.user.is_staff \
+                and not roles.may(request.user, roles.DECIDE_ORDERS):
+            raise PermissionDenied(f"placing an order for another customer needs {roles.DECIDE_ORDERS}")
         command = CreateOrder(order_id=order_id, customer_id=customer_id,
                               lines=tuple(RequestedLine(sku=line["sku"], quantity=line["quantity"])
                                           for line in data["lines"]))
@@ -220,23 +229,26 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
         return http.command_response(result, aggregate_id=str(order_id), location=order_path(order_id), status=201)
 
     @_command_schema("Pay an order", "Record the payment of a CONFIRMED order; `amount` must equal its total.",
-                     PayOrderSerializer, staff_only=False)
+                     PayOrderSerializer, staff_only=False, permission=roles.DECIDE_ORDERS)
     @action(detail=True, methods=["post"])
     @idempotent
     def pay(self, request: Request, order_id: str) -> Response:
         return self._command(request, order_id, PayOrderSerializer,
                              lambda oid, d: PayOrder(order_id=oid, amount=d["amount"],
-                                                     payment_reference=d["payment_reference"]))
+                                                     payment_reference=d["payment_reference"]),
+                             staff_permission=roles.DECIDE_ORDERS)
 
     @_command_schema("Cancel an order", "Cancel an order that has not shipped (a paid one is refunded).",
-                     CancelOrderSerializer, staff_only=False)
+                     CancelOrderSerializer, staff_only=False, permission=roles.CANCEL_ORDERS)
     @action(detail=True, methods=["post"])
     @idempotent
     def cancel(self, request: Request, order_id: str) -> Response:
         return self._command(request, order_id, CancelOrderSerializer,
-                             lambda oid, d: CancelOrder(order_id=oid, reason=d["reason"]))
+                             lambda oid, d: CancelOrder(order_id=oid, reason=d["reason"]),
+                             staff_permission=roles.CANCEL_ORDERS)
 
-    @_command_schema("Ship an order", "Hand a PAID order to a carrier.", ShipOrderSerializer, staff_only=True)
+    @_command_schema("Ship an order", "Hand a PAID order to a carrier.", ShipOrderSerializer, staff_only=True,
+                     permission=roles.SHIP_ORDERS)
     @action(detail=True, methods=["post"])
     @idempotent
     def ship(self, request: Request, order_id: str) -> Response:
@@ -245,13 +257,14 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
                                                       tracking_number=d["tracking_number"]))
 
     @_command_schema("Deliver an order", "Record that a SHIPPED order reached the customer; no body needed.",
-                     DeliverOrderSerializer, staff_only=True)
+                     DeliverOrderSerializer, staff_only=True, permission=roles.SHIP_ORDERS)
     @action(detail=True, methods=["post"])
     @idempotent
     def deliver(self, request: Request, order_id: str) -> Response:
         return self._command(request, order_id, DeliverOrderSerializer, lambda oid, d: DeliverOrder(order_id=oid))
 
-    @_command_schema("Add a note", "Annotate an order.", AddNoteSerializer, staff_only=True)
+    @_command_schema("Add a note", "Annotate an order.", AddNoteSerializer, staff_only=True,
+                     permission=roles.ADD_ORDER_NOTE)
     @action(detail=True, methods=["post"])
     @idempotent
     def notes(self, request: Request, order_id: str) -> Response:
@@ -259,8 +272,12 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
                              lambda oid, d: AddOrderNote(order_id=oid, text=d["text"]))
 
     def _command(self, request: Request, order_id: str, serializer: Any,
-                 build: Callable[[UUID, dict[str, Any]], Command]) -> Response:
+                 build: Callable[[UUID, dict[str, Any]], Command], *, staff_permission: str | None = None) -> Response:
         oid = http.parse_order_id(order_id)
+        if staff_permission and request.user.is_staff and not roles.may(request.user, staff_permission) \
+                and not _owns(request, oid):
+            # Staff lacking the permission keep a customer's rights on their own orders, nothing more.
+            raise PermissionDenied(f"acting on another customer's order needs {staff_permission}")
         data = validated(serializer, request.data)
         expected = http.expected_version(request)
         try:
@@ -275,14 +292,16 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
 
 
 def _may_see(request: Request, customer_id: str) -> bool:
-    return bool(request.user.is_staff or customer_id == str(request.user.pk))
+    return customer_id == str(request.user.pk) or roles.may(request.user, roles.VIEW_ORDERS)
+
+
+def _owns(request: Request, order_id: UUID) -> bool:
+    timeline = order_timeline(order_id, limit=1)
+    return timeline is not None and str(timeline.state.get("customer_id")) == str(request.user.pk)
 
 
 def _owner_may_know(request: Request, order_id: UUID) -> bool:
-    if request.user.is_staff:
-        return True
-    timeline = order_timeline(order_id, limit=1)
-    return timeline is not None and _may_see(request, str(timeline.state.get("customer_id")))
+    return roles.may(request.user, roles.VIEW_ORDERS) or _owns(request, order_id)
 
 
 def _page(*, customer_id: str | None, status: str | None, cursor: str | None, page_size: int) -> selectors.OrderPage:

@@ -8,8 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders import roles
 from orders.api.idempotency import idempotent
-from orders.api.permissions import IsStaff
+from orders.api.permissions import HasStaffPermission
 from orders.api.problems import not_found
 from orders.api.schema import IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, RETRY_AFTER, SUBSCRIBER, problems
 from orders.api.serializers import (
@@ -32,7 +33,7 @@ def _known(name: str) -> str:
 class ProjectionListView(ApiMixin, APIView):
     """GET: every subscriber's state, checkpoint, lag and dead-letter count."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [HasStaffPermission(roles.OPERATE_PROJECTIONS)]
 
     @extend_schema(
         operation_id="projections_list", tags=["projections"], summary="Projection status and lag (staff)",
@@ -48,7 +49,7 @@ class ProjectionListView(ApiMixin, APIView):
 class DeadLetterListView(ApiMixin, APIView):
     """GET: a subscriber's parked events."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [HasStaffPermission(roles.OPERATE_PROJECTIONS)]
 
     @extend_schema(
         operation_id="projections_dead_letters_list", tags=["projections"], summary="Dead letters (staff)",
@@ -63,7 +64,7 @@ class DeadLetterListView(ApiMixin, APIView):
 class DeadLetterRetryView(ApiMixin, APIView):
     """POST: apply parked events again."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [HasStaffPermission(roles.OPERATE_PROJECTIONS)]
 
     @extend_schema(
         operation_id="projections_dead_letters_retry", tags=["projections"], summary="Retry dead letters (staff)",
@@ -83,7 +84,7 @@ class DeadLetterRetryView(ApiMixin, APIView):
 class DeadLetterDiscardView(ApiMixin, APIView):
     """POST: forget parked events."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [HasStaffPermission(roles.OPERATE_PROJECTIONS)]
 
     @extend_schema(
         operation_id="projections_dead_letters_discard", tags=["projections"],

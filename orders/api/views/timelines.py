@@ -5,17 +5,19 @@ import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api.permissions import IsStaff
+from orders import roles
+from orders.api.permissions import HasStaffPermission
 from orders.api.problems import field_problem, not_found
 from orders.api.schema import RETRY_AFTER, STREAM, problems
 from orders.api.serializers import TimelineQuerySerializer, TimelineSerializer
 from orders.api.views.base import ApiMixin, query
 from orders.timelines import Timeline, stream_timeline
-from orders.visibility import VisibleEntry, plain, sees_staff_view, timeline_for
+from orders.visibility import VisibleEntry, plain, timeline_for
 
 STREAM_NAME = re.compile(r"(order|inventory)-[A-Za-z0-9._-]{1,64}")
 TIMELINE_DESCRIPTION = (
@@ -44,7 +46,7 @@ def timeline_body(request: Request, stream_name: str, *, owner: str | None = Non
         raise not_found(f"{stream_name} has no events")
     if as_of is not None and as_of > timeline.last_version:
         raise field_problem("as_of_version", f"the aggregate's newest version is {timeline.last_version}")
-    view = timeline_for(timeline, staff=sees_staff_view(request.user))
+    view = timeline_for(timeline, staff=roles.may_read_stream(request.user, stream_name))
     window_end = timeline.last_version if as_of is None else as_of
     next_from = (view.window_end + 1 if view.window_end is not None and view.window_end < window_end else None)
     return {
@@ -85,14 +87,19 @@ def _entry(entry: VisibleEntry) -> dict[str, Any]:
 class StreamEventsView(ApiMixin, APIView):
     """GET: the timeline of any order or inventory stream (staff)."""
 
-    permission_classes = [IsStaff]
+    # Any stream with the event log; an order's also with view_orders, a sku's with manage_stock (see get).
+    permission_classes = [HasStaffPermission(roles.BROWSE_EVENT_LOG, roles.VIEW_ORDERS, roles.MANAGE_STOCK)]
 
     @extend_schema(
         operation_id="streams_events", tags=["timelines"], summary="Timeline of a stream (staff)",
-        description=TIMELINE_DESCRIPTION, parameters=[STREAM, TimelineQuerySerializer, RETRY_AFTER],
+        description=TIMELINE_DESCRIPTION + " Staff with orders.browse_event_log (an order's stream also with "
+        "orders.view_orders, an inventory stream with orders.manage_stock).",
+        parameters=[STREAM, TimelineQuerySerializer, RETRY_AFTER],
         responses={200: TimelineSerializer, **problems(400, 401, 403, 404)},
     )
     def get(self, request: Request, stream: str) -> Response:
         if not STREAM_NAME.fullmatch(stream):
             raise not_found(f"{stream[:80]} is not an order or inventory stream")
+        if not roles.may_read_stream(request.user, stream):
+            raise PermissionDenied(f"reading {stream[:80]} needs the permission {roles.BROWSE_EVENT_LOG}")
         return Response(timeline_body(request, stream))

@@ -6,16 +6,18 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from eventlog.errors import EventStoreUnavailable
 from eventlog.store import get_store
 from orders.models import Product
+from orders.roles import OPERATIONS
 
 DEMO_USERS = [
-    # (username, password, is_staff) - development only; refused when DEBUG is off.
-    ("staff", "staff-demo-password", True),
-    ("customer", "customer-demo-password", False),
+    # (username, password, role group or None) - development only; refused when DEBUG is off.
+    ("staff", "staff-demo-password", OPERATIONS),
+    ("customer", "customer-demo-password", None),
 ]
 DEMO_PRODUCTS = [
     ("MUG-BLUE", "Blue enamel mug", "Holds 350 ml of coffee.", "12.50"),
@@ -57,14 +59,15 @@ class Command(BaseCommand):
 
     def _seed_users(self) -> None:
         users = get_user_model()
-        for username, password, is_staff in DEMO_USERS:
+        for username, password, group in DEMO_USERS:
             user, created = users.objects.get_or_create(
-                username=username, defaults={"is_staff": is_staff, "is_superuser": is_staff,
-                                             "email": f"{username}@example.com"})
+                username=username, defaults={"is_staff": group is not None, "email": f"{username}@example.com"})
             if created:
                 user.set_password(password)
                 user.save()
-            role = "staff (admin at /admin/)" if is_staff else "customer"
+            if group is not None:  # also for a demo user made before roles existed
+                user.groups.add(Group.objects.get(name=group))
+            role = f"staff in {group} (admin at /admin/)" if group else "customer"
             self.stdout.write(f"demo {role}: username {username!r}, password {password!r}")
 
     def _seed_products(self) -> None:
