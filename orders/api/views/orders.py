@@ -17,11 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from eventlog.errors import ConcurrencyError
-from orders.actors import actor_for
+from orders.actors import actor_for, is_customer_id
 from orders.api import http
 from orders.api.idempotency import derived_id, idempotent, key_of
 from orders.api.permissions import IsStaff
-from orders.api.problems import not_found
+from orders.api.problems import field_problem, not_found
 from orders.api.schema import (
     COMMAND_HEADERS,
     CREATE_HEADERS,
@@ -211,6 +211,8 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
         key = key_of(request)
         order_id = derived_id(request, key) if key else uuid4()
         customer_id = data.get("customer_id") or str(request.user.pk)
+        if request.user.is_staff and not is_customer_id(customer_id):  # customers are checked by the domain
+            raise field_problem("customer_id", f"no user has the id {customer_id!r}")
         command = CreateOrder(order_id=order_id, customer_id=customer_id,
                               lines=tuple(RequestedLine(sku=line["sku"], quantity=line["quantity"])
                                           for line in data["lines"]))
