@@ -42,6 +42,10 @@ class BadInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/admin/") and request.GET.get("_to_field") == "":
+            # Django's change and delete views look up a field named "" (a 500) where any other
+            # unknown field is refused as a bad request.
+            return bad_parameter_page(request, BadParameterError("_to_field", "must name a field"))
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -49,12 +53,17 @@ class BadInputMiddleware:
             return None  # the API answers problem+json itself
         if isinstance(exception, RequestDataTooBig):
             return too_large_page(request)
-        if not isinstance(exception, BadParameterError):
-            return None
-        if request.path.startswith("/admin/"):
-            context = {**admin.site.each_context(request), "title": "Bad request", "message": str(exception)}
-            return TemplateResponse(request, "admin/es/error.html", context, status=400).render()
-        return TemplateResponse(request, "web/bad_request.html", {"message": str(exception)}, status=400).render()
+        if isinstance(exception, BadParameterError):
+            return bad_parameter_page(request, exception)
+        return None
+
+
+def bad_parameter_page(request: HttpRequest, error: BadParameterError) -> HttpResponse:
+    """400, in the admin's frame or the shop's, saying which parameter was wrong and why."""
+    if request.path.startswith("/admin/"):
+        context = {**admin.site.each_context(request), "title": "Bad request", "message": str(error)}
+        return TemplateResponse(request, "admin/es/error.html", context, status=400).render()
+    return TemplateResponse(request, "web/bad_request.html", {"message": str(error)}, status=400).render()
 
 
 def too_large_page(request: HttpRequest) -> HttpResponse:
