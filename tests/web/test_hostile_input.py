@@ -122,7 +122,8 @@ def test_the_declared_parameters_are_every_parameter_the_views_read():
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and any(isinstance(a, ast.Attribute) and a.attr == "GET"
                                                   for a in [*node.args, getattr(node.func, "value", None)]):
-                read |= {a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value}
+                read |= {a.value for a in node.args
+                         if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value}
     declared = {param for params in PAGE_PARAMS.values() for param in params}
     assert read, "the scan found no parameter reads: the test is broken"
     assert read <= declared, f"parameters read but not crawled: {read - declared}"
