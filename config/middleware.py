@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 
 import structlog
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from eventlog.correlation import correlated
 
@@ -47,3 +47,40 @@ def _valid(value: str | None) -> UUID | None:
         return UUID(value) if value else None
     except ValueError:  # even a trusted proxy's id must be a UUID to go into event metadata
         return None
+
+
+class BodySizeLimitMiddleware:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 413 before anything reads it.
+
+    Django would raise RequestDataTooBig wherever the body is first read (CSRF, a parser, the
+    idempotency fingerprint), and some of those places turn it into a 500. Deciding on the
+    declared Content-Length up front answers every such request the same way: problem+json under
+    /api/, a page elsewhere. (Bodies without a length are still bounded by Django when read.)
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and _content_length(request) > limit:
+            return too_large(request, limit=limit)
+        return self.get_response(request)
+
+
+def too_large(request: HttpRequest, *, limit: int) -> HttpResponse:
+    """413: problem+json for the API, the "too much data" page for everything else."""
+    from orders.api.problems import PROBLEM_CONTENT_TYPE, too_large_problem
+    from orders.web.middleware import too_large_page
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(too_large_problem(limit).body(instance=request.path), status=413,
+                            content_type=PROBLEM_CONTENT_TYPE)
+    return too_large_page(request)
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0

@@ -11,16 +11,35 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from eventlog.health import check_all
 from orders import roles
+from projections.console import needing_attention
 from projections.metrics import ReadSideCollector
 
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """State and latency of the event store, Redis and the broker; 503 when any is down."""
+    """"ok", "degraded" (a subscriber needs a human: still 200) or "down" (a dependency is: 503).
+
+    Anonymous callers get the status alone; staff and holders of METRICS_TOKEN also get each
+    dependency's latency and the reasons for "degraded".
+    """
     results = check_all()
-    healthy = all(result.ok for result in results)
-    body = {"status": "ok" if healthy else "degraded", "checks": {r.name: r.as_dict() for r in results}}
-    return JsonResponse(body, status=200 if healthy else 503)
+    reasons = _attention_reasons() if all(result.ok for result in results) else []
+    if not all(result.ok for result in results):
+        state, code = "down", 503
+    else:
+        state, code = ("degraded", 200) if reasons else ("ok", 200)
+    body: dict[str, object] = {"status": state}
+    if (request.user.is_authenticated and request.user.is_staff) or _has_metrics_token(request):
+        body["checks"] = {r.name: r.as_dict() for r in results}
+        body["reasons"] = reasons
+    return JsonResponse(body, status=code)
+
+
+def _attention_reasons() -> list[str]:
+    try:
+        return [reason for found in needing_attention() for reason in found.reasons]
+    except Exception as error:  # Redis answered the probe but not this: say so rather than fail the probe
+        return [f"cannot read the subscribers' state: {type(error).__name__}: {error}"]
 
 
 @require_GET

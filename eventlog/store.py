@@ -177,9 +177,9 @@ class EventStore:
         with _translated_errors():
             raw = list(self.client.read_all(commit_position=after, backwards=backwards,
                                             limit=limit + extra, **filter_kwargs))
-        events = [self._from_wire(event, decode=decode) for event in raw
-                  if after is None or event.commit_position != after]
-        return events[:limit]
+        # Cut to the limit before decoding: the extra event may be one this caller must not decode yet.
+        kept = [event for event in raw if after is None or event.commit_position != after][:limit]
+        return [self._from_wire(event, decode=decode) for event in kept]
 
     def iter_all(self, *, after: int | None = None, stream_prefixes: Sequence[str] = (),
                  event_types: Sequence[str] = (), batch_size: int = DEFAULT_READ_BATCH,

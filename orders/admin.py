@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from eventlog.errors import EventStoreUnavailable
 from orders import admin_site, admin_tokens, roles
 from orders.actors import actor_for
+from orders.admin_events import timeline_url
 from orders.admin_forms import AdjustStockForm, ReceiveStockForm
 from orders.domain.commands import AdjustStock, ReceiveStock
 from orders.domain.errors import DomainError
@@ -89,7 +90,7 @@ class ProductAdmin(admin.ModelAdmin):
             return format_html('No stock history yet. <a href="{}">Receive stock</a>', url)
         return format_html('{} on hand, {} reserved, {} available. <a href="{}">Receive or adjust stock</a> · '
                            '<a href="{}">Event timeline</a>', level.on_hand, level.reserved, level.available, url,
-                           reverse("admin:es_stream_timeline", args=[f"inventory-{product.sku}"]))
+                           timeline_url(f"inventory-{product.sku}"))
 
     def get_urls(self) -> list[URLPattern]:
         return [path("<int:object_id>/stock/", self.admin_site.admin_view(self.stock_view),

@@ -4,24 +4,60 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path, register_converter, reverse
 
 from eventlog import browser, codec
 from eventlog.errors import EventDecodeError, EventStoreUnavailable
 from eventlog.timeline import TimelineEntry
 from orders import roles
 from orders.admin_forms import EventFilterForm
+from orders.query_params import int_param
 from orders.timelines import AGGREGATES, describe, stream_timeline
 
 TIMELINE_PAGE = 50
 BROWSER_PAGE = 50
 SCAN_LIMIT = browser.DEFAULT_SCAN_LIMIT
+
+
+class StreamNameConverter:
+    """Any stream name the store can hold, "/" and newlines included (`str` stops at "/")."""
+
+    regex = "(?s:.+)"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(StreamNameConverter, "stream")
+
+
+def timeline_url(stream_name: str, **params: int | None) -> str:
+    """The admin timeline of a stream, for any name: in the path when a browser keeps it intact, else in ?stream=.
+
+    `params` become the query (`version`, `from`); None values are left out.
+    """
+    query = {key: value for key, value in params.items() if value is not None}
+    if _path_safe(stream_name):
+        base = reverse("admin:es_stream_timeline", args=[stream_name])
+    else:
+        base, query = reverse("admin:es_stream_lookup"), {"stream": stream_name, **query}
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def _path_safe(stream_name: str) -> bool:
+    # Browsers resolve "." and ".." path segments (and treat "\\" as "/") before sending a URL.
+    segments = stream_name.replace("\\", "/").split("/")
+    return bool(stream_name) and not any(segment in (".", "..") for segment in segments)
 
 
 def urls(site: AdminSite) -> list[URLPattern]:
@@ -32,7 +68,7 @@ def urls(site: AdminSite) -> list[URLPattern]:
     return [
         path("eventlog/events/", bind(event_browser), name="es_event_browser"),
         path("eventlog/stream/", bind(stream_lookup), name="es_stream_lookup"),
-        path("eventlog/stream/<str:stream_name>/", bind(stream_events), name="es_stream_timeline"),
+        path("eventlog/stream/<stream:stream_name>/", bind(stream_events), name="es_stream_timeline"),
     ]
 
 
@@ -40,20 +76,22 @@ def urls(site: AdminSite) -> list[URLPattern]:
 
 
 def stream_lookup(request: HttpRequest, site: AdminSite) -> HttpResponse:
-    """Jump to the timeline of the stream named in ?stream=."""
+    """The timeline of the stream named in ?stream= (redirected to its own URL where it can have one)."""
     roles.require(request.user, roles.BROWSE_EVENT_LOG)
     name = request.GET.get("stream", "").strip()
     if not name:
         return redirect(reverse("admin:es_event_browser"))
-    return redirect(reverse("admin:es_stream_timeline", args=[name]))
+    if _path_safe(name):
+        return redirect(timeline_url(name))
+    return stream_events(request, site, stream_name=name)
 
 
 def stream_events(request: HttpRequest, site: AdminSite, *, stream_name: str) -> HttpResponse:
     """Every event of an order or inventory stream, and the state as of any version with its diff."""
     if not roles.may_read_stream(request.user, stream_name):
         raise PermissionDenied(f"reading {stream_name} needs the permission {roles.BROWSE_EVENT_LOG}")
-    start = _int(request.GET.get("from"))
-    as_of = _int(request.GET.get("version"))
+    given_start = start = int_param(request.GET, "from")
+    as_of = int_param(request.GET, "version")
     try:
         timeline = stream_timeline(stream_name, from_version=start or 0, limit=TIMELINE_PAGE)
         if timeline is not None and start is None and timeline.last_version >= TIMELINE_PAGE:
@@ -72,12 +110,13 @@ def stream_events(request: HttpRequest, site: AdminSite, *, stream_name: str) ->
         **site.each_context(request),
         "title": f"Timeline of {stream_name}",
         "stream_name": stream_name, "kind": timeline.kind, "aggregate_id": timeline.aggregate_id,
-        "rows": [_row(entry) for entry in timeline.entries],
+        "rows": [{**_row(entry), "url": timeline_url(stream_name, version=entry.version, **{"from": given_start})}
+                 for entry in timeline.entries],
         "last_version": timeline.last_version,
         "selected": selected, "selected_state": _pretty(selected.state) if selected else "",
         "selected_changes": [_change(change) for change in selected.changes] if selected else [],
-        "older_from": max(0, start - TIMELINE_PAGE) if start > 0 else None,
-        "newer_from": end + 1 if end < timeline.last_version else None,
+        "older_url": timeline_url(stream_name, **{"from": max(0, start - TIMELINE_PAGE)}) if start > 0 else None,
+        "newer_url": timeline_url(stream_name, **{"from": end + 1}) if end < timeline.last_version else None,
         "order_id": timeline.aggregate_id if timeline.kind == "order" and roles.may(request.user, roles.VIEW_ORDERS)
         else None,
         "may_browse": roles.may(request.user, roles.BROWSE_EVENT_LOG),
@@ -136,7 +175,8 @@ def event_browser(request: HttpRequest, site: AdminSite) -> HttpResponse:
         "newest_url": _with(request.GET, before=None) if request.GET.get("before") else None,
         "streams": sorted({(row["event"].stream_name, row["has_timeline"]) for row in rows}),
     }
-    return TemplateResponse(request, "admin/es/event_browser.html", context)
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return TemplateResponse(request, "admin/es/event_browser.html", context, status=status)
 
 
 def _browser_row(event: Any) -> dict[str, Any]:
@@ -170,13 +210,6 @@ def _pretty(value: Any) -> str:
 
 def _short(value: Any) -> str:
     return "—" if value is None else json.dumps(value, default=str, ensure_ascii=False)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def _error(request: HttpRequest, site: AdminSite, message: str) -> HttpResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django import forms
 
 from orders.domain.commands import MAX_STOCK_QUANTITY
+from orders.query_params import MAX_INT
 from orders.text_input import MULTI_LINE, SINGLE_LINE
 
 
@@ -74,6 +75,15 @@ class AdjustStockForm(forms.Form):
         return delta
 
 
+class AsciiIntegerField(forms.IntegerField):
+    """An integer written in ASCII digits (int() would take "١٢" or full-width digits too)."""
+
+    def to_python(self, value: object) -> int | None:
+        if isinstance(value, str) and value.strip() and not value.strip().lstrip("+-").isascii():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class EventFilterForm(forms.Form):
     """Filters of the event browser (times are UTC)."""
 
@@ -86,7 +96,7 @@ class EventFilterForm(forms.Form):
                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     until = forms.DateTimeField(required=False, label="Until (UTC)",
                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = AsciiIntegerField(required=False, min_value=1, max_value=MAX_INT, widget=forms.HiddenInput)
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -30,6 +30,7 @@ from orders.domain import commands as c
 from orders.domain.errors import DomainError
 from orders.domain.values import OrderStatus
 from orders.handlers import dispatch
+from orders.query_params import choice_param, int_param, text_param
 from orders.visibility import staff_view
 from orders.web import reading
 from projections import selectors
@@ -38,6 +39,7 @@ from projections.order_summary import NAME as ORDERS_READ_MODEL
 
 PAGE_SIZE = 25
 MAX_SCAN = 2000  # orders read to search by customer or to sort oldest first
+MAX_PAGE = MAX_SCAN // PAGE_SIZE + 1
 ACTION_LABELS = {"confirm": "Confirm", "reject": "Reject", "pay": "Mark paid", "ship": "Ship", "deliver": "Deliver",
                  "cancel": "Cancel order", "add_note": "Add note"}
 CONFLICT = ("Someone else changed this order after you opened it (you saw version {seen}, it is now at version "
@@ -63,13 +65,11 @@ def urls(site: AdminSite) -> list[URLPattern]:
 def order_list(request: HttpRequest, site: AdminSite) -> HttpResponse:
     """Orders from the read model: filter by status, search by id or customer, newest or oldest first."""
     roles.require(request.user, roles.VIEW_ORDERS)
-    status = request.GET.get("status", "")
-    if status and status not in OrderStatus.__members__.values():
-        status = ""
-    q = request.GET.get("q", "").strip()
-    oldest_first = request.GET.get("o") == "created"
+    status = choice_param(request.GET, "status", tuple(s.value for s in OrderStatus))
+    q = text_param(request.GET, "q")
+    oldest_first = choice_param(request.GET, "o", ("created",)) == "created"
     cursor = request.GET.get("cursor") or None
-    page_number = max(1, _int(request.GET.get("p"), 1))
+    page_number = int_param(request.GET, "p", default=1, min_value=1, max_value=MAX_PAGE)
     note = None
     next_cursor = None
     try:
@@ -243,9 +243,3 @@ def _total(order_id: UUID) -> Decimal:
         raise Http404("no such order")
     return Decimal(str(timeline.state.get("total")))
 
-
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value else default
-    except ValueError:
-        return default

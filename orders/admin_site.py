@@ -3,7 +3,8 @@
 Orders, event timelines, the event browser and the projections console are not Django models,
 so they are added to the default site's URLs (before its catch-all) and to its app list, where
 the index page and the sidebar pick them up like any model; each only for viewers holding its
-permission (orders/roles.py), as Django does for models.
+permission (orders/roles.py), as Django does for models. Every admin page also gets the
+"projections need attention" banner for staff who may operate projections.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def install(site: AdminSite) -> None:
         return
     original_urls = site.get_urls
     original_app_list = site.get_app_list
+    original_each_context = site.each_context
 
     def get_urls() -> list[URLPattern]:
         return [*_patterns(site), *original_urls()]
@@ -30,9 +32,28 @@ def install(site: AdminSite) -> None:
     def get_app_list(request: Any, app_label: str | None = None) -> list[dict[str, Any]]:
         return _with_pages(original_app_list(request, app_label), app_label, user=request.user)
 
+    def each_context(request: Any) -> dict[str, Any]:
+        return {**original_each_context(request), "projection_attention": _attention(request)}
+
     site.get_urls = get_urls  # type: ignore[method-assign]
+    site.each_context = each_context  # type: ignore[method-assign]
     site.get_app_list = get_app_list  # type: ignore[method-assign]
     setattr(site, _INSTALLED, True)
+
+
+def _attention(request: Any) -> list[Any]:
+    """Halted subscribers and dead letters, for the banner of staff who may operate projections."""
+    if not roles.may(getattr(request, "user", None), roles.OPERATE_PROJECTIONS):
+        return []
+    from projections.console import needing_attention
+    from projections.ops import is_unavailable
+
+    try:
+        return needing_attention()
+    except Exception as error:
+        if is_unavailable(error):  # Redis is down: the page still renders (without the banner)
+            return []
+        raise
 
 
 def _patterns(site: AdminSite) -> list[URLPattern]:

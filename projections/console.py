@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 
 from django_redis import get_redis_connection
 
 from eventlog.errors import EventLogError
 from eventlog.store import get_store
 from eventlog.subscriptions import dead_letters as letters
+from eventlog.subscriptions.attention import Attention
+from eventlog.subscriptions.attention import needing_attention as _needing_attention
 from eventlog.subscriptions.checkpoints import live_generation
 from eventlog.subscriptions.errors import SubscriptionError
 from eventlog.subscriptions.status import SubscriberStatus, status
@@ -56,7 +59,17 @@ def rows() -> list[ConsoleRow]:
 
 def names() -> list[str]:
     """The names of every subscriber."""
-    return [candidate.spec.name for candidate in all_subscribers()]
+    return list(_names())
+
+
+@cache
+def _names() -> tuple[str, ...]:
+    return tuple(candidate.spec.name for candidate in all_subscribers())
+
+
+def needing_attention() -> list[Attention]:
+    """Subscribers that are halted or hold dead letters (one Redis round trip: fit for every admin page)."""
+    return _needing_attention(_names(), redis_client=get_redis_connection("default"))
 
 
 def list_dead_letters(name: str) -> list[letters.DeadLetter]:

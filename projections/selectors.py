@@ -253,7 +253,8 @@ def _decode_cursor(cursor: str | None) -> int | None:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidCursorError("malformed page cursor") from None
-    if not text.startswith(_CURSOR_PREFIX) or not text[len(_CURSOR_PREFIX):].isdigit():
+    digits = text[len(_CURSOR_PREFIX):]
+    if not text.startswith(_CURSOR_PREFIX) or not (digits.isascii() and digits.isdigit() and len(digits) <= 19):
         raise InvalidCursorError("malformed page cursor")
     return int(text[len(_CURSOR_PREFIX):])
 

@@ -5,9 +5,15 @@ checkpoint commit together (commit.py). An event whose handler raises is rolled 
 (savepoint), the events before it commit first, then it is retried with backoff in a fresh
 writer; after its last attempt it becomes a dead letter and the policy decides: park (checkpoint
 moves past it in the same transaction as the record) or halt (checkpoint stays before it).
+
+An event whose type no registered event class knows (written by newer code, another service or
+by hand) is nobody's business here: every subscriber goes past it, counts it and warns once per
+type, so it can never stop the shop. A known type that cannot be decoded is a poison event.
 """
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +31,12 @@ from eventlog.subscriptions.commit import commit
 from eventlog.subscriptions.dead_letters import DeadLetter, Failure
 from eventlog.subscriptions.errors import LockLostError
 from eventlog.subscriptions.lock import Lease, text
+from eventlog.subscriptions.metrics import EVENTS_DEAD_LETTERED, EVENTS_SKIPPED
 from eventlog.subscriptions.writer import BatchWriter
+
+log = logging.getLogger(__name__)
+_warned: set[tuple[str, str]] = set()  # (subscriber, event type) pairs already logged by this process
+_warned_lock = threading.Lock()
 
 # An outage of what a handler talks to (a process manager appends through the store) is not the
 # event's fault: the run stops before the event (what came before it commits) and fails loudly,
@@ -57,6 +68,7 @@ class Progress:
     head: int = 0
     caught_up: bool = False
     halted: bool = False
+    skipped: int = 0  # events of a type no registered class knows
     lost_lock: bool = False
     last_batch: int = 0  # events in the latest batch read (fewer than the batch size: nearly caught up)
     last_error: str | None = None
@@ -158,6 +170,10 @@ class _Run:
             prepare([item for item in batch if not isinstance(item, _Undecodable)])
         writer, pending, position = self.writer(), 0, self.progress.checkpoint
         for item in batch:
+            if isinstance(item, _Undecodable) and not self.store.registry.knows(item.event.event_type):
+                self._skip(item.event)
+                position = item.event.commit_position
+                continue
             if isinstance(item, _Undecodable):
                 event, failure = item.event, Failure.of(item.error)
             else:
@@ -175,7 +191,7 @@ class _Run:
                 else:
                     pending, position = pending + 1, event.commit_position
                     continue
-            if pending:  # what came before the failing event is done: keep it whatever happens next
+            if pending or position != self.progress.checkpoint:  # keep what came before, whatever happens next
                 self.commit(writer, new=position, applied=pending)
             writer, pending = self.writer(), 0
             if not isinstance(item, _Undecodable):
@@ -187,9 +203,23 @@ class _Run:
             if not self._dead_letter(event, failure):
                 return False
             position = event.commit_position
-        if pending:
+        if pending or position != self.progress.checkpoint:
             self.commit(writer, new=position, applied=pending)
         return True
+
+    def _skip(self, event: RecordedEvent) -> None:
+        """Go past an event whose type no registered class knows: count it, warn once per type."""
+        name = self.target.name
+        self.progress.skipped += 1
+        EVENTS_SKIPPED.labels(subscriber=name, event_type=event.event_type).inc()
+        with _warned_lock:
+            first = (name, event.event_type) not in _warned
+            _warned.add((name, event.event_type))
+        if first:
+            log.warning("subscriber %s skipped an event of unknown type %r at %s@%s (commit position %s); "
+                        "further events of this type are skipped and only counted "
+                        "(ordersys_subscriber_events_skipped_total)", name, event.event_type, event.stream_name,
+                        event.stream_position, event.commit_position)
 
     def _retry(self, event: RecordedEvent, failure: Failure) -> BatchWriter | Failure:
         """Try a failed event again in fresh writers until it works or its attempts run out."""
@@ -224,6 +254,10 @@ class _Run:
             pipe.hset(target.halt_key, mapping=fields)
 
         self.progress.last_error = failure.error
+        EVENTS_DEAD_LETTERED.labels(subscriber=target.name, event_type=event.event_type, policy=policy).inc()
+        log.error("subscriber %s %s event %s of type %r at %s@%s after %s attempt(s): %s",
+                  target.name, "halted before" if policy == "halt" else "parked", event.event_id, event.event_type,
+                  event.stream_name, event.stream_position, failure.attempts, failure.error)
         if policy == "halt":
             self.commit(None, new=self.progress.checkpoint, extra=queue)
             self.progress.halted = True
@@ -250,7 +284,10 @@ def _read_batch(store: EventStore, subscriber: Subscriber, *, after: int | None)
             decoded = store.read_all(after=after, limit=1, **where)
         except EventDecodeError as error:
             batch.append(_Undecodable(event, error))
-            break
+            if store.registry.knows(event.event_type):
+                break  # a poison event: what follows waits until it is dealt with
+            after = event.commit_position  # an unknown type: skipped, so read on
+            continue
         batch.extend(decoded)
         after = event.commit_position
     return batch

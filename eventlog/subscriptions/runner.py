@@ -33,6 +33,7 @@ class RunResult:
     name: str
     applied: int = 0  # events handled and committed
     parked: int = 0  # events dead-lettered and passed (policy "park")
+    skipped: int = 0  # events of a type no registered class knows, gone past
     checkpoint: int | None = None  # the live generation's checkpoint when the call ended
     generation: int = 1
     busy: bool = False  # another worker held the lock; nothing was done
@@ -90,7 +91,8 @@ def _more_after(store: EventStore, subscriber: Subscriber, checkpoint: int | Non
 def _add(total: RunResult, progress: Progress, generation: int) -> RunResult:
     return RunResult(
         name=total.name, applied=total.applied + progress.applied, parked=total.parked + progress.parked,
-        checkpoint=progress.checkpoint, generation=generation, halted=progress.halted,
+        skipped=total.skipped + progress.skipped, checkpoint=progress.checkpoint, generation=generation,
+        halted=progress.halted,
         lost_lock=progress.lost_lock, caught_up=progress.caught_up,
         last_error=progress.last_error or total.last_error,
     )

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -41,6 +43,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "method-not-allowed": "The resource does not support this method.",
     "not-acceptable": "The API cannot answer in the media type asked for.",
     "unsupported-media-type": "Send request bodies as application/json.",
+    "payload-too-large": "The request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
     "precondition-failed": "If-Match named a version the aggregate is no longer at; read it again.",
     "invalid-transition": "The order's current state does not allow this action.",
     "business-rule": "The domain refused the command (payment mismatch, inactive product, stock...).",
@@ -101,6 +104,12 @@ def field_problem(field_name: str, message: str) -> Problem:
 def not_found(detail: str, **headers: str) -> Problem:
     """404; also what a customer gets for someone else's order."""
     return Problem(404, "not-found", "Not found", detail, headers=dict(headers))
+
+
+def too_large_problem(limit: int | None = None) -> Problem:
+    """413: the request body is over the size limit."""
+    detail = "the request body is too large" + (f" (the limit is {limit} bytes)" if limit is not None else "")
+    return Problem(413, "payload-too-large", "Payload too large", detail)
 
 
 def unavailable(detail: str) -> Problem:
@@ -212,6 +221,7 @@ _CONVERTERS: tuple[tuple[type | tuple[type, ...], Any], ...] = (
     (drf.ValidationError, _drf_validation),
     (drf.APIException, _drf_generic),
     (Http404, lambda exc: not_found(str(exc) or "not found")),
+    (RequestDataTooBig, lambda exc: too_large_problem(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)),
     (DjangoPermissionDenied, lambda exc: Problem(403, "permission-denied", "Permission denied",
                                                  str(exc) or "permission denied")),
     (ConcurrencyError, _concurrency),

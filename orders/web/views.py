@@ -22,6 +22,7 @@ from orders.domain.commands import CancelOrder, CreateOrder, PayOrder
 from orders.domain.errors import CommandValidationError, DomainError, OrderNotFoundError
 from orders.handlers import dispatch
 from orders.models import Product
+from orders.query_params import int_param
 from orders.visibility import customer_view
 from orders.web import reading
 from orders.web.forms import CancelForm, OrderActionForm, OrderForm, SignUpForm, quantity_field_name
@@ -85,13 +86,13 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
     """One of my orders: lines, totals, status, tracking, and what happened when."""
     polling = request.htmx and request.GET.get("poll") == "1"
+    seen = int_param(request.GET, "v") if polling else None  # the version the page shows
     order = _my_order(request, order_id, wait=reading.POLL_WAIT_SECONDS if polling else reading.READ_WAIT_SECONDS)
     if polling:
         # The "updating..." page (and a pending order's page) polls; once the read model caught up
         # with a change the page does not show yet, htmx reloads the whole page.
-        seen = request.GET.get("v", "")
         response = HttpResponse(status=204)
-        if order.fresh and (not seen.isdigit() or order.summary.version != int(seen)):
+        if order.fresh and order.summary.version != seen:
             response["HX-Refresh"] = "true"
         return response
     if not order.fresh:

@@ -112,14 +112,15 @@ def _order_action(action: str) -> Case:
 def _read_and_revoke_admin(app: str, model: str, object_name: str, holds: str) -> dict[str, list[Case]]:
     """A read-only admin (knox tokens, axes lockouts): `holds`.view reads, `holds`.delete revokes; no one adds."""
     name = f"admin:{app}_{model}"
-    obj = {"object_id": "{%s}" % object_name}
+    obj = {"object_id": "{" + object_name + "}"}
     return {
         f"{name}_changelist": [Case(admin(f"{holds}.view"))],
         f"{name}_add": [Case(admin(ok=403), note="made by logins, never by hand")],
         f"{name}_change": [Case(admin(f"{holds}.view"), kwargs=obj)],
         f"{name}_history": [Case(admin(f"{holds}.view"), kwargs=obj)],
         f"{name}_delete": [Case(admin(f"{holds}.delete"), kwargs=obj)],
-        f"admin/{app}/{model}/<path:object_id>/": [Case(admin(ok=302), path=f"/admin/{app}/{model}/{{{object_name}}}/")],
+        f"admin/{app}/{model}/<path:object_id>/": [
+            Case(admin(ok=302), path=f"/admin/{app}/{model}/{{{object_name}}}/")],
     }
 
 

@@ -20,11 +20,11 @@ from rest_framework.response import Response
 
 from eventlog.errors import ConcurrencyError
 from orders import roles
-from orders.actors import actor_for
+from orders.actors import actor_for, is_customer_id
 from orders.api import http
 from orders.api.idempotency import derived_id, idempotent, key_of
 from orders.api.permissions import HasStaffPermission
-from orders.api.problems import not_found
+from orders.api.problems import field_problem, not_found
 from orders.api.schema import (
     COMMAND_HEADERS,
     CREATE_HEADERS,
@@ -222,6 +222,8 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
         if customer_id != str(request.user.pk) and request.user.is_staff \
                 and not roles.may(request.user, roles.DECIDE_ORDERS):
             raise PermissionDenied(f"placing an order for another customer needs {roles.DECIDE_ORDERS}")
+        if request.user.is_staff and not is_customer_id(customer_id):  # customers are checked by the domain
+            raise field_problem("customer_id", f"no user has the id {customer_id!r}")
         command = CreateOrder(order_id=order_id, customer_id=customer_id,
                               lines=tuple(RequestedLine(sku=line["sku"], quantity=line["quantity"])
                                           for line in data["lines"]))

@@ -1,7 +1,10 @@
 """Poison events: retried with backoff, then parked (go on) or halted on (stop); retry and discard by hand."""
 from __future__ import annotations
 
+import logging
+
 import pytest
+from prometheus_client import REGISTRY
 
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import read_checkpoint
@@ -148,19 +151,69 @@ def test_discarding_many_parked_events(tick_store, redis_client, counter, unique
     assert total(redis_client, counter.spec.name) == 3
 
 
-def test_an_event_that_cannot_be_decoded_is_parked_without_retries(tick_store, redis_client, counter, unique):
+def test_an_event_of_a_type_nobody_knows_is_skipped_counted_and_warned_about_once(tick_store, redis_client, counter,
+                                                                                   unique, caplog):
+    stream, mystery = f"tick{unique}-a", f"Mystery{unique}"
+    append_ticks(tick_store, stream, range(2))
+    first = append_raw(tick_store, stream, mystery, b'{"what": 1}')
+    append_ticks(tick_store, stream, range(2, 4))
+    append_raw(tick_store, stream, mystery, b"not even JSON")
+    labels = {"subscriber": counter.spec.name, "event_type": mystery}
+
+    with caplog.at_level(logging.WARNING, logger="eventlog.subscriptions.catchup"):
+        result = run(counter, tick_store, redis_client)
+
+    assert (result.applied, result.parked, result.skipped, result.halted) == (4, 0, 2, False)
+    assert list_dead_letters(redis_client, counter.spec.name) == []
+    assert doc(redis_client, counter.spec.name, stream)["ns"] == [0, 1, 2, 3]
+    assert REGISTRY.get_sample_value("ordersys_subscriber_events_skipped_total", labels) == 2
+    [warning] = [r for r in caplog.records if mystery in r.getMessage()]
+    assert warning.levelno == logging.WARNING
+    assert f"{stream}@2" in warning.getMessage() and str(first) in warning.getMessage()
+    assert read_checkpoint(redis_client, counter.spec.name, 1) >= tick_store.head_position() - 1
+
+
+def test_a_halting_subscriber_goes_past_an_unknown_type_too(tick_store, redis_client, halting, unique):
+    stream = f"tick{unique}-a"
+    append_raw(tick_store, stream, f"Mystery{unique}", b"{}")
+    append_ticks(tick_store, stream, range(3))
+
+    result = run(halting, tick_store, redis_client)
+
+    assert (result.applied, result.skipped, result.halted) == (3, 1, False)
+
+
+def test_a_known_type_that_cannot_be_decoded_is_parked_without_retries_and_logged(tick_store, redis_client, counter,
+                                                                                  unique, caplog):
     stream = f"tick{unique}-a"
     append_ticks(tick_store, stream, range(2))
-    append_raw(tick_store, stream, "Mystery", b'{"what": 1}')
+    append_raw(tick_store, stream, "Tick", b'{"n": "not a number"}')
     append_ticks(tick_store, stream, range(2, 4))
 
-    result = run(counter, tick_store, redis_client)
+    with caplog.at_level(logging.ERROR, logger="eventlog.subscriptions.catchup"):
+        result = run(counter, tick_store, redis_client)
 
     assert (result.applied, result.parked) == (4, 1)
     [letter] = list_dead_letters(redis_client, counter.spec.name)
-    assert letter.event_type == "Mystery" and letter.attempts == 1 and letter.stream_position == 2
-    assert "EventDecodeError" in letter.error and "unknown event type" in letter.error
+    assert letter.event_type == "Tick" and letter.attempts == 1 and letter.stream_position == 2
+    assert "EventDecodeError" in letter.error and "does not match Tick" in letter.error
     assert doc(redis_client, counter.spec.name, stream)["ns"] == [0, 1, 2, 3]
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    message = error.getMessage()
+    assert counter.spec.name in message and f"{stream}@2" in message and "'Tick'" in message
+    assert "parked" in message and "does not match Tick" in message
+
+
+def test_a_handler_failure_that_halts_is_logged_at_error(tick_store, redis_client, halting, unique, caplog):
+    append_ticks(tick_store, f"tick{unique}-a", range(3))
+    halting.poison = {1}
+
+    with caplog.at_level(logging.ERROR, logger="eventlog.subscriptions.catchup"):
+        assert run(halting, tick_store, redis_client).halted
+
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "halted before" in error.getMessage() and "poison tick 1" in error.getMessage()
+    assert f"tick{unique}-a@1" in error.getMessage()
 
 
 def test_retry_needs_the_lock(tick_store, redis_client, counter, unique, monkeypatch):

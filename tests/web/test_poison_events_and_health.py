@@ -1,0 +1,93 @@
+"""Poison events never silently stop the shop: unknown types are skipped, undecodable ones are loud.
+
+The whole path with the production runner in-process: the event store, Redis, every subscriber
+(read models and the fulfillment process manager), /healthz and the admin banner.
+"""
+from __future__ import annotations
+
+import logging
+from uuid import uuid4
+
+import pytest
+from django.test import Client
+from prometheus_client import REGISTRY
+
+from eventlog.envelope import EventMetadata, NewEvent
+from eventlog.store import get_store
+from projections import selectors
+from tests.web.conftest import place, project
+
+META = EventMetadata(correlation_id=uuid4(), causation_id=None, actor="system:test")
+BANNER = 'id="projection-attention"'
+
+
+def _append_raw(stream: str, event_type: str, data: bytes) -> None:
+    get_store().append(stream, [NewEvent(uuid4(), event_type, 1, data, META)], expected_version=None)
+
+
+@pytest.fixture
+def plain_staff_client(django_user_model) -> Client:
+    user = django_user_model.objects.create_user("pat", "pat@example.com", "pat-password-1", is_staff=True)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_an_unknown_event_type_on_an_order_stream_does_not_stop_fulfillment(staff_client, customer_a, stocked,
+                                                                           caplog):
+    mug = stocked()
+    mystery, stream = f"ParcelTeleported{uuid4().hex[:8]}", f"order-{uuid4()}"
+    before = place(customer_a, (mug, 1))
+    _append_raw(stream, mystery, b'{"to": "the moon"}')
+    after = place(customer_a, (mug, 1))
+
+    with caplog.at_level(logging.WARNING, logger="eventlog.subscriptions.catchup"):
+        project()
+
+    assert selectors.get_order(before).status == "CONFIRMED" and selectors.get_order(after).status == "CONFIRMED"
+    skipped = REGISTRY.get_sample_value("ordersys_subscriber_events_skipped_total",
+                                        {"subscriber": "fulfillment", "event_type": mystery})
+    assert skipped == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and mystery in r.getMessage()]
+    assert any("fulfillment" in w and f"{stream}@0" in w for w in warnings), warnings
+    health = staff_client.get("/healthz").json()
+    assert (health["status"], health["reasons"]) == ("ok", [])
+    assert BANNER not in staff_client.get("/admin/").content.decode()
+
+
+def test_an_undecodable_event_of_a_known_type_is_dead_lettered_loudly_and_degrades_health(
+        staff_client, plain_staff_client, client, customer_a, stocked, caplog, settings):
+    settings.METRICS_TOKEN = "scrape-me"
+    stream = f"order-{uuid4()}"
+    _append_raw(stream, "OrderCreated", b'{"order_id": ')
+
+    with caplog.at_level(logging.ERROR, logger="eventlog.subscriptions.catchup"):
+        project()
+
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("fulfillment halted before" in e and f"{stream}@0" in e and "'OrderCreated'" in e
+               and "malformed JSON" in e for e in errors), errors
+    assert any("orders parked" in e for e in errors), errors
+
+    staff = staff_client.get("/healthz")
+    assert staff.status_code == 200 and staff.json()["status"] == "degraded"
+    reasons = " | ".join(staff.json()["reasons"])
+    assert "fulfillment is halted" in reasons and "orders has 1 dead letter" in reasons
+    assert set(staff.json()["checks"]) == {"eventstore", "redis", "broker"}
+    anonymous = client.get("/healthz")
+    assert anonymous.status_code == 200 and anonymous.json() == {"status": "degraded"}
+    scraper = Client().get("/healthz", HTTP_AUTHORIZATION="Bearer scrape-me")
+    assert "checks" in scraper.json() and scraper.json()["reasons"]
+    assert Client().get("/healthz", HTTP_AUTHORIZATION="Bearer wrong").json() == {"status": "degraded"}
+
+    for page in ("/admin/", "/admin/auth/user/", "/admin/eventlog/events/"):
+        shown = staff_client.get(page).content.decode()
+        assert BANNER in shown and "fulfillment is halted" in shown and "/admin/projections/subscribers/" in shown
+        assert BANNER not in plain_staff_client.get(page).content.decode()  # may not operate projections
+
+
+def test_health_is_ok_for_everyone_and_details_only_for_staff_when_all_is_well(staff_client, client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    body = staff_client.get("/healthz").json()
+    assert body["status"] == "ok" and body["reasons"] == []
+    assert all(check["latency_ms"] >= 0 for check in body["checks"].values())
