@@ -44,6 +44,19 @@ class RecordedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class UnknownEvent:
+    """The data of an event whose type this code does not know (written by newer code or another service).
+
+    Reads that must not stop at such an event (loading an aggregate, showing a timeline) get this in
+    `RecordedEvent.data`: aggregates only advance their version past it, customers never see it.
+    """
+
+    event_type: str
+    schema_version: int
+    payload: Any  # the stored JSON, or its text when it is not JSON
+
+
+@dataclass(frozen=True, slots=True)
 class AppendResult:
     """Where an append landed."""
 

@@ -7,7 +7,6 @@ exclusive `$all` positions, regex filters) this double is held to what the serve
 """
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -19,7 +18,7 @@ from datetime import UTC, datetime
 
 from eventlog.envelope import AppendResult, NewEvent, RecordedEvent, aggregate_id_of
 from eventlog.errors import ConcurrencyError, EventStoreUnavailable, StreamDeletedError, StreamNotFound
-from eventlog.registry import EventRegistry
+from eventlog.registry import EventRegistry, undecoded
 from eventlog.registry import registry as default_registry
 
 DEFAULT_READ_BATCH = 1000
@@ -144,8 +143,12 @@ class InMemoryEventStore:
 
     def read_stream(self, stream_name: str, *, from_version: int = 0, to_version: int | None = None,
                     backwards: bool = False, limit: int | None = None,
-                    decode: bool = True) -> list[RecordedEvent]:
-        """Events of one stream in order (newest first when backwards), up to `to_version` inclusive."""
+                    decode: bool = True, keep_unknown: bool = False) -> list[RecordedEvent]:
+        """Events of one stream in order (newest first when backwards), up to `to_version` inclusive.
+
+        `keep_unknown`: an event of a type no registered class knows reads as an UnknownEvent instead of
+        raising, for readers that must get past it (aggregate loads, timelines).
+        """
         with self._changed:
             visible = list(self._readable(stream_name).visible())
         if backwards:
@@ -156,7 +159,7 @@ class InMemoryEventStore:
             chosen = [s for s in visible if s.stream_position >= from_version
                       and (to_version is None or s.stream_position <= to_version)]
             chosen = chosen[:limit] if limit is not None else chosen
-        return [self._recorded(stored, decode=decode) for stored in chosen]
+        return [self._recorded(stored, decode=decode, keep_unknown=keep_unknown) for stored in chosen]
 
     def stream_version(self, stream_name: str) -> int | None:
         """The version (last revision) of a stream, None if it has no events."""
@@ -243,17 +246,14 @@ class InMemoryEventStore:
 
     # -- decoding -----------------------------------------------------------------------------
 
-    def _recorded(self, stored: _Stored, *, decode: bool) -> RecordedEvent:
+    def _recorded(self, stored: _Stored, *, decode: bool, keep_unknown: bool = False) -> RecordedEvent:
         event = stored.event
         if decode:
             data = self.registry.decode(event.data, event_type=event.event_type,
                                         schema_version=event.schema_version, stream_name=stored.stream_name,
-                                        stream_position=stored.stream_position)
+                                        stream_position=stored.stream_position, keep_unknown=keep_unknown)
         else:  # undecoded reads show what is stored, even when it is not valid JSON
-            try:
-                data = json.loads(event.data) if event.data else None
-            except ValueError:
-                data = event.data.decode("utf-8", errors="replace")
+            data = undecoded(event.data)
         return RecordedEvent(
             event_id=event.event_id,
             event_type=event.event_type,

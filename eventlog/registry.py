@@ -5,11 +5,13 @@ step (v1 -> v2 -> ...) on read, by functions registered here.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from eventlog import codec
+from eventlog.envelope import UnknownEvent
 from eventlog.errors import EventDecodeError, UnknownEventTypeError
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -75,11 +77,16 @@ class EventRegistry:
         return self.type_of(event), codec.to_json(event)
 
     def decode(self, data: bytes, *, event_type: str, schema_version: int, stream_name: str,
-               stream_position: int) -> Any:
-        """A domain event from stored bytes, upcast to the current schema version."""
+               stream_position: int, keep_unknown: bool = False) -> Any:
+        """A domain event from stored bytes, upcast to the current schema version.
+
+        An unregistered type raises EventDecodeError, or with `keep_unknown` becomes an UnknownEvent.
+        """
         where = {"stream_name": stream_name, "stream_position": stream_position, "event_type": event_type}
         registered = self._by_name.get(event_type)
         if registered is None:
+            if keep_unknown:
+                return UnknownEvent(event_type, schema_version, undecoded(data))
             raise EventDecodeError("unknown event type", **where)
         try:
             payload = codec.parse(data)
@@ -111,3 +118,11 @@ class EventRegistry:
 
 registry = EventRegistry()
 """The process-wide registry; the orders app registers its events here when it loads."""
+
+
+def undecoded(data: bytes) -> Any:
+    """What is stored, for display: the JSON, or its text when it is not valid JSON."""
+    try:
+        return json.loads(data) if data else None
+    except ValueError:
+        return data.decode("utf-8", errors="replace")

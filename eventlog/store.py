@@ -29,7 +29,7 @@ from eventlog.errors import (
     StreamDeletedError,
     StreamNotFound,
 )
-from eventlog.registry import EventRegistry
+from eventlog.registry import EventRegistry, undecoded
 from eventlog.registry import registry as default_registry
 
 # Errors that mean "the store cannot be reached right now" rather than "you asked wrongly".
@@ -137,8 +137,12 @@ class EventStore:
 
     def read_stream(self, stream_name: str, *, from_version: int = 0, to_version: int | None = None,
                     backwards: bool = False, limit: int | None = None,
-                    decode: bool = True) -> list[RecordedEvent]:
-        """Events of one stream in order (newest first when backwards), up to `to_version` inclusive."""
+                    decode: bool = True, keep_unknown: bool = False) -> list[RecordedEvent]:
+        """Events of one stream in order (newest first when backwards), up to `to_version` inclusive.
+
+        `keep_unknown`: an event of a type no registered class knows reads as an UnknownEvent instead of
+        raising, for readers that must get past it (aggregate loads, timelines).
+        """
         count = limit
         if backwards:
             start = to_version
@@ -152,7 +156,7 @@ class EventStore:
         with _translated_errors(stream_name):
             raw = self.client.get_stream(stream_name, stream_position=start, backwards=backwards,
                                          **({"limit": count} if count is not None else {}))
-        events = [self._from_wire(event, decode=decode) for event in raw]
+        events = [self._from_wire(event, decode=decode, keep_unknown=keep_unknown) for event in raw]
         if backwards and from_version:
             events = [event for event in events if event.stream_position >= from_version]
         return events
@@ -213,7 +217,8 @@ class EventStore:
 
     # -- decoding -----------------------------------------------------------------------------
 
-    def _from_wire(self, event: esdbclient.RecordedEvent, *, decode: bool) -> RecordedEvent:
+    def _from_wire(self, event: esdbclient.RecordedEvent, *, decode: bool,
+                   keep_unknown: bool = False) -> RecordedEvent:
         where = {"stream_name": event.stream_name, "stream_position": event.stream_position,
                  "event_type": event.type}
         try:
@@ -228,12 +233,10 @@ class EventStore:
             raise EventDecodeError(f"malformed metadata ({error})", **where) from None
         if decode:
             data = self.registry.decode(event.data, event_type=event.type, schema_version=schema_version,
-                                        stream_name=event.stream_name, stream_position=event.stream_position)
+                                        stream_name=event.stream_name, stream_position=event.stream_position,
+                                        keep_unknown=keep_unknown)
         else:  # undecoded reads show what is stored, even when it is not valid JSON
-            try:
-                data = json.loads(event.data) if event.data else None
-            except ValueError:
-                data = event.data.decode("utf-8", errors="replace")
+            data = undecoded(event.data)
         return RecordedEvent(
             event_id=event.id,
             event_type=event.type,

@@ -127,7 +127,10 @@ class AggregateRepository:
     def _read(self, stream: str, *, from_version: int, to_version: int | None,
               limit: int | None = None) -> list[RecordedEvent]:
         try:
-            return self.store.read_stream(stream, from_version=from_version, to_version=to_version, limit=limit)
+            # An event of a type this code does not know must not make the aggregate unloadable: it reads
+            # as an UnknownEvent, which only advances the aggregate's version.
+            return self.store.read_stream(stream, from_version=from_version, to_version=to_version, limit=limit,
+                                          keep_unknown=True)
         except StreamNotFound:
             return []
 

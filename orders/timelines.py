@@ -45,7 +45,8 @@ def stream_timeline(stream_name: str, *, from_version: int = 0, to_version: int 
         return None
     store = store or get_store()
     try:
-        events = store.read_stream(stream_name, from_version=from_version, to_version=to_version, limit=limit)
+        events = store.read_stream(stream_name, from_version=from_version, to_version=to_version, limit=limit,
+                                   keep_unknown=True)
         last_version = store.stream_version(stream_name)
     except StreamNotFound:
         return None

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from eventlog import codec
-from eventlog.envelope import EventMetadata
+from eventlog.envelope import EventMetadata, UnknownEvent
 from eventlog.timeline import FieldChange, TimelineEntry
 from orders import roles
 from orders.timelines import Timeline, describe
@@ -62,8 +62,7 @@ class VisibleTimeline:
 
 def timeline_for(timeline: Timeline, *, staff: bool) -> VisibleTimeline:
     """The timeline as staff (`staff=True`: everything) or as the order's customer may see it."""
-    entries = tuple(_entry(entry, staff=staff) for entry in timeline.entries
-                    if staff or entry.event.event_type not in STAFF_ONLY_EVENT_TYPES)
+    entries = tuple(_entry(entry, staff=staff) for entry in timeline.entries if staff or _for_customers(entry))
     return VisibleTimeline(
         stream_name=timeline.stream_name, kind=timeline.kind, aggregate_id=timeline.aggregate_id,
         last_version=timeline.last_version,
@@ -84,6 +83,11 @@ def staff_view(timeline: Timeline) -> VisibleTimeline:
 def order_fields_for(fields: Mapping[str, Any], *, staff: bool) -> dict[str, Any]:
     """An order's summary fields as this reader may see them (staff-only fields dropped, actors reduced to kinds)."""
     return dict(fields) if staff else _redacted(fields)
+
+
+def _for_customers(entry: TimelineEntry) -> bool:
+    # Events this code does not know may carry anything: customers see only what it can describe.
+    return entry.event.event_type not in STAFF_ONLY_EVENT_TYPES and not isinstance(entry.event.data, UnknownEvent)
 
 
 def _entry(entry: TimelineEntry, *, staff: bool) -> VisibleEntry:

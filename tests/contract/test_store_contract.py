@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from eventlog.envelope import EventMetadata, NewEvent
+from eventlog.envelope import EventMetadata, NewEvent, UnknownEvent
 from eventlog.errors import (
     ConcurrencyError,
     EventDecodeError,
@@ -255,6 +255,20 @@ def test_undecodable_events_name_stream_position_and_type(store, unique, event_t
         stream, 1, event_type)
     assert reason in str(error.value) and stream in str(error.value)
     assert len(store.read_stream(stream, decode=False)) == 2
+
+
+def test_an_unknown_type_can_be_read_past_where_the_reader_asks(store, unique):
+    stream = f"contract-{unique}"
+    store.append(stream, [price_event(store), raw_event("FromTheFuture", b'{"x": 1}', schema_version=3),
+                          price_event(store)], expected_version=None)
+
+    first, unknown, last = store.read_stream(stream, keep_unknown=True)
+
+    assert unknown.data == UnknownEvent("FromTheFuture", 3, {"x": 1})
+    assert (first.stream_position, unknown.stream_position, last.stream_position) == (0, 1, 2)
+    assert isinstance(last.data, PriceSet)
+    with pytest.raises(EventDecodeError):  # readers that do not ask still stop there
+        store.read_stream(stream)
 
 
 def test_tombstoned_stream_is_deleted_for_ever(store, unique):
