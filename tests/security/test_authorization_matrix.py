@@ -28,7 +28,7 @@ from eventlog.subscriptions import keys
 from eventlog.subscriptions.dead_letters import DeadLetter, Failure
 from eventlog.subscriptions.runner import run_subscriber
 from orders import roles
-from orders.domain.commands import CreateOrder, PayOrder, ReceiveStock, RequestedLine
+from orders.domain.commands import AddOrderNote, CreateOrder, PayOrder, ReceiveStock, RequestedLine
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
@@ -357,8 +357,9 @@ def world(django_db_setup, django_db_blocker) -> World:
         dispatch(CreateOrder(order_id=order_id, customer_id=str(users[A].pk),
                              lines=(RequestedLine(sku=sku, quantity=1),)), actor=Actor.customer(str(users[A].pk)))
         _project()  # fulfillment confirms it
-        paid = dispatch(PayOrder(order_id=order_id, amount=Decimal("12.50"), payment_reference="P-0"),
-                        actor=Actor.customer(str(users[A].pk)))
+        dispatch(PayOrder(order_id=order_id, amount=Decimal("12.50"), payment_reference="P-0"),
+                 actor=Actor.customer(str(users[A].pk)))
+        paid = dispatch(AddOrderNote(order_id=order_id, text=STAFF_NOTE), actor=Actor.staff(str(users[OPS].pk)))
         _project()
         letter = _park_newest_event(order_id)
         names = {"letter": letter, "order": str(order_id), "sku": sku, "pk": str(product.pk), "user": str(users[A].pk),
@@ -440,6 +441,16 @@ def _status(response: Any) -> Any:
 
 
 CASES = [(key, case) for key, cases in RULES.items() for case in cases]
+# What the order's customer reads of it: never the staff note on it, its author or any staff metadata.
+STAFF_NOTE = "Internal: customer sounded annoyed"
+CUSTOMER_ORDER_READS = {"web:order_detail", "api:order-list", "api:order-detail", "api:order-events"}
+
+
+def _assert_no_staff_traces(response: Any, *, staff_id: str) -> None:
+    body = response.content.decode()
+    assert response.status_code == 200, response.status_code
+    assert STAFF_NOTE not in body and "OrderNoteAdded" not in body and "note_count" not in body, body[:500]
+    assert f"staff:{staff_id}" not in body and '"actor"' not in body, body[:500]
 
 
 @pytest.mark.django_db
@@ -472,6 +483,8 @@ def test_authorization(world, settings, key, case):
             kwargs = {"data": data, "content_type": "application/json"} if case.as_json else {"data": data}
         response = getattr(client, case.method)(url, **kwargs, **headers)
         got[caller] = _status(response)
+        if caller == A and case.method == "get" and key in CUSTOMER_ORDER_READS:
+            _assert_no_staff_traces(response, staff_id=str(world.users[OPS].pk))
         if before is not None:
             assert _state(names) == before, f"{caller} was refused ({got[caller]}) but {key} changed something"
     assert got == case.expected, {c: (got[c], case.expected[c]) for c in CALLERS if got[c] != case.expected[c]}
