@@ -351,7 +351,7 @@ def wait_caught_up(timeout: float = CATCH_UP_TIMEOUT) -> float | None:
 
     from eventlog.store import get_store
     from eventlog.subscriptions.lag import measure_lag
-    from projections.registry import all_subscribers
+    from eventlog.subscriptions.subscribers import all_subscribers
 
     store, client = get_store(), get_redis_connection("default")
     started = time.monotonic()

@@ -29,7 +29,7 @@ from orders.web.forms import CancelForm, OrderActionForm, OrderForm, SignUpForm,
 from projections import selectors
 from projections.consistency import wait_for_read_models
 from projections.inventory import NAME as INVENTORY_READ_MODEL
-from projections.order_summary import NAME as ORDERS_READ_MODEL
+from projections.orders import NAME as ORDERS_READ_MODEL
 
 CONFLICT_MESSAGE = ("Someone else changed this order while you were looking at it, so nothing was done. "
                     "This is the order as it is now; please check it and try again.")
