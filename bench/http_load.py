@@ -49,7 +49,7 @@ from typing import Any
 import aiohttp
 
 from bench.common import BENCH_VAR, REPO_ROOT, _trimmed_mean, embedded_eventstore, emit, note, running
-from eventlog.local_services import redis_command
+from config.devstack.local_services import redis_command
 
 HOST = "127.0.0.1"  # the only host any request goes to
 WORKERS = 2

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from bench.common import REPO_ROOT, embedded_eventstore, emit, note, running
 from bench.django_env import configure_django
-from eventlog.local_services import redis_command
+from config.devstack.local_services import redis_command
 
 REBUILD_EVENTS = int(os.environ.get("BENCH_REBUILD_EVENTS", 100_000))
 EVENTS_PER_ORDER = 10  # created, then notes: a busy order's history

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "eventlog",
+    "config.devstack",
     "orders",
     "projections",
 ]

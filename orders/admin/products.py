@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from eventlog.errors import EventStoreUnavailable
-from orders import roles
+from orders import reading, roles
 from orders.actors import actor_for
 from orders.admin.events import timeline_url
 from orders.admin.forms import AdjustStockForm, ReceiveStockForm
@@ -20,7 +20,6 @@ from orders.domain.commands import AdjustStock, ReceiveStock
 from orders.domain.errors import DomainError
 from orders.handlers import dispatch
 from orders.models import Product
-from orders.web import reading
 from projections import selectors
 from projections.consistency import wait_for_read_models
 from projections.inventory import NAME as INVENTORY_READ_MODEL

@@ -2,7 +2,7 @@
 
 Modules: `errors`, `validation`, `values` (Actor, ProductInfo, OrderLine, money), `events`
 (`ALL_EVENTS`), `commands`, `aggregate` (base class, `Snapshot`), `order`, `inventory`,
-`registry` (`COMMAND_ROUTES`: command -> aggregate, method, stream).
+`routes` (`COMMAND_ROUTES`: command -> aggregate, method, stream).
 """
 from __future__ import annotations
 

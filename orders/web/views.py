@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from eventlog.errors import ConcurrencyError, EventStoreUnavailable
+from orders import reading
 from orders.actors import actor_for
 from orders.domain.commands import CancelOrder, CreateOrder, PayOrder
 from orders.domain.errors import CommandValidationError, DomainError, OrderNotFoundError
@@ -24,7 +25,6 @@ from orders.handlers import dispatch
 from orders.models import Product
 from orders.query_params import int_param
 from orders.visibility import customer_view
-from orders.web import reading
 from orders.web.forms import CancelForm, OrderActionForm, OrderForm, SignUpForm, quantity_field_name
 from projections import selectors
 from projections.consistency import wait_for_read_models
