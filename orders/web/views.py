@@ -1,6 +1,6 @@
 """Customer pages: catalogue, sign-up, placing, following, paying and cancelling orders.
 
-Views parse, dispatch and map errors; reads go through selectors and timelines (orders/web/reading.py).
+Views parse, dispatch and map errors; reads go through selectors and timelines (orders/reading.py).
 """
 from __future__ import annotations
 
