@@ -47,6 +47,7 @@ def logging_config(*, json_logs: bool, level: str) -> dict[str, Any]:
                                  "filters": ["outages"]}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            "django": {"handlers": []},  # not Django's default plain console handler too (a second line in DEBUG)
             "django.server": {"level": "WARNING"},  # the request middleware logs requests once
             "celery.app.trace": {"level": "WARNING"},  # beat's backstop succeeds every second
             "celery.worker.strategy": {"level": "WARNING"},  # "Task received", once per beat tick
