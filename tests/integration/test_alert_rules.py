@@ -10,11 +10,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from eventlog.store import get_store
 from eventlog.subscriptions.runner import run_subscriber
+from eventlog.subscriptions.subscribers import all_subscribers
 from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.roles import OPERATIONS
-from eventlog.subscriptions.subscribers import all_subscribers
 from tests.conftest import make_staff, start_subscribers_at_head
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"

@@ -17,8 +17,8 @@ import pytest
 import redis
 
 from config.devstack import local_services
-from eventlog.envelope import EventMetadata, NewEvent
 from config.devstack.local_services import free_port
+from eventlog.envelope import EventMetadata, NewEvent
 from eventlog.store import EventStore
 from eventlog.subscriptions.consistency import wait_for_position
 from orders.domain.commands import CreateOrder, ReceiveStock, RequestedLine
