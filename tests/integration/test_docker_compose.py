@@ -152,8 +152,17 @@ def test_the_image_runs_as_an_unprivileged_user():
     assert any(words[0] == "USER" for words in lines[last_from:])
 
 
-@pytest.mark.parametrize("entry", [".venv/", "var/", ".git/", "__pycache__/", ".pytest_cache/", ".ruff_cache/",
-                                   "node_modules/", ".env"])
+# Nested directories need `**/` (.dockerignore patterns match from the context root).
+@pytest.mark.parametrize("entry", [".venv/", "var/", ".git/", "**/__pycache__/", ".pytest_cache/", ".ruff_cache/",
+                                   "**/node_modules/", ".env", "**/*.sqlite3"])
 def test_the_build_context_leaves_out_local_state(entry):
     entries = (ROOT / ".dockerignore").read_text().splitlines()
     assert entry in entries
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_variable_the_app_services_set_is_in_the_readme_table(name):
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Settings"):readme.index("## Security")]
+    for variable in COMPOSE["services"][name]["environment"]:
+        assert f"`{variable}`" in table, variable
