@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from bench.common import ClientSpec, Load, Operation, embedded_eventstore, emit, note, run_clients, running
 from bench.django_env import configure_django
-from eventlog.local_services import redis_command
+from config.devstack.local_services import redis_command
 
 SKUS = ("BENCH-MUG", "BENCH-TEE", "BENCH-CAP")
 LAYOUTS = (Load(processes=1, threads=1, seconds=6.0), Load(processes=4, threads=4, seconds=6.0))

@@ -16,7 +16,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from eventlog.local_services import eventstore_command, free_port, start, stop
+from config.devstack.local_services import eventstore_command, free_port, start, stop
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_VAR = REPO_ROOT / "var" / "bench"

@@ -49,7 +49,7 @@ from typing import Any
 import aiohttp
 
 from bench.common import BENCH_VAR, REPO_ROOT, _trimmed_mean, embedded_eventstore, emit, note, running
-from eventlog.local_services import redis_command
+from config.devstack.local_services import redis_command
 
 HOST = "127.0.0.1"  # the only host any request goes to
 WORKERS = 2
@@ -351,7 +351,7 @@ def wait_caught_up(timeout: float = CATCH_UP_TIMEOUT) -> float | None:
 
     from eventlog.store import get_store
     from eventlog.subscriptions.lag import measure_lag
-    from projections.registry import all_subscribers
+    from eventlog.subscriptions.subscribers import all_subscribers
 
     store, client = get_store(), get_redis_connection("default")
     started = time.monotonic()

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from bench.common import REPO_ROOT, embedded_eventstore, emit, note, running
 from bench.django_env import configure_django
-from eventlog.local_services import redis_command
+from config.devstack.local_services import redis_command
 
 REBUILD_EVENTS = int(os.environ.get("BENCH_REBUILD_EVENTS", 100_000))
 EVENTS_PER_ORDER = 10  # created, then notes: a busy order's history
@@ -66,7 +66,7 @@ def measure_rebuild() -> None:
 
     from eventlog.store import get_store
     from eventlog.subscriptions.rebuild import rebuild
-    from projections.order_summary import OrderSummaryProjection
+    from projections.orders import OrderSummaryProjection
 
     store, projection = get_store(), OrderSummaryProjection()
     started = time.perf_counter()
@@ -105,7 +105,7 @@ def measure_latency() -> None:
     from orders.domain.commands import AddOrderNote
     from orders.domain.values import Actor
     from orders.handlers import dispatch
-    from projections.order_summary import OrderSummaryProjection
+    from projections.orders import OrderSummaryProjection
 
     client, store, staff = get_redis_connection("default"), get_store(), Actor.staff("1")
     # Each sample notes a different existing order, so no order's history grows with the sample count.
@@ -119,23 +119,23 @@ def measure_latency() -> None:
         return started, result.commit_position
 
     # Baseline: the same command and the same projection, applied in this process right away.
-    from orders.handlers import command_committed
+    from eventlog import hooks
     from projections.nudge import send_nudge
 
-    command_committed.disconnect(send_nudge, dispatch_uid="projections-nudge")
+    hooks.remove(send_nudge)
     in_process = []
     for n in range(LATENCY_SAMPLES):
         started, position = one_note(n)
         run_subscriber(OrderSummaryProjection(), store=store, redis_client=client)
         assert wait_for_position(client, ["orders"], position, timeout=5)
         in_process.append((time.perf_counter() - started) * 1000)
-    command_committed.connect(send_nudge, dispatch_uid="projections-nudge")
+    hooks.on_append(send_nudge)
 
     # The other subscribers (fulfillment, inventory, sales) would first work through the 100,000 bench
     # events; start them at the head so the figure is the latency of one new command.
     from eventlog.subscriptions import keys
     from eventlog.subscriptions.checkpoints import live_generation
-    from projections.registry import all_subscribers
+    from eventlog.subscriptions.subscribers import all_subscribers
 
     head = store.head_position()
     for candidate in all_subscribers():

@@ -37,7 +37,7 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "orders.admin.apps.OrdersAdminConfig",  # django.contrib.admin with the staff back office as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "eventlog",
+    "config.devstack",
     "orders",
     "projections",
 ]

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
-from eventlog.health import check_all
+from config.devstack.health import check_all
 from orders import roles
 from projections.console import needing_attention
 from projections.metrics import ReadSideCollector

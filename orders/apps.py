@@ -11,3 +11,8 @@ class OrdersConfig(AppConfig):
         # Every process that reads events (web, workers, benches) needs the event types known.
         import orders.catalogue  # noqa: F401 - connects the catalogue cache invalidation
         import orders.event_types  # noqa: F401
+        from eventlog.subscriptions.subscribers import PROCESS_MANAGER, register_subscriber
+        from orders.fulfillment import FulfillmentProcessManager
+
+        register_subscriber(FulfillmentProcessManager(), group=PROCESS_MANAGER)
+

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
-from django.dispatch import Signal
-
 import orders.event_types  # noqa: F401 - registers the domain events with the event log
+from eventlog import hooks
 from eventlog.correlation import current_correlation_id
 from eventlog.envelope import EventMetadata
 from eventlog.errors import ConcurrencyError
@@ -25,7 +24,7 @@ from orders import idempotency, metrics
 from orders.catalogue import product_infos
 from orders.domain.commands import Command, CreateOrder
 from orders.domain.events import DomainEvent
-from orders.domain.registry import CommandRoute, route_for
+from orders.domain.routes import CommandRoute, route_for
 from orders.domain.values import Actor, ProductInfo
 from orders.repository import AggregateRepository, Loaded
 
@@ -38,9 +37,6 @@ _STREAM_LOCKS = tuple(threading.Lock() for _ in range(64))
 
 # What CreateOrder prices its lines from: sku -> product (unknown skus absent).
 Catalogue = Callable[[Iterable[str]], Mapping[str, ProductInfo]]
-
-command_committed = Signal()
-"""Sent after events were appended, with `result` (a CommandResult); the read side listens."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +109,7 @@ def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, ex
                                             result.event_ids)
             idempotency.write_record(store, key, first, metadata=metadata)
         if result.events and not result.replayed:
-            command_committed.send(sender=type(command), result=result)
+            hooks.appended(result)  # the read side listens (projections nudge their workers)
         return result
     raise ContentionError(route.stream_name(command), attempts=MAX_ATTEMPTS)
 

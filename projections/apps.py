@@ -7,7 +7,9 @@ class ProjectionsConfig(AppConfig):
     name = "projections"
 
     def ready(self) -> None:
-        from orders.handlers import command_committed
+        from eventlog import hooks
+        from projections import subscribers
         from projections.nudge import send_nudge
 
-        command_committed.connect(send_nudge, dispatch_uid="projections-nudge")
+        subscribers.register()
+        hooks.on_append(send_nudge)  # after a command's events are stored, wake the workers

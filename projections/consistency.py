@@ -11,7 +11,7 @@ from eventlog.store import get_store
 from eventlog.subscriptions.checkpoints import at_or_past, live_checkpoints
 from eventlog.subscriptions.consistency import wait_for_position
 from eventlog.subscriptions.lag import measure_lag
-from projections.registry import READ_MODELS
+from projections.subscribers import READ_MODELS
 
 READ_MODEL_NAMES: tuple[str, ...] = tuple(model.spec.name for model in READ_MODELS)
 DEFAULT_WAIT_SECONDS = 1.0

@@ -18,7 +18,7 @@ from eventlog.subscriptions.attention import needing_attention as _needing_atten
 from eventlog.subscriptions.checkpoints import live_generation
 from eventlog.subscriptions.errors import SubscriptionError
 from eventlog.subscriptions.status import SubscriberStatus, status
-from projections.registry import all_subscribers, subscriber
+from eventlog.subscriptions.subscribers import all_subscribers, subscriber
 
 REBUILD_REQUESTED_TTL = 120  # seconds a "rebuild requested" marker shows before a worker picks it up
 

@@ -10,7 +10,7 @@ from prometheus_client.registry import Collector
 
 from eventlog.store import get_store
 from eventlog.subscriptions.status import status
-from projections.registry import all_subscribers
+from eventlog.subscriptions.subscribers import all_subscribers
 
 log = logging.getLogger(__name__)
 LAG_CAP = 10_000  # counting lag reads the unapplied events; a scrape stops counting here

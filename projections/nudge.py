@@ -13,12 +13,13 @@ import queue
 import threading
 from typing import Any
 
+from celery import current_app
 from django_redis import get_redis_connection
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "sub:nudge:pending"
 PENDING_TTL_MS = 1000  # if a nudge is lost, a command after this may send another
-
+CATCH_UP_ALL_TASK = "projections.catch_up_all"  # the name of projections.tasks.catch_up_all
 
 
 class _Publisher:
@@ -51,8 +52,8 @@ def clear(client: Any) -> None:
     client.delete(PENDING_KEY)
 
 
-def send_nudge(sender: Any = None, **kwargs: Any) -> None:
-    """Receiver of `orders.handlers.command_committed`: wake the publisher thread."""
+def send_nudge(result: Any = None) -> None:
+    """Callback of `eventlog.hooks.on_append` (events were appended): wake the publisher thread."""
     pid = os.getpid()
     publisher = _publishers.get(pid)
     if publisher is None:
@@ -63,7 +64,6 @@ def send_nudge(sender: Any = None, **kwargs: Any) -> None:
 
 def publish_nudge() -> None:
     """Queue one catch-up task unless one is pending (the flag is cleared when a run starts)."""
-    from projections.tasks import catch_up_all
-
     if get_redis_connection("default").set(PENDING_KEY, "1", nx=True, px=PENDING_TTL_MS):
-        catch_up_all.apply_async(retry=False)
+        # By name: projections.tasks imports this module (to clear the flag), never the other way round.
+        current_app.send_task(CATCH_UP_ALL_TASK, retry=False, ignore_result=True)

@@ -19,7 +19,8 @@ from uuid import UUID
 
 from eventlog.subscriptions import keys
 from orders.domain.values import OrderLine, OrderStatus, UnavailableLine
-from projections import inventory, order_summary, sales
+from projections import inventory, sales
+from projections import orders as orders_read_model
 from projections.fields import from_cents, parse_time
 
 __all__ = [
@@ -157,20 +158,20 @@ def get_order(order_id: UUID | str, *, client: Any = None) -> OrderSummary | Non
         order_id = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
     except ValueError:
         return None
-    reader = _Reader(client, order_summary.NAME)
-    doc = reader.doc(order_summary.summary_key(order_id))
+    reader = _Reader(client, orders_read_model.NAME)
+    doc = reader.doc(orders_read_model.summary_key(order_id))
     return None if doc is None else _summary(doc)
 
 
 def list_orders(*, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE, client: Any = None) -> OrderPage:
     """All orders, newest first."""
-    return _order_page(order_summary.ALL_INDEX, cursor=cursor, page_size=page_size, client=client)
+    return _order_page(orders_read_model.ALL_INDEX, cursor=cursor, page_size=page_size, client=client)
 
 
 def list_orders_by_customer(customer_id: str, *, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE,
                             client: Any = None) -> OrderPage:
     """One customer's orders, newest first (an unknown customer has an empty page)."""
-    return _order_page(order_summary.customer_index(customer_id), cursor=cursor, page_size=page_size, client=client)
+    return _order_page(orders_read_model.customer_index(customer_id), cursor=cursor, page_size=page_size, client=client)
 
 
 def list_orders_by_status(status: OrderStatus | str, *, cursor: str | None = None,
@@ -181,29 +182,29 @@ def list_orders_by_status(status: OrderStatus | str, *, cursor: str | None = Non
     except ValueError:
         _decode_cursor(cursor)
         return OrderPage((), None, 0)
-    return _order_page(order_summary.status_index(status.value), cursor=cursor, page_size=page_size, client=client)
+    return _order_page(orders_read_model.status_index(status.value), cursor=cursor, page_size=page_size, client=client)
 
 
 def count_orders_by_status(*, client: Any = None) -> dict[OrderStatus, int]:
     """How many orders are in each status (every status present, zeros included)."""
-    reader = _Reader(client, order_summary.NAME)
+    reader = _Reader(client, orders_read_model.NAME)
     pipe = reader.client.pipeline(transaction=True)
     for status in OrderStatus:
-        pipe.zcard(reader.key(order_summary.status_index(status.value)))
+        pipe.zcard(reader.key(orders_read_model.status_index(status.value)))
     return dict(zip(OrderStatus, (int(n) for n in pipe.execute()), strict=True))
 
 
 def _order_page(index: str, *, cursor: str | None, page_size: int, client: Any) -> OrderPage:
     before = _decode_cursor(cursor)
     size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-    reader = _Reader(client, order_summary.NAME)
+    reader = _Reader(client, orders_read_model.NAME)
     pipe = reader.client.pipeline(transaction=True)
     pipe.zrevrangebyscore(reader.key(index), "+inf" if before is None else f"({before}", "-inf",
                           start=0, num=size + 1, withscores=True)
     pipe.zcard(reader.key(index))
     rows, total = pipe.execute()
     page = rows[:size]
-    docs = reader.docs([order_summary.summary_key(_text(member)) for member, _ in page])
+    docs = reader.docs([orders_read_model.summary_key(_text(member)) for member, _ in page])
     items = tuple(_summary(doc) for doc in docs if doc is not None)
     next_cursor = _encode_cursor(int(page[-1][1])) if len(rows) > size else None
     return OrderPage(items, next_cursor, int(total))

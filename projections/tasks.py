@@ -14,13 +14,13 @@ from eventlog.store import get_store
 from eventlog.subscriptions import dead_letters
 from eventlog.subscriptions.rebuild import rebuild
 from eventlog.subscriptions.runner import RunResult, run_subscriber
+from eventlog.subscriptions.subscribers import all_subscribers, subscriber
 from projections import nudge
-from projections.registry import all_subscribers, subscriber
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="projections.catch_up_all", ignore_result=True)
+@shared_task(name=nudge.CATCH_UP_ALL_TASK, ignore_result=True)
 def catch_up_all() -> list[dict]:
     """Run every subscriber up to the head of $all (skipping those another worker is running)."""
     client = get_redis_connection("default")

@@ -14,7 +14,7 @@ from eventlog.store import EventStore
 def start_subscribers_at_head(client: redis.Redis, store: EventStore) -> None:
     """The event store is shared by the whole run: tests' subscribers only need what comes after now."""
     from eventlog.subscriptions import keys
-    from projections.registry import all_subscribers
+    from eventlog.subscriptions.subscribers import all_subscribers
 
     head = store.head_position()
     for candidate in all_subscribers():

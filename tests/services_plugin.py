@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from eventlog import local_services
+from config.devstack import local_services
 
 _started: list[subprocess.Popen] = []
 _mode: list[str] = []

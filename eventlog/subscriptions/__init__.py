@@ -2,6 +2,7 @@
 
 Public API (no Django here: callers pass an EventStore and a redis client):
 - run_subscriber: catch one subscriber up (the Celery nudge and beat tasks call it)
+- subscribers.register_subscriber / all_subscribers: what the runner feeds, registered by each app's ready()
 - status / measure_lag: where a subscriber is and how far behind
 - list_dead_letters / retry_dead_letter / discard_dead_letters: the way out for poison events
 - rebuild / delete_generation / abandon_rebuild: blue/green rebuilds of read models

@@ -2,7 +2,7 @@
 
 Modules: `errors`, `validation`, `values` (Actor, ProductInfo, OrderLine, money), `events`
 (`ALL_EVENTS`), `commands`, `aggregate` (base class, `Snapshot`), `order`, `inventory`,
-`registry` (`COMMAND_ROUTES`: command -> aggregate, method, stream).
+`routes` (`COMMAND_ROUTES`: command -> aggregate, method, stream).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from orders.domain.aggregate import Aggregate, Snapshot
 from orders.domain.events import ALL_EVENTS
 from orders.domain.inventory import Inventory
 from orders.domain.order import Order
-from orders.domain.registry import COMMAND_ROUTES, CommandRoute, route_for
+from orders.domain.routes import COMMAND_ROUTES, CommandRoute, route_for
 from orders.domain.values import Actor, OrderLine, OrderStatus, ProductInfo
 
 __all__ = [

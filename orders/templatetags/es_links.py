@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django import template
 
-from orders.admin_events import timeline_url
+from orders.admin.events import timeline_url
 
 register = template.Library()
 

@@ -1,6 +1,6 @@
 """Customer pages: catalogue, sign-up, placing, following, paying and cancelling orders.
 
-Views parse, dispatch and map errors; reads go through selectors and timelines (orders/web/reading.py).
+Views parse, dispatch and map errors; reads go through selectors and timelines (orders/reading.py).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from eventlog.errors import ConcurrencyError, EventStoreUnavailable
+from orders import reading
 from orders.actors import actor_for
 from orders.domain.commands import CancelOrder, CreateOrder, PayOrder
 from orders.domain.errors import CommandValidationError, DomainError, OrderNotFoundError
@@ -24,12 +25,11 @@ from orders.handlers import dispatch
 from orders.models import Product
 from orders.query_params import int_param
 from orders.visibility import customer_view
-from orders.web import reading
 from orders.web.forms import CancelForm, OrderActionForm, OrderForm, SignUpForm, quantity_field_name
 from projections import selectors
 from projections.consistency import wait_for_read_models
 from projections.inventory import NAME as INVENTORY_READ_MODEL
-from projections.order_summary import NAME as ORDERS_READ_MODEL
+from projections.orders import NAME as ORDERS_READ_MODEL
 
 CONFLICT_MESSAGE = ("Someone else changed this order while you were looking at it, so nothing was done. "
                     "This is the order as it is now; please check it and try again.")

@@ -13,12 +13,12 @@ from rest_framework.test import APIClient
 
 from eventlog.store import get_store
 from eventlog.subscriptions.runner import run_subscriber
+from eventlog.subscriptions.subscribers import all_subscribers
 from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
 from orders.roles import OPERATIONS, SUPPORT, WAREHOUSE
-from projections.registry import all_subscribers
 from tests.conftest import make_staff, start_subscribers_at_head
 
 PASSWORD = "correct horse battery staple"

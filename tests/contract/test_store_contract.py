@@ -299,6 +299,6 @@ def test_unreachable_store_is_unavailable(free_port_url):
 
 @pytest.fixture
 def free_port_url() -> str:
-    from eventlog.local_services import free_port
+    from config.devstack.local_services import free_port
 
     return f"esdb://127.0.0.1:{free_port()}?Tls=false"

@@ -25,8 +25,9 @@ from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import live_generation
 from eventlog.subscriptions.consistency import wait_for_position
 from eventlog.subscriptions.runner import run_subscriber
+from eventlog.subscriptions.subscribers import all_subscribers
 from orders.domain.events import OrderConfirmed, OrderCreated, OrderRejected, StockReleased, StockReserved
-from projections.registry import READ_MODELS, all_subscribers
+from projections.subscribers import READ_MODELS
 from tests.faults.stack import Stack
 
 DECISIONS = (OrderConfirmed, OrderRejected)

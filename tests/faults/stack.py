@@ -31,7 +31,7 @@ from typing import Any
 import redis
 import requests
 
-from eventlog import local_services
+from config.devstack import local_services
 from eventlog.errors import EventStoreUnavailable
 from eventlog.store import EventStore
 from eventlog.subscriptions import keys

@@ -16,7 +16,7 @@ import pytest
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.lock import text
-from projections.order_summary import NAME as ORDERS
+from projections.orders import NAME as ORDERS
 from tests.faults.checks import assert_ledger, assert_read_models_equal_fresh_rebuild, settle
 from tests.faults.load import append_backlog
 from tests.faults.stack import PYTHON, ROOT, Stack, wait_until

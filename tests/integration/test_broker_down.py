@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from eventlog.local_services import free_port
+from config.devstack.local_services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """

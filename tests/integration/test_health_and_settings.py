@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from config.devstack.local_services import free_port
 from eventlog import store as store_module
-from eventlog.local_services import free_port
 from eventlog.store import EventStore
 
 ROOT = Path(__file__).resolve().parents[2]

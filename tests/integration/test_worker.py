@@ -23,8 +23,8 @@ from orders.domain.values import Actor, OrderLine, OrderStatus
 from orders.handlers import dispatch
 from orders.models import Product
 from projections import selectors
-from projections.order_summary import NAME as ORDERS
-from projections.order_summary import OrderSummaryProjection
+from projections.orders import NAME as ORDERS
+from projections.orders import OrderSummaryProjection
 from tests.conftest import start_subscribers_at_head
 from tests.integration.projections.conftest import dump
 
@@ -88,7 +88,7 @@ def eventually(check: Callable[[], object], *, timeout: float = 20.0, what: str)
 
 def settle(store, client, *, timeout: float = 60.0) -> None:
     """Wait until every subscriber has caught up with a head that no longer moves."""
-    from projections.registry import all_subscribers
+    from eventlog.subscriptions.subscribers import all_subscribers
 
     names = [candidate.spec.name for candidate in all_subscribers()]
     deadline = time.monotonic() + timeout

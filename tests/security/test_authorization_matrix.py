@@ -27,13 +27,13 @@ from eventlog.store import get_store
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.dead_letters import DeadLetter, Failure
 from eventlog.subscriptions.runner import run_subscriber
+from eventlog.subscriptions.subscribers import all_subscribers
 from orders import roles
 from orders.domain.commands import AddOrderNote, CreateOrder, PayOrder, ReceiveStock, RequestedLine
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
 from projections import console
-from projections.registry import all_subscribers
 from tests.conftest import ensure_role_groups, start_subscribers_at_head
 
 ANON, A, B, STAFF, SUPPORT, WAREHOUSE, OPS, SUPER = (
@@ -302,7 +302,7 @@ def test_every_url_has_a_rule():
 
 
 def test_every_admin_order_action_has_a_rule():
-    from orders.admin_forms import ACTION_FORMS
+    from orders.admin.forms import ACTION_FORMS
 
     assert {case.note for case in RULES["admin:es_order_action"]} == set(ACTION_FORMS)
     assert set(roles.ORDER_ACTION_PERMISSIONS) == set(ACTION_FORMS)

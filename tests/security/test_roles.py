@@ -15,12 +15,12 @@ from django.urls import reverse
 
 from eventlog.store import get_store
 from eventlog.subscriptions.runner import run_subscriber
+from eventlog.subscriptions.subscribers import all_subscribers
 from orders import roles
 from orders.domain.commands import CreateOrder, PayOrder, ReceiveStock, RequestedLine
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
-from projections.registry import all_subscribers
 from tests.conftest import ensure_role_groups, make_staff, start_subscribers_at_head
 from tests.security.test_authorization_matrix import HOLDS, OPS, SUPPORT, WAREHOUSE
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from esdbclient import NewEvent
 
-from eventlog import local_services
+from config.devstack import local_services
 
 
 def event(type_: str = "Happened", data: bytes = b"{}", **kwargs: object) -> NewEvent:

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from esdbclient import EventStoreDBClient, StreamState
 
-from eventlog import local_services
+from config.devstack import local_services
 from tests.server.helpers import ServerProcess, event
 
 

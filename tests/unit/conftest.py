@@ -25,12 +25,12 @@ def store() -> InMemoryEventStore:
 @pytest.fixture(autouse=True)
 def _no_nudges():
     """No read side runs in unit tests: a committed command must not try to wake Celery workers."""
-    from orders.handlers import command_committed
+    from eventlog import hooks
     from projections.nudge import send_nudge
 
-    command_committed.disconnect(dispatch_uid="projections-nudge")
+    hooks.remove(send_nudge)
     yield
-    command_committed.connect(send_nudge, dispatch_uid="projections-nudge")
+    hooks.on_append(send_nudge)
 
 
 def catalogue(skus: Iterable[str]) -> dict[str, ProductInfo]:

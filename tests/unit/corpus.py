@@ -162,7 +162,7 @@ def shape_problems(registry: EventRegistry, pinned: dict[str, dict[str, Any]],
 
 def aggregate_classes() -> tuple[type[Aggregate[Any]], ...]:
     """Every aggregate a command can reach, by stream prefix."""
-    from orders.domain.registry import COMMAND_ROUTES
+    from orders.domain.routes import COMMAND_ROUTES
 
     return tuple(sorted({route.aggregate for route in COMMAND_ROUTES.values()}, key=lambda cls: cls.KIND))
 
@@ -191,7 +191,7 @@ def aggregate_states(events: Iterable[RecordedEvent]) -> dict[str, dict[str, Any
 
 def read_models(events: list[RecordedEvent]) -> dict[str, dict[str, Any]]:
     """Projection name -> its whole read model after projecting the corpus, as the runner feeds it."""
-    from projections.registry import READ_MODELS
+    from projections.subscribers import READ_MODELS
 
     models = {}
     for projection in READ_MODELS:

@@ -19,7 +19,7 @@ from orders.domain.aggregate import Aggregate
 from orders.domain.commands import Command
 from orders.domain.errors import DomainError
 from orders.domain.events import DomainEvent
-from orders.domain.registry import route_for
+from orders.domain.routes import route_for
 from orders.domain.values import Actor
 
 

@@ -5,12 +5,13 @@ from decimal import Decimal
 
 import pytest
 
+from eventlog import hooks
 from eventlog.errors import ConcurrencyError
 from orders.domain.commands import AddOrderNote, ConfirmOrder, CreateOrder, PayOrder, ReceiveStock, RequestedLine
 from orders.domain.errors import AlreadyExistsError, InvalidTransitionError, UnknownProductError
 from orders.domain.events import OrderCreated, OrderPaid, StockReceived
 from orders.domain.inventory import Inventory
-from orders.handlers import command_committed, dispatch
+from orders.handlers import dispatch
 from orders.idempotency import IdempotencyKeyReusedError
 from orders.repository import SNAPSHOT_EVERY, AggregateRepository, snapshot_stream
 from tests.unit.builders import CUSTOMER, LINES, ORDER_ID, STAFF, SYSTEM, TOTAL, create_order
@@ -23,15 +24,15 @@ def send(store, command, *, actor=CUSTOMER, **options):
 
 @pytest.fixture
 def committed():
-    """Results announced on `command_committed`, as the read side would hear them."""
+    """Results announced through `eventlog.hooks.appended`, as the read side would hear them."""
     results = []
 
-    def listen(sender, result, **kwargs):
+    def listen(result):
         results.append(result)
 
-    command_committed.connect(listen, dispatch_uid="unit-test-listener")
+    hooks.on_append(listen)
     yield results
-    command_committed.disconnect(dispatch_uid="unit-test-listener")
+    hooks.remove(listen)
 
 
 def test_create_order_prices_from_the_catalogue_and_appends_one_event(store, committed):

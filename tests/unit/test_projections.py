@@ -28,7 +28,7 @@ from orders.domain.events import (
 )
 from orders.domain.values import Actor
 from projections.inventory import InventoryProjection
-from projections.order_summary import OrderSummaryProjection
+from projections.orders import OrderSummaryProjection
 from projections.sales import SalesProjection
 from tests.unit.builders import CUSTOMER, LINES, ORDER_ID, OTHER_ORDER_ID, TOTAL, created
 

@@ -16,7 +16,7 @@ from orders.domain.errors import DomainError
 from orders.domain.events import DomainEvent, OrderCreated
 from orders.domain.inventory import Inventory
 from orders.domain.order import Order
-from orders.domain.registry import route_for
+from orders.domain.routes import route_for
 from orders.domain.values import UnavailableLine
 from tests.unit.builders import CATALOGUE, CUSTOMER, CUSTOMER_ID, ORDER_ID, OTHER_CUSTOMER, STAFF, SYSTEM
 

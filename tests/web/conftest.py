@@ -15,12 +15,13 @@ import redis
 
 from eventlog.store import get_store
 from eventlog.subscriptions.runner import run_subscriber
+from eventlog.subscriptions.subscribers import all_subscribers
+from orders import reading
 from orders.domain.commands import CreateOrder, ReceiveStock, RequestedLine
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
-from orders.web import reading
-from projections.registry import READ_MODELS, all_subscribers
+from projections.subscribers import READ_MODELS
 from tests.conftest import make_staff, start_subscribers_at_head
 
 STAFF_ACTOR = Actor.staff("1")

@@ -5,7 +5,7 @@ import html
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from orders import admin_events
+from orders.admin import events as admin_events
 from orders.domain.commands import AddOrderNote
 from orders.handlers import dispatch
 from orders.timelines import order_timeline

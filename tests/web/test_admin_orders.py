@@ -93,7 +93,7 @@ def test_the_list_shows_counts_filters_search_and_pages(staff_client, customer_a
 
 
 def test_the_list_pages_by_cursor(staff_client, customer_a, stocked, monkeypatch):
-    from orders import admin_orders
+    from orders.admin import orders as admin_orders
 
     monkeypatch.setattr(admin_orders, "PAGE_SIZE", 2)
     mug = stocked(quantity=100)

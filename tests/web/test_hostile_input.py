@@ -16,8 +16,8 @@ from django.urls.resolvers import RoutePattern
 
 from eventlog.envelope import EventMetadata, NewEvent
 from eventlog.store import get_store
-from orders import admin_events
-from orders.admin_forms import EventFilterForm
+from orders.admin import events as admin_events
+from orders.admin.forms import EventFilterForm
 from tests.web.conftest import place, project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,8 +116,8 @@ def test_no_page_answers_5xx_to_hostile_query_parameters(staff_client, client_a,
 
 def test_the_declared_parameters_are_every_parameter_the_views_read():
     read: set[str] = set()
-    for module in ("orders/admin_events.py", "orders/admin_orders.py", "orders/web/views.py",
-                   "projections/admin_console.py"):
+    for module in ("orders/admin/events.py", "orders/admin/orders.py", "orders/web/views.py",
+                   "orders/admin/console.py"):
         tree = ast.parse((ROOT / module).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and any(isinstance(a, ast.Attribute) and a.attr == "GET"

@@ -5,8 +5,8 @@ import copy
 
 import pytest
 
+from config.devstack.local_services import free_port
 from eventlog import store as store_module
-from eventlog.local_services import free_port
 from eventlog.store import EventStore
 
 from .conftest import place

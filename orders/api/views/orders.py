@@ -67,11 +67,12 @@ from orders.domain.values import OrderStatus
 from orders.handlers import ContentionError, dispatch
 from orders.timelines import order_timeline
 from orders.visibility import order_fields_for, sees_staff_view
-from projections import order_summary, selectors
+from projections import orders as orders_read_model
+from projections import selectors
 
 STAFF_ACTIONS = {"ship": roles.SHIP_ORDERS, "deliver": roles.SHIP_ORDERS, "notes": roles.ADD_ORDER_NOTE}
 MAX_SCANNED = 1000  # orders looked at for one page of a customer's orders filtered by status
-READ_MODELS = [order_summary.NAME]
+READ_MODELS = [orders_read_model.NAME]
 
 
 def order_path(order_id: UUID | str) -> str:

@@ -11,7 +11,8 @@ from eventlog.subscriptions import dead_letters
 from eventlog.subscriptions.rebuild import RebuildProgress, rebuild
 from eventlog.subscriptions.runner import run_subscriber
 from eventlog.subscriptions.status import status
-from projections.registry import READ_MODELS, all_subscribers, subscriber
+from eventlog.subscriptions.subscribers import all_subscribers, subscriber
+from projections.subscribers import READ_MODELS
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from eventlog.memory_writer import DictReadModelWriter
 from eventlog.registry import registry
 from eventlog.subscriptions.keys import generation_pattern, read_model_key
 from eventlog.subscriptions.writer import BatchWriter
-from projections.registry import READ_MODELS
+from projections.subscribers import READ_MODELS
 from tests.unit import corpus
 
 GENERATION = 7

@@ -18,7 +18,7 @@ from orders.domain.commands import (
 from orders.domain.values import Actor, OrderStatus, UnavailableLine
 from orders.handlers import dispatch
 from projections import selectors
-from projections.order_summary import OrderSummaryProjection
+from projections.orders import OrderSummaryProjection
 from projections.selectors import InvalidCursorError, Tracking
 
 from .conftest import STAFF, events_of, order_streams, place, project

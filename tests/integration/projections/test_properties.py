@@ -18,7 +18,7 @@ from orders.handlers import dispatch
 from orders.repository import AggregateRepository
 from projections import selectors
 from projections.inventory import InventoryProjection
-from projections.order_summary import OrderSummaryProjection
+from projections.orders import OrderSummaryProjection
 
 from .conftest import STAFF, events_of, inventory_streams, order_streams, place, project, receive, run_process_manager
 

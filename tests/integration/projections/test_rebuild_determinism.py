@@ -8,12 +8,13 @@ from uuid import uuid4
 
 import pytest
 
+from eventlog.subscriptions.subscribers import all_subscribers
 from orders.domain.commands import CancelOrder, DeliverOrder, PayOrder, ShipOrder
 from orders.domain.events import OrderCreated, StockReceived
 from orders.domain.values import Actor
 from orders.fulfillment import FulfillmentProcessManager
 from orders.handlers import dispatch
-from projections.registry import READ_MODELS, all_subscribers
+from projections.subscribers import READ_MODELS
 
 from .conftest import (
     STAFF,

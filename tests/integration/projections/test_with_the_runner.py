@@ -8,7 +8,7 @@ from eventlog.subscriptions.runner import run_subscriber
 from orders.domain.values import OrderStatus
 from orders.fulfillment import FulfillmentProcessManager
 from projections import selectors
-from projections.registry import READ_MODELS
+from projections.subscribers import READ_MODELS
 
 from .conftest import place, receive
 

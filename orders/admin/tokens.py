@@ -34,3 +34,7 @@ def register(site: admin.AdminSite) -> None:
     if site.is_registered(AuthToken):
         site.unregister(AuthToken)
     site.register(AuthToken, AuthTokenAdmin)
+
+
+# knox's admin module registered its own AuthTokenAdmin first (knox precedes orders in INSTALLED_APPS).
+register(admin.site)

@@ -1,4 +1,4 @@
-"""Staff admin: the catalogue with stock from the read model, and the event-sourced pages (admin_site)."""
+"""Staff admin: the catalogue with stock from the read model."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,15 +12,14 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from eventlog.errors import EventStoreUnavailable
-from orders import admin_site, admin_tokens, roles
+from orders import reading, roles
 from orders.actors import actor_for
-from orders.admin_events import timeline_url
-from orders.admin_forms import AdjustStockForm, ReceiveStockForm
+from orders.admin.events import timeline_url
+from orders.admin.forms import AdjustStockForm, ReceiveStockForm
 from orders.domain.commands import AdjustStock, ReceiveStock
 from orders.domain.errors import DomainError
 from orders.handlers import dispatch
 from orders.models import Product
-from orders.web import reading
 from projections import selectors
 from projections.consistency import wait_for_read_models
 from projections.inventory import NAME as INVENTORY_READ_MODEL
@@ -150,6 +149,3 @@ class ProductAdmin(admin.ModelAdmin):
             messages.success(request, done)
         return True
 
-
-admin_site.install(admin.site)
-admin_tokens.register(admin.site)

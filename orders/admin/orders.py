@@ -23,19 +23,18 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from eventlog.errors import ConcurrencyError, EventStoreUnavailable
-from orders import roles
+from orders import reading, roles
 from orders.actors import actor_for
-from orders.admin_forms import ACTION_FORMS
+from orders.admin.forms import ACTION_FORMS
 from orders.domain import commands as c
 from orders.domain.errors import DomainError
 from orders.domain.values import OrderStatus
 from orders.handlers import dispatch
 from orders.query_params import choice_param, int_param, text_param
 from orders.visibility import staff_view
-from orders.web import reading
 from projections import selectors
 from projections.consistency import wait_for_read_models
-from projections.order_summary import NAME as ORDERS_READ_MODEL
+from projections.orders import NAME as ORDERS_READ_MODEL
 
 PAGE_SIZE = 25
 MAX_SCAN = 2000  # orders read to search by customer or to sort oldest first

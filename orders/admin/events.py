@@ -17,7 +17,7 @@ from eventlog import browser, codec
 from eventlog.errors import EventDecodeError, EventStoreUnavailable
 from eventlog.timeline import TimelineEntry
 from orders import roles
-from orders.admin_forms import EventFilterForm
+from orders.admin.forms import EventFilterForm
 from orders.query_params import int_param
 from orders.timelines import AGGREGATES, describe, stream_timeline
 

@@ -11,7 +11,7 @@ from orders.domain.errors import AlreadyExistsError, OrderNotFoundError
 from orders.domain.events import OrderPaid, StockReceived
 from orders.domain.inventory import Inventory
 from orders.domain.order import Order
-from orders.domain.registry import COMMAND_ROUTES, route_for
+from orders.domain.routes import COMMAND_ROUTES, route_for
 from tests.unit.builders import CATALOGUE, CUSTOMER, ORDER_ID, STAFF, TOTAL, create_order, history
 
 CONCRETE_COMMANDS = {

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from honcho.manager import Manager
 
-from eventlog import local_services
+from config.devstack import local_services
 
 EVENTSTORE_PORT = 2113
 # Not 6379: a developer's own Redis may be there, and this one keeps our data under var/.

@@ -17,7 +17,7 @@ from orders.timelines import DEFAULT_PAGE, Timeline, order_timeline
 from orders.visibility import VisibleTimeline
 from projections import selectors
 from projections.consistency import Freshness, freshness, wait_for_read_models
-from projections.order_summary import NAME as ORDERS_READ_MODEL
+from projections.orders import NAME as ORDERS_READ_MODEL
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
-"""Event-sourced pages inside the stock Django admin: their URLs and their place in its navigation.
+"""The staff back office: Django's admin site plus the event-sourced pages, as the default site.
 
 Orders, event timelines, the event browser and the projections console are not Django models,
-so they are added to the default site's URLs (before its catch-all) and to its app list, where
-the index page and the sidebar pick them up like any model; each only for viewers holding its
-permission (orders/roles.py), as Django does for models. Every admin page also gets the
-"projections need attention" banner for staff who may operate projections.
+so this site adds them to its URLs (before the catch-all) and to its app list, where the index
+page and the sidebar pick them up like any model; each only for viewers holding its permission
+(orders/roles.py), as Django does for models. Every admin page also gets the "projections need
+attention" banner for staff who may operate projections.
 """
 from __future__ import annotations
 
@@ -14,53 +14,34 @@ from django.contrib.admin import AdminSite
 from django.urls import NoReverseMatch, URLPattern, reverse
 
 from orders import roles
+from orders.admin import console, events, orders
+from projections.console import needing_attention
+from projections.ops import is_unavailable
 
-_INSTALLED = "_eventsourcing_pages_installed"
 
+class OrdersAdminSite(AdminSite):
+    """The default admin site (made so by `orders.admin.apps.OrdersAdminConfig`)."""
 
-def install(site: AdminSite) -> None:
-    """Add the event-sourced pages to `site` (idempotent)."""
-    if getattr(site, _INSTALLED, False):
-        return
-    original_urls = site.get_urls
-    original_app_list = site.get_app_list
-    original_each_context = site.each_context
+    def get_urls(self) -> list[URLPattern]:
+        return [*orders.urls(self), *events.urls(self), *console.urls(self), *super().get_urls()]
 
-    def get_urls() -> list[URLPattern]:
-        return [*_patterns(site), *original_urls()]
+    def get_app_list(self, request: Any, app_label: str | None = None) -> list[dict[str, Any]]:
+        return _with_pages(super().get_app_list(request, app_label), app_label, user=request.user)
 
-    def get_app_list(request: Any, app_label: str | None = None) -> list[dict[str, Any]]:
-        return _with_pages(original_app_list(request, app_label), app_label, user=request.user)
-
-    def each_context(request: Any) -> dict[str, Any]:
-        return {**original_each_context(request), "projection_attention": _attention(request)}
-
-    site.get_urls = get_urls  # type: ignore[method-assign]
-    site.each_context = each_context  # type: ignore[method-assign]
-    site.get_app_list = get_app_list  # type: ignore[method-assign]
-    setattr(site, _INSTALLED, True)
+    def each_context(self, request: Any) -> dict[str, Any]:
+        return {**super().each_context(request), "projection_attention": _attention(request)}
 
 
 def _attention(request: Any) -> list[Any]:
     """Halted subscribers and dead letters, for the banner of staff who may operate projections."""
     if not roles.may(getattr(request, "user", None), roles.OPERATE_PROJECTIONS):
         return []
-    from projections.console import needing_attention
-    from projections.ops import is_unavailable
-
     try:
         return needing_attention()
     except Exception as error:
         if is_unavailable(error):  # Redis is down: the page still renders (without the banner)
             return []
         raise
-
-
-def _patterns(site: AdminSite) -> list[URLPattern]:
-    from orders import admin_events, admin_orders
-    from projections import admin_console
-
-    return [*admin_orders.urls(site), *admin_events.urls(site), *admin_console.urls(site)]
 
 
 def _entry(name: str, url_name: str, object_name: str) -> dict[str, Any]:

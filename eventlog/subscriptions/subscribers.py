@@ -1,0 +1,42 @@
+"""Every subscriber the runner feeds, registered by the app that owns it (from its AppConfig.ready()).
+
+Read models come first, then process managers, whatever order the apps register in, so a catch-up
+round always projects before it reacts; within a group, registration order is kept.
+"""
+from __future__ import annotations
+
+import threading
+
+from eventlog.subscriptions.base import Subscriber
+
+__all__ = ["PROCESS_MANAGER", "READ_MODEL", "all_subscribers", "register_subscriber", "subscriber"]
+
+READ_MODEL = "read model"
+PROCESS_MANAGER = "process manager"
+_GROUPS = (READ_MODEL, PROCESS_MANAGER)  # the order a catch-up round runs them in
+
+_registered: dict[str, list[Subscriber]] = {group: [] for group in _GROUPS}
+_lock = threading.Lock()
+
+
+def register_subscriber(candidate: Subscriber, *, group: str) -> None:
+    """Feed `candidate` from now on (a second subscriber with the same spec name is ignored)."""
+    if group not in _GROUPS:
+        raise ValueError(f"unknown subscriber group {group!r}; expected one of {', '.join(_GROUPS)}")
+    with _lock:
+        if any(s.spec.name == candidate.spec.name for members in _registered.values() for s in members):
+            return
+        _registered[group].append(candidate)
+
+
+def all_subscribers() -> tuple[Subscriber, ...]:
+    """The registered read models, then the registered process managers."""
+    return tuple(s for group in _GROUPS for s in _registered[group])
+
+
+def subscriber(name: str) -> Subscriber:
+    """The subscriber with this spec name (KeyError if there is none)."""
+    for candidate in all_subscribers():
+        if candidate.spec.name == name:
+            return candidate
+    raise KeyError(name)
