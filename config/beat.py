@@ -54,5 +54,5 @@ class HeartbeatScheduler(PersistentScheduler):
                 write_heartbeat(self._redis)
             except redis.RedisError as error:
                 # Beat keeps scheduling; the stale stamp is what tells the healthcheck.
-                log.warning("beat heartbeat not written: %s", error)
+                log.warning("beat heartbeat not written: %s", error, exc_info=True)  # rate-limited as an outage
         return interval

@@ -15,13 +15,10 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 # Recycle workers now and then so a slow leak never grows without bound; jitter avoids all at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max_requests // 10
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
+# Off by default: the app's own "request" line already logs every request with its correlation id.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 
-
-def child_exit(server, worker) -> None:  # noqa: ARG001 - gunicorn's hook signature
-    """Drop a dead worker's live gauges from the multiprocess metrics (when they are on)."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid)
+# The multiprocess metrics directory (emptied at start), a dead worker's gauges dropped, and gunicorn's own
+# lines in the app's JSON format.
+from config.gunicorn_hooks import child_exit, logconfig_dict, on_starting  # noqa: E402, F401

@@ -36,11 +36,12 @@ def test_it_has_the_production_services_with_healthchecks():
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_services_name_only_settings_the_project_reads(name):
     environment = COMPOSE["services"][name]["environment"]
-    gunicorn_conf = GUNICORN_CONF.read_text()
+    # Settings read them through django-environ; the process hooks (gunicorn, Celery workers) through os.environ.
+    config_sources = "\n".join(path.read_text() for path in (ROOT / "config").glob("*.py"))
     for variable in environment:
         assert re.search(rf'env\.\w+\("{variable}"', SETTINGS_SOURCE) or (
             variable == "DATABASE_URL" and 'env.db("DATABASE_URL"' in SETTINGS_SOURCE) or (
-            name == "web" and f'os.environ.get("{variable}"' in gunicorn_conf), variable
+            re.search(rf'os\.environ(\.get\(|\[)"{variable}"', config_sources)), variable
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -51,7 +52,8 @@ def test_app_services_run_commands_that_exist(name):
         if program == "python":
             assert argv[1] == "manage.py" and argv[2] in commands, argv
         elif program == "celery":
-            assert argv[1:3] == ["-A", "config"] and argv[3] in {"worker", "beat"}, argv
+            subcommand = [word for word in argv[3:] if not word.startswith("-")][0]
+            assert argv[1:3] == ["-A", "config"] and subcommand in {"worker", "beat"}, argv
             assert (ROOT / "config" / "celery.py").exists()
         elif program == "gunicorn":
             assert argv[1:3] == ["-c", "config/gunicorn.conf.py"] and GUNICORN_CONF.exists(), argv
