@@ -56,7 +56,7 @@ def dispatch_client(spec: ClientSpec) -> Operation:
 def raw_append_client(spec: ClientSpec) -> Operation:
     """Each operation appends the same OrderCreated event straight through the store module."""
     configure_django(*spec.params["ports"], spec.params["database"])
-    from eventlog.envelope import EventMetadata, NewEvent
+    from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
     from eventlog.store import get_store
     from orders.catalogue import product_infos
     from orders.domain.order import Order
@@ -72,7 +72,7 @@ def raw_append_client(spec: ClientSpec) -> Operation:
         event_type, data = store.registry.encode(event)
         metadata = EventMetadata(correlation_id=uuid.uuid4(), causation_id=None, actor="customer:1")
         store.append(f"order-{command.order_id}", [NewEvent(uuid.uuid4(), event_type.name, 1, data, metadata)],
-                     expected_version=None)
+                     expected_version=NO_STREAM)
         return 1
 
     return operation
@@ -124,7 +124,7 @@ def measure_snapshot_loads() -> None:
         for event in events[start:start + 500]:
             event_type, data = store.registry.encode(event)
             chunk.append(NewEvent(uuid.uuid4(), event_type.name, 1, data, metadata))
-        store.append(f"inventory-{sku}", chunk, expected_version=None if start == 0 else start - 1)
+        store.append(f"inventory-{sku}", chunk, expected_version=start - 1)
     repository = AggregateRepository(store)
     repository.write_snapshot(repository.load(Inventory, sku, use_snapshots=False).aggregate)
 

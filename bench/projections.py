@@ -36,7 +36,7 @@ LATENCY_P99_TARGET_MS = 100.0
 
 def fill_store(total: int) -> None:
     """Append `total` order events (whole orders, 10 events each) straight through the store."""
-    from eventlog.envelope import EventMetadata, NewEvent
+    from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
     from eventlog.store import get_store
     from orders.domain.events import OrderCreated, OrderNoteAdded
     from orders.domain.values import OrderLine
@@ -55,7 +55,7 @@ def fill_store(total: int) -> None:
         for event in events:
             event_type, data = store.registry.encode(event)
             encoded.append(NewEvent(uuid.uuid4(), event_type.name, 1, data, metadata))
-        store.append(f"order-{order_id}", encoded, expected_version=None)
+        store.append(f"order-{order_id}", encoded, expected_version=NO_STREAM)
         written += len(encoded)
     note(f"filled the store with {written} events in {time.perf_counter() - started:.1f}s")
 

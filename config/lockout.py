@@ -13,7 +13,7 @@ from axes.helpers import get_cool_off
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from orders.api.problems import PROBLEM_CONTENT_TYPE, Problem
+from orders.api.problems import PROBLEM_CONTENT_TYPE, ProblemError
 
 STATUS = 429
 
@@ -37,5 +37,5 @@ def _problem(request: HttpRequest, *, minutes: int | None) -> HttpResponse:
     wait = f"for {minutes} minute{'s' if minutes != 1 else ''}" if minutes else "until staff unlock it"
     detail = (f"Too many failed logins: this account or address is locked {wait}. "
               "The right password is refused too until then; staff can unlock it sooner.")
-    body = Problem(STATUS, "locked-out", "Locked out", detail).body(instance=request.get_full_path())
+    body = ProblemError(STATUS, "locked-out", "Locked out", detail).body(instance=request.get_full_path())
     return HttpResponse(json.dumps(body), status=STATUS, content_type=PROBLEM_CONTENT_TYPE)

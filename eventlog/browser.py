@@ -32,11 +32,6 @@ class EventQuery:
     since: datetime | None = None  # inclusive, aware
     until: datetime | None = None  # exclusive, aware
 
-    @property
-    def filtered_here(self) -> bool:
-        """Whether some filter runs in this process rather than on the server (so scans may be long)."""
-        return bool(self.correlation_id or self.since or self.until or (self.stream_prefix and self.event_type))
-
     def matches(self, event: RecordedEvent) -> bool:
         """Whether one event satisfies every filter."""
         if self.stream_prefix and not event.stream_name.startswith(self.stream_prefix):

@@ -6,6 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+# The expected version that means "the stream must not exist yet" (the version before the first
+# event). orders.domain may not import eventlog, so its aggregates state the same value by the same name.
+NO_STREAM = -1
+
 
 @dataclass(frozen=True, slots=True)
 class EventMetadata:

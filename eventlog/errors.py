@@ -18,7 +18,7 @@ class ConcurrencyError(EventLogError):
         )
 
 
-class StreamNotFound(EventLogError):
+class StreamNotFoundError(EventLogError):
     """The stream has no events (never written, or soft-deleted)."""
 
     def __init__(self, stream_name: str) -> None:
@@ -34,7 +34,7 @@ class StreamDeletedError(EventLogError):
         super().__init__(f"stream {stream_name!r} is deleted for ever (tombstoned)")
 
 
-class EventStoreUnavailable(EventLogError):
+class EventStoreUnavailableError(EventLogError):
     """The event store cannot be reached; the operation may be retried later."""
 
 

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from eventlog.envelope import AppendResult, NewEvent, RecordedEvent, aggregate_id_of
-from eventlog.errors import ConcurrencyError, EventStoreUnavailable, StreamDeletedError, StreamNotFound
+from eventlog.envelope import NO_STREAM, AppendResult, NewEvent, RecordedEvent, aggregate_id_of
+from eventlog.errors import ConcurrencyError, EventStoreUnavailableError, StreamDeletedError, StreamNotFoundError
 from eventlog.registry import EventRegistry, undecoded
 from eventlog.registry import registry as default_registry
 
@@ -69,22 +69,24 @@ class InMemoryEventStore:
     # -- writing ------------------------------------------------------------------------------
 
     def append(self, stream_name: str, events: Sequence[NewEvent], *,
-               expected_version: int | None) -> AppendResult:
-        """Append events if the stream is at `expected_version` (None: the stream must not exist)."""
+               expected_version: int) -> AppendResult:
+        """Append events if the stream is at `expected_version` (NO_STREAM: the stream must not exist)."""
         if not events:
             raise ValueError("append needs at least one event")
-        if expected_version is not None and expected_version < 0:
-            raise ValueError(f"expected_version must be None or >= 0, not {expected_version}")
+        if expected_version < NO_STREAM:
+            raise ValueError(f"expected_version must be NO_STREAM ({NO_STREAM}) or >= 0, not {expected_version}")
+        # Below, None stands for "no stream" as in ConcurrencyError's `expected` and `actual`.
+        expected = None if expected_version == NO_STREAM else expected_version
         with self._changed:
             stream = self._writable(stream_name)
             last = stream.last
-            if expected_version is None and last >= 0:
+            if expected is None and last >= 0:
                 return self._idempotent(stream_name, stream, 0, events, expected=None)
-            if expected_version is not None and expected_version != last:
-                if 0 <= expected_version < last:
-                    return self._idempotent(stream_name, stream, expected_version + 1, events,
-                                            expected=expected_version)
-                raise ConcurrencyError(stream_name, expected=expected_version, actual=None if last < 0 else last)
+            if expected is not None and expected != last:
+                if 0 <= expected < last:
+                    return self._idempotent(stream_name, stream, expected + 1, events,
+                                            expected=expected)
+                raise ConcurrencyError(stream_name, expected=expected, actual=None if last < 0 else last)
             position = self._write(stream_name, stream, events)
         return AppendResult(stream_name=stream_name, new_version=last + len(events), commit_position=position)
 
@@ -174,7 +176,7 @@ class InMemoryEventStore:
         if stream is not None and stream.tombstoned:
             raise StreamDeletedError(stream_name)
         if stream is None or stream.last < 0:
-            raise StreamNotFound(stream_name)
+            raise StreamNotFoundError(stream_name)
         return stream
 
     def read_all(self, *, after: int | None = None, stream_prefixes: Sequence[str] = (),
@@ -223,7 +225,7 @@ class InMemoryEventStore:
         """A catch-up subscription to $all after `after` that goes on with live events.
 
         Like a gRPC deadline, `timeout` bounds the whole subscription: once it has passed with
-        nothing new, the iterator raises EventStoreUnavailable.
+        nothing new, the iterator raises EventStoreUnavailableError.
         """
         matches = _matcher(stream_prefixes, event_types)
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -235,7 +237,7 @@ class InMemoryEventStore:
                     while index >= len(self._all):
                         remaining = None if deadline is None else deadline - time.monotonic()
                         if remaining is not None and remaining <= 0:
-                            raise EventStoreUnavailable("event store unavailable: subscription deadline exceeded")
+                            raise EventStoreUnavailableError("event store unavailable: subscription deadline exceeded")
                         self._changed.wait(remaining)
                     stored = self._all[index]
                 index += 1

@@ -21,13 +21,13 @@ import esdbclient
 import esdbclient.exceptions as esdb_errors
 from esdbclient import EventStoreDBClient, StreamState
 
-from eventlog.envelope import AppendResult, EventMetadata, NewEvent, RecordedEvent, aggregate_id_of
+from eventlog.envelope import NO_STREAM, AppendResult, EventMetadata, NewEvent, RecordedEvent, aggregate_id_of
 from eventlog.errors import (
     ConcurrencyError,
     EventDecodeError,
-    EventStoreUnavailable,
+    EventStoreUnavailableError,
     StreamDeletedError,
-    StreamNotFound,
+    StreamNotFoundError,
 )
 from eventlog.registry import EventRegistry, undecoded
 from eventlog.registry import registry as default_registry
@@ -89,14 +89,15 @@ class EventStore:
     # -- writing ------------------------------------------------------------------------------
 
     def append(self, stream_name: str, events: Sequence[NewEvent], *,
-               expected_version: int | None) -> AppendResult:
-        """Append events if the stream is at `expected_version` (None: the stream must not exist)."""
+               expected_version: int) -> AppendResult:
+        """Append events if the stream is at `expected_version` (NO_STREAM: the stream must not exist)."""
         if not events:
             raise ValueError("append needs at least one event")
-        if expected_version is not None and expected_version < 0:
-            raise ValueError(f"expected_version must be None or >= 0, not {expected_version}")
-        current = StreamState.NO_STREAM if expected_version is None else expected_version
-        return self._append(stream_name, events, current, expected_version)
+        if expected_version < NO_STREAM:
+            raise ValueError(f"expected_version must be NO_STREAM ({NO_STREAM}) or >= 0, not {expected_version}")
+        if expected_version == NO_STREAM:
+            return self._append(stream_name, events, StreamState.NO_STREAM, None)
+        return self._append(stream_name, events, expected_version, expected_version)
 
     def append_unversioned(self, stream_name: str, events: Sequence[NewEvent]) -> AppendResult:
         """Append without a version check; only for non-aggregate streams such as snapshots."""
@@ -279,17 +280,17 @@ def _translated_errors(stream_name: str = "") -> Iterator[None]:
     try:
         yield
     except esdb_errors.NotFound:
-        raise StreamNotFound(stream_name) from None
+        raise StreamNotFoundError(stream_name) from None
     except esdb_errors.StreamIsDeleted:
         raise StreamDeletedError(stream_name) from None
     except _UNAVAILABLE as error:
-        raise EventStoreUnavailable(f"event store unavailable: {type(error).__name__}: {error}") from None
+        raise EventStoreUnavailableError(f"event store unavailable: {type(error).__name__}: {error}") from None
     except esdb_errors.GrpcError as error:
-        raise EventStoreUnavailable(f"event store error: {type(error).__name__}: {error}") from None
+        raise EventStoreUnavailableError(f"event store error: {type(error).__name__}: {error}") from None
     except ValueError as error:
         if "Channel closed" not in str(error):  # grpc's word for a call on a closed channel
             raise
-        raise EventStoreUnavailable(f"event store connection closed: {error}") from None
+        raise EventStoreUnavailableError(f"event store connection closed: {error}") from None
 
 
 def _translating(events: Iterator[esdbclient.RecordedEvent]) -> Iterator[esdbclient.RecordedEvent]:

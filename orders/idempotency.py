@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4, uuid5
 
 from eventlog import codec
-from eventlog.envelope import EventMetadata, NewEvent, RecordedEvent
-from eventlog.errors import ConcurrencyError, StreamNotFound
+from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent, RecordedEvent
+from eventlog.errors import ConcurrencyError, StreamNotFoundError
 from eventlog.store import EventStore
 from orders.domain.commands import Command
 from orders.domain.errors import DomainError
@@ -76,7 +76,7 @@ def find_record(store: EventStore, key: IdempotencyKey) -> FirstResult | None:
     """The first result recorded for the key; raises if the key guarded another command."""
     try:
         [record] = store.read_stream(key.record_stream, limit=1, decode=False)
-    except StreamNotFound:
+    except StreamNotFoundError:
         return None
     body = record.data
     if body["fingerprint"] != key.fingerprint:
@@ -105,6 +105,6 @@ def write_record(store: EventStore, key: IdempotencyKey, result: FirstResult, *,
     event = NewEvent(event_id=uuid4(), event_type=RECORD_EVENT_TYPE, schema_version=1,
                      data=json.dumps(body).encode(), metadata=metadata)
     try:
-        store.append(key.record_stream, [event], expected_version=None)
+        store.append(key.record_stream, [event], expected_version=NO_STREAM)
     except ConcurrencyError:
         find_record(store, key)  # raises if the winner guarded a different command

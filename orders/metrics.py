@@ -11,7 +11,7 @@ APPEND_SECONDS = Histogram("ordersys_append_seconds", "Time to append one comman
 
 def outcome_of(error: BaseException | None, *, replayed: bool = False, appended: bool = True) -> str:
     """A low-cardinality outcome label for a finished command."""
-    from eventlog.errors import ConcurrencyError, EventStoreUnavailable
+    from eventlog.errors import ConcurrencyError, EventStoreUnavailableError
     from orders.domain.errors import DomainError
 
     if error is None:
@@ -20,6 +20,6 @@ def outcome_of(error: BaseException | None, *, replayed: bool = False, appended:
         return "refused"
     if isinstance(error, ConcurrencyError):
         return "conflict"
-    if isinstance(error, EventStoreUnavailable):
+    if isinstance(error, EventStoreUnavailableError):
         return "unavailable"
     return "error"

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from orders.domain.order import ALLOWED_FROM
+from orders.domain.order import ALLOWED_FROM, Order
 from orders.domain.values import OrderStatus
-from orders.timelines import DEFAULT_PAGE, Timeline, order_timeline
+from orders.timelines import DEFAULT_PAGE, Timeline, newest_timeline
 from orders.visibility import VisibleTimeline
 from projections import selectors
 from projections.consistency import Freshness, freshness, wait_for_read_models
@@ -27,11 +27,7 @@ POLL_WAIT_SECONDS = 0.3  # shorter, for the "updating..." page's own polls
 
 def latest_timeline(order_id: UUID) -> Timeline | None:
     """The newest window (up to DEFAULT_PAGE events) of an order's timeline, None if no such order."""
-    timeline = order_timeline(order_id, limit=DEFAULT_PAGE)
-    if timeline is not None and timeline.entries and timeline.entries[-1].version < timeline.last_version:
-        timeline = order_timeline(order_id, from_version=max(0, timeline.last_version - DEFAULT_PAGE + 1),
-                                  limit=DEFAULT_PAGE)
-    return timeline
+    return newest_timeline(Order.stream_name(order_id), limit=DEFAULT_PAGE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import TypeVar
 from uuid import uuid4
 
 from eventlog.envelope import AppendResult, EventMetadata, NewEvent, RecordedEvent
-from eventlog.errors import EventLogError, StreamNotFound
+from eventlog.errors import EventLogError, StreamNotFoundError
 from eventlog.store import EventStore
 from orders.domain.aggregate import Aggregate, Snapshot
 
@@ -131,12 +131,12 @@ class AggregateRepository:
             # as an UnknownEvent, which only advances the aggregate's version.
             return self.store.read_stream(stream, from_version=from_version, to_version=to_version, limit=limit,
                                           keep_unknown=True)
-        except StreamNotFound:
+        except StreamNotFoundError:
             return []
 
     def append(self, aggregate: Aggregate, *, event_ids: Sequence, metadata: EventMetadata,
                expected_version: int) -> AppendResult:
-        """Append the aggregate's pending events at `expected_version` (-1: new stream)."""
+        """Append the aggregate's pending events at `expected_version` (NO_STREAM: new stream)."""
         registry = self.store.registry
         new_events = []
         for event_id, event in zip(event_ids, aggregate.pending_events, strict=True):
@@ -144,8 +144,7 @@ class AggregateRepository:
             new_events.append(NewEvent(event_id=event_id, event_type=event_type.name,
                                        schema_version=event_type.schema_version, data=data, metadata=metadata))
         stream = type(aggregate).stream_name(aggregate.id)
-        return self.store.append(stream, new_events,
-                                 expected_version=None if expected_version < 0 else expected_version)
+        return self.store.append(stream, new_events, expected_version=expected_version)
 
     def snapshot_if_due(self, aggregate: Aggregate, *, previous_version: int) -> bool:
         """Write a snapshot when the aggregate crossed a multiple of `snapshot_every`; never raises."""
@@ -172,7 +171,7 @@ class AggregateRepository:
         try:
             newest_first = self.store.read_stream(snapshot_stream(stream), backwards=True,
                                                   limit=SNAPSHOT_KEEP, decode=False)
-        except StreamNotFound:
+        except StreamNotFoundError:
             return None
         for event in newest_first:
             body = event.data if isinstance(event.data, dict) else {}

@@ -6,14 +6,14 @@ from decimal import Decimal
 from typing import Any
 
 from eventlog.envelope import RecordedEvent
-from eventlog.errors import StreamNotFound
+from eventlog.errors import StreamNotFoundError
 from eventlog.store import EventStore, get_store
 from eventlog.timeline import TimelineEntry, build_timeline
 from orders.domain import events as ev
 from orders.domain.aggregate import Aggregate
 from orders.domain.inventory import Inventory
 from orders.domain.order import Order
-from orders.domain.values import Actor
+from orders.domain.values import Actor, money_text
 from orders.repository import AggregateRepository
 
 AGGREGATES: dict[str, type[Aggregate[Any]]] = {"order": Order, "inventory": Inventory}
@@ -48,7 +48,7 @@ def stream_timeline(stream_name: str, *, from_version: int = 0, to_version: int 
         events = store.read_stream(stream_name, from_version=from_version, to_version=to_version, limit=limit,
                                    keep_unknown=True)
         last_version = store.stream_version(stream_name)
-    except StreamNotFound:
+    except StreamNotFoundError:
         return None
     if last_version is None or (not events and from_version > last_version):
         return None
@@ -63,6 +63,25 @@ def stream_timeline(stream_name: str, *, from_version: int = 0, to_version: int 
 def order_timeline(order_id: object, **options: Any) -> Timeline | None:
     """The timeline of one order."""
     return stream_timeline(Order.stream_name(order_id), **options)
+
+
+def window_start(last: int, *, size: int) -> int:
+    """The first version of the window of up to `size` events that ends at version `last`."""
+    return max(0, last - size + 1)
+
+
+def window_end(first: int, *, size: int) -> int:
+    """The last version of the window of `size` events that starts at version `first`."""
+    return first + size - 1
+
+
+def newest_timeline(stream_name: str, *, limit: int = DEFAULT_PAGE) -> Timeline | None:
+    """The newest window (up to `limit` events) of a stream's timeline, None if there is no such aggregate."""
+    timeline = stream_timeline(stream_name, limit=limit)
+    if timeline is not None and timeline.entries and timeline.entries[-1].version < timeline.last_version:
+        timeline = stream_timeline(stream_name, from_version=window_start(timeline.last_version, size=limit),
+                                   limit=limit)
+    return timeline
 
 
 def _typed_id(aggregate_class: type[Aggregate[Any]], raw_id: str) -> Any:
@@ -121,4 +140,4 @@ def _who(actor: Actor, *, for_customer: bool) -> str:
 
 
 def _money(amount: Decimal | None) -> str:
-    return "" if amount is None else f"{amount:,.2f}"
+    return "" if amount is None else money_text(amount, grouped=True)

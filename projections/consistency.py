@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django_redis import get_redis_connection
 
-from eventlog.errors import EventStoreUnavailable
+from eventlog.errors import EventStoreUnavailableError
 from eventlog.store import get_store
 from eventlog.subscriptions.checkpoints import at_or_past, live_checkpoints
 from eventlog.subscriptions.consistency import wait_for_position
@@ -48,7 +48,7 @@ def reach_position(position: int, *, names: Sequence[str] = READ_MODEL_NAMES,
         return Reach(True)
     try:
         head = get_store().head_position()
-    except EventStoreUnavailable:
+    except EventStoreUnavailableError:
         return Reach(False)  # no event can be appended or projected until it is back
     if position > head:
         return Reach(False, head=head)

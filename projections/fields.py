@@ -1,4 +1,5 @@
-"""How read-model documents spell values: money as strings or integer cents, times as UTC ISO 8601."""
+"""How read-model documents spell values: money as integer cents (as text: orders.domain.values.money_text),
+times as UTC ISO 8601."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -15,11 +16,6 @@ def to_cents(amount: Decimal) -> int:
 def from_cents(cents: int) -> Decimal:
     """An amount from whole cents, with two places."""
     return (Decimal(cents) * CENT).quantize(CENT)
-
-
-def money_text(amount: Decimal) -> str:
-    """An amount as the string stored in documents ("12.50")."""
-    return str(amount.quantize(CENT))
 
 
 def as_utc(moment: datetime) -> datetime:

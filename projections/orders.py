@@ -33,8 +33,8 @@ from orders.domain.events import (
     OrderRejected,
     OrderShipped,
 )
-from orders.domain.values import OrderStatus
-from projections.fields import iso, money_text
+from orders.domain.values import OrderStatus, money_text
+from projections.fields import iso
 
 __all__ = ["ALL_INDEX", "NAME", "OrderSummaryProjection", "customer_index", "status_index", "summary_key"]
 
@@ -134,10 +134,10 @@ def _new_summary(event: RecordedEvent, created: OrderCreated) -> dict[str, Any]:
         "payment_reference": None,
         "carrier": None,
         "tracking_number": None,
-        "cancel_reason": None,
+        "cancellation_reason": None,
         "cancelled_by": None,
         "refund_amount": None,
-        "reject_reason": None,
+        "rejection_reason": None,
         "unavailable_lines": [],
         "note_count": 0,
         "version": event.stream_position,
@@ -151,7 +151,7 @@ def _confirmed(doc: dict[str, Any], event: OrderConfirmed, at: str) -> None:
 
 
 def _rejected(doc: dict[str, Any], event: OrderRejected, at: str) -> None:
-    doc.update(status=OrderStatus.REJECTED.value, rejected_at=at, reject_reason=event.reason,
+    doc.update(status=OrderStatus.REJECTED.value, rejected_at=at, rejection_reason=event.reason,
                unavailable_lines=[{"sku": line.sku, "requested": line.requested, "available": line.available}
                                   for line in event.unavailable_lines])
 
@@ -171,7 +171,7 @@ def _delivered(doc: dict[str, Any], event: OrderDelivered, at: str) -> None:
 
 
 def _cancelled(doc: dict[str, Any], event: OrderCancelled, at: str) -> None:
-    doc.update(status=OrderStatus.CANCELLED.value, cancelled_at=at, cancel_reason=event.reason,
+    doc.update(status=OrderStatus.CANCELLED.value, cancelled_at=at, cancellation_reason=event.reason,
                cancelled_by=str(event.cancelled_by),
                refund_amount=None if event.refund_amount is None else money_text(event.refund_amount))
 

@@ -88,10 +88,10 @@ class OrderSummary:
     amount_paid: Decimal | None
     payment_reference: str | None
     tracking: Tracking | None
-    cancel_reason: str | None
+    cancellation_reason: str | None
     cancelled_by: str | None  # "<kind>:<id>" of whoever cancelled
     refund_amount: Decimal | None
-    reject_reason: str | None
+    rejection_reason: str | None
     unavailable_lines: tuple[UnavailableLine, ...]
     note_count: int
     version: int  # stream position of the last event folded in (the aggregate version)
@@ -231,10 +231,11 @@ def _summary(doc: Mapping[str, Any]) -> OrderSummary:
         amount_paid=_money(doc.get("amount_paid")),
         payment_reference=doc.get("payment_reference"),
         tracking=Tracking(carrier, number) if carrier is not None and number is not None else None,
-        cancel_reason=doc.get("cancel_reason"),
+        # Summaries projected before the read model used the domain's words keep the old keys.
+        cancellation_reason=doc.get("cancellation_reason", doc.get("cancel_reason")),
         cancelled_by=doc.get("cancelled_by"),
         refund_amount=_money(doc.get("refund_amount")),
-        reject_reason=doc.get("reject_reason"),
+        rejection_reason=doc.get("rejection_reason", doc.get("reject_reason")),
         unavailable_lines=tuple(UnavailableLine(line["sku"], int(line["requested"]), int(line["available"]))
                                 for line in doc.get("unavailable_lines", ())),
         note_count=int(doc.get("note_count", 0)),

@@ -17,7 +17,7 @@ from eventlog.server import errors, protocol, reads
 from eventlog.server.log import EventLog
 from eventlog.server.notify import Changes
 from eventlog.server.records import ANY, NO_STREAM, STREAM_EXISTS, ProposedEvent, WriteRequest, WriteResult
-from eventlog.server.writer import StorageFailed, Writer
+from eventlog.server.writer import StorageFailedError, Writer
 
 # EventStoreDB's default maximum size of one append (all its events together).
 MAX_APPEND_SIZE = 1024 * 1024
@@ -107,7 +107,7 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
     async def _submit(self, request: WriteRequest) -> WriteResult:
         try:
             return await self._writer.submit(request)
-        except StorageFailed as exc:
+        except StorageFailedError as exc:
             raise errors.unavailable(f"Storage failure, nothing was written: {exc}") from None
 
     # --- Read -------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ MAX_BATCH = 1000
 _STOP = object()
 
 
-class StorageFailed(RuntimeError):
+class StorageFailedError(RuntimeError):
     """Storage could not make a batch durable; nothing of it was published."""
 
 
@@ -53,7 +53,7 @@ class Writer:
     async def submit(self, request: WriteRequest) -> WriteResult:
         """Decide, persist and publish one request; return its outcome."""
         if self._closed:
-            raise StorageFailed("the server is shutting down")
+            raise StorageFailedError("the server is shutting down")
         if self._thread is None:
             batch = self._log.begin()
             result = batch.apply(request)
@@ -104,7 +104,7 @@ class Writer:
             self._storage.write(batch.records)
         except Exception as exc:
             logger.exception("storage write failed; %d requests fail", len(pending))
-            failure = StorageFailed(str(exc))
+            failure = StorageFailedError(str(exc))
             outcomes = [failure] * len(pending)
         else:
             self._log.publish(batch)

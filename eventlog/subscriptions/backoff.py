@@ -22,6 +22,3 @@ class Backoff:
         full = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
         return full * (1 - self.jitter) + random.uniform(0, full * self.jitter)
 
-
-NO_WAIT = Backoff(base=0.0, cap=0.0, jitter=0.0)
-"""For tests and management commands that retry by hand."""

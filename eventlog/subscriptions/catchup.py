@@ -24,7 +24,7 @@ import redis
 import structlog
 
 from eventlog.envelope import RecordedEvent
-from eventlog.errors import EventDecodeError, EventStoreUnavailable
+from eventlog.errors import EventDecodeError, EventStoreUnavailableError
 from eventlog.store import EventStore
 from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
@@ -49,7 +49,7 @@ _warned_lock = threading.Lock()
 # event's fault: the run stops before the event (what came before it commits) and fails loudly,
 # and the next nudge or beat tries it again. Counting it as a failed attempt would park or halt a
 # perfectly good event during a few seconds of downtime, and halted needs a human.
-OUTAGES: tuple[type[BaseException], ...] = (EventStoreUnavailable, redis.exceptions.ConnectionError,
+OUTAGES: tuple[type[BaseException], ...] = (EventStoreUnavailableError, redis.exceptions.ConnectionError,
                                             redis.exceptions.TimeoutError)
 
 

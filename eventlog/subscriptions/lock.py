@@ -91,10 +91,6 @@ class Lease:
             self.lost.set()
         return ok
 
-    def is_held(self) -> bool:
-        """Whether the lock key still holds our value (a point-in-time answer; commits re-check)."""
-        return self.value is not None and text(self.client.get(self.key)) == self.value
-
     def release(self) -> None:
         """Stop renewing and delete the lock if it is still ours (never someone else's)."""
         self._stop.set()
@@ -120,8 +116,3 @@ class Lease:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-
-
-def describe_holder(client: redis.Redis, key: str) -> str | None:
-    """Who holds a lock ("<token> <host>:<pid>"), or None when free."""
-    return text(client.get(key))

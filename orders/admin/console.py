@@ -1,8 +1,6 @@
 """Staff admin page of the projections console: subscribers, dead letters, blue/green rebuilds."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.contrib.admin import AdminSite
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,20 +9,15 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
-from eventlog.errors import EventStoreUnavailable
+from eventlog.errors import EventStoreUnavailableError
 from orders import roles
+from orders.admin.pages import binder
 from projections import console
 
 
 def urls(site: AdminSite) -> list[URLPattern]:
     """The console pages, inside the admin's URL namespace."""
-    def bind(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        def checked(request: HttpRequest, **kwargs: str) -> HttpResponse:
-            roles.require(request.user, roles.OPERATE_PROJECTIONS)  # every console page and action
-            return view(request, site, **kwargs)
-
-        return site.admin_view(checked)
-
+    bind = binder(site, permission=roles.OPERATE_PROJECTIONS)  # every console page and action
     return [
         path("projections/subscribers/", bind(subscribers), name="es_projections"),
         path("projections/subscribers/<str:name>/rebuild/", bind(require_POST(start_rebuild)), name="es_rebuild"),
@@ -36,7 +29,7 @@ def subscribers(request: HttpRequest, site: AdminSite) -> HttpResponse:
     """Every subscriber: checkpoint, head, lag, generation, state, dead letters, rebuild progress."""
     try:
         rows, error = console.rows(), None
-    except EventStoreUnavailable as exc:
+    except EventStoreUnavailableError as exc:
         rows, error = [], f"The event store cannot be reached: {exc}"
     context = {**site.each_context(request), "title": "Projections", "rows": rows, "error": error,
                "busy": any(row.status.rebuild or row.rebuild_requested for row in rows)}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,12 +13,13 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, register_converter, reverse
 
 from eventlog import browser, codec
-from eventlog.errors import EventDecodeError, EventStoreUnavailable
+from eventlog.errors import EventDecodeError, EventStoreUnavailableError
 from eventlog.timeline import TimelineEntry
 from orders import roles
 from orders.admin.forms import EventFilterForm
+from orders.admin.pages import binder
 from orders.query_params import int_param
-from orders.timelines import AGGREGATES, describe, stream_timeline
+from orders.timelines import AGGREGATES, describe, newest_timeline, stream_timeline, window_start
 
 TIMELINE_PAGE = 50
 BROWSER_PAGE = 50
@@ -62,9 +62,7 @@ def _path_safe(stream_name: str) -> bool:
 
 def urls(site: AdminSite) -> list[URLPattern]:
     """The event pages, inside the admin's URL namespace."""
-    def bind(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(lambda request, **kwargs: view(request, site, **kwargs))
-
+    bind = binder(site)
     return [
         path("eventlog/events/", bind(event_browser), name="es_event_browser"),
         path("eventlog/stream/", bind(stream_lookup), name="es_stream_lookup"),
@@ -93,16 +91,17 @@ def stream_events(request: HttpRequest, site: AdminSite, *, stream_name: str) ->
     given_start = start = int_param(request.GET, "from")
     as_of = int_param(request.GET, "version")
     try:
-        timeline = stream_timeline(stream_name, from_version=start or 0, limit=TIMELINE_PAGE)
-        if timeline is not None and start is None and timeline.last_version >= TIMELINE_PAGE:
-            start = timeline.last_version - TIMELINE_PAGE + 1  # newest page by default
+        if start is None:  # the newest page by default
+            timeline = newest_timeline(stream_name, limit=TIMELINE_PAGE)
+            start = window_start(timeline.last_version, size=TIMELINE_PAGE) if timeline is not None else None
+        else:
             timeline = stream_timeline(stream_name, from_version=start, limit=TIMELINE_PAGE)
         if timeline is None:
             raise Http404("no such aggregate (order-<uuid> or inventory-<sku>)")
         selected = _selected(stream_name, timeline.entries, as_of)
     except EventDecodeError as error:
         return _error(request, site, f"This stream has an event that cannot be decoded: {error}")
-    except EventStoreUnavailable as error:
+    except EventStoreUnavailableError as error:
         return _error(request, site, f"The event store cannot be reached: {error}")
     start = start or 0
     end = timeline.entries[-1].version if timeline.entries else start
@@ -164,7 +163,7 @@ def event_browser(request: HttpRequest, site: AdminSite) -> HttpResponse:
                                    since=data.get("since"), until=data.get("until"))
         try:
             page = browser.browse(query, before=data.get("before"), page_size=BROWSER_PAGE, scan_limit=SCAN_LIMIT)
-        except EventStoreUnavailable as exc:
+        except EventStoreUnavailableError as exc:
             error = f"The event store cannot be reached: {exc}"
     rows = [_browser_row(event) for event in page.events] if page else []
     context = {

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from django import forms
 
-from orders.domain.commands import MAX_STOCK_QUANTITY
+from orders.domain.commands import (
+    MAX_CARRIER_LENGTH,
+    MAX_NOTE_LENGTH,
+    MAX_PAYMENT_REFERENCE_LENGTH,
+    MAX_REASON_LENGTH,
+    MAX_STOCK_QUANTITY,
+    MAX_TRACKING_NUMBER_LENGTH,
+    changes_stock,
+)
 from orders.query_params import MAX_INT
 from orders.text_input import MULTI_LINE, SINGLE_LINE
 
@@ -17,31 +25,31 @@ class VersionedForm(forms.Form):
 class ReasonForm(VersionedForm):
     """Reject or cancel, saying why."""
 
-    reason = forms.CharField(max_length=500, validators=[MULTI_LINE],
+    reason = forms.CharField(max_length=MAX_REASON_LENGTH, validators=[MULTI_LINE],
                              widget=forms.TextInput(attrs={"placeholder": "Reason", "size": 30}))
 
 
 class PayForm(VersionedForm):
     """Mark paid (the amount is always the order total)."""
 
-    payment_reference = forms.CharField(max_length=200, validators=[SINGLE_LINE], widget=forms.TextInput(
-        attrs={"placeholder": "Payment reference", "size": 20}))
+    payment_reference = forms.CharField(max_length=MAX_PAYMENT_REFERENCE_LENGTH, validators=[SINGLE_LINE],
+                                        widget=forms.TextInput(attrs={"placeholder": "Payment reference", "size": 20}))
 
 
 class ShipForm(VersionedForm):
     """Hand to a carrier."""
 
-    carrier = forms.CharField(max_length=100, validators=[SINGLE_LINE],
+    carrier = forms.CharField(max_length=MAX_CARRIER_LENGTH, validators=[SINGLE_LINE],
                               widget=forms.TextInput(attrs={"placeholder": "Carrier", "size": 12}))
-    tracking_number = forms.CharField(max_length=100, validators=[SINGLE_LINE], widget=forms.TextInput(
-        attrs={"placeholder": "Tracking number", "size": 18}))
+    tracking_number = forms.CharField(max_length=MAX_TRACKING_NUMBER_LENGTH, validators=[SINGLE_LINE],
+                                      widget=forms.TextInput(attrs={"placeholder": "Tracking number", "size": 18}))
 
 
 class NoteForm(VersionedForm):
     """An internal note (customers never see notes)."""
 
-    text = forms.CharField(max_length=5000, validators=[MULTI_LINE], widget=forms.Textarea(attrs={"rows": 2, "cols": 50,
-                                                                       "placeholder": "Internal note"}))
+    text = forms.CharField(max_length=MAX_NOTE_LENGTH, validators=[MULTI_LINE],
+                           widget=forms.Textarea(attrs={"rows": 2, "cols": 50, "placeholder": "Internal note"}))
 
 
 ACTION_FORMS: dict[str, type[VersionedForm]] = {
@@ -66,11 +74,11 @@ class AdjustStockForm(forms.Form):
 
     delta = forms.IntegerField(min_value=-MAX_STOCK_QUANTITY, max_value=MAX_STOCK_QUANTITY,
                                help_text="Units to add (positive) or remove (negative).")
-    reason = forms.CharField(max_length=500, validators=[MULTI_LINE])
+    reason = forms.CharField(max_length=MAX_REASON_LENGTH, validators=[MULTI_LINE])
 
     def clean_delta(self) -> int:
         delta = self.cleaned_data["delta"]
-        if delta == 0:
+        if not changes_stock(delta):
             raise forms.ValidationError("An adjustment must change the stock (not 0).")
         return delta
 

@@ -22,18 +22,17 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
-from eventlog.errors import ConcurrencyError, EventStoreUnavailable
+from eventlog.errors import EventStoreUnavailableError
 from orders import reading, roles
-from orders.actors import actor_for
 from orders.admin.forms import ACTION_FORMS
+from orders.admin.pages import binder
 from orders.domain import commands as c
 from orders.domain.errors import DomainError
 from orders.domain.values import OrderStatus
-from orders.handlers import dispatch
 from orders.query_params import choice_param, int_param, text_param
+from orders.sending import send
 from orders.visibility import staff_view
 from projections import selectors
-from projections.consistency import wait_for_read_models
 from projections.orders import NAME as ORDERS_READ_MODEL
 
 PAGE_SIZE = 25
@@ -47,9 +46,7 @@ CONFLICT = ("Someone else changed this order after you opened it (you saw versio
 
 def urls(site: AdminSite) -> list[URLPattern]:
     """The order pages, inside the admin's URL namespace."""
-    def bind(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(lambda request, **kwargs: view(request, site, **kwargs))
-
+    bind = binder(site)
     return [
         path("orders/order/", bind(order_list), name="es_order_list"),
         path("orders/order/<uuid:order_id>/", bind(order_detail), name="es_order_detail"),
@@ -203,16 +200,21 @@ def order_action(request: HttpRequest, site: AdminSite, *, order_id: UUID, actio
     data, seen = form.cleaned_data, form.cleaned_data["version"]
     try:
         command = _command(action, order_id, data)
-        result = dispatch(command, actor=actor_for(request.user), expected_version=seen)
-    except ConcurrencyError as error:
-        messages.error(request, CONFLICT.format(seen=seen, now=error.actual))
     except DomainError as error:
         messages.error(request, f"{ACTION_LABELS[action]} was refused: {error}")
-    except EventStoreUnavailable:
+        return back
+    except EventStoreUnavailableError:  # paying reads the order's total from the event store
+        messages.error(request, "The event store cannot be reached; nothing was changed. Try again shortly.")
+        return back
+    sent = send(command, user=request.user, read_model=ORDERS_READ_MODEL, expected_version=seen)
+    if sent.conflict is not None:
+        messages.error(request, CONFLICT.format(seen=seen, now=sent.conflict.actual))
+    elif sent.refused is not None:
+        messages.error(request, f"{ACTION_LABELS[action]} was refused: {sent.refused}")
+    elif sent.unavailable:
         messages.error(request, "The event store cannot be reached; nothing was changed. Try again shortly.")
     else:
-        wait_for_read_models(result.commit_position, names=(ORDERS_READ_MODEL,), timeout=reading.READ_WAIT_SECONDS)
-        messages.success(request, f"{ACTION_LABELS[action]}: done (order now at version {result.new_version}).")
+        messages.success(request, f"{ACTION_LABELS[action]}: done (order now at version {sent.result.new_version}).")
     return back
 
 

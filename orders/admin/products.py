@@ -11,17 +11,14 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from eventlog.errors import EventStoreUnavailable
-from orders import reading, roles
-from orders.actors import actor_for
+from orders import roles
 from orders.admin.events import timeline_url
 from orders.admin.forms import AdjustStockForm, ReceiveStockForm
 from orders.domain.commands import AdjustStock, ReceiveStock
-from orders.domain.errors import DomainError
-from orders.handlers import dispatch
 from orders.models import Product
+from orders.product_stock import levels_by_sku
+from orders.sending import send
 from projections import selectors
-from projections.consistency import wait_for_read_models
 from projections.inventory import NAME as INVENTORY_READ_MODEL
 
 
@@ -48,7 +45,7 @@ class ProductAdmin(admin.ModelAdmin):
         return roles.may(request.user, roles.MANAGE_STOCK)
 
     def get_list_display(self, request: HttpRequest) -> list[Any]:
-        levels = {level.sku: level for level in selectors.list_stock_levels()}  # one read per page
+        levels = levels_by_sku()  # one read per page
 
         def on_hand(product: Product) -> int:
             level = levels.get(product.sku)
@@ -136,15 +133,13 @@ class ProductAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/es/receive_stock.html", context)
 
     def _send(self, request: HttpRequest, command: Any, done: str | None) -> bool:
-        try:
-            result = dispatch(command, actor=actor_for(request.user))
-        except DomainError as error:
-            messages.error(request, f"{command.sku}: {error}")
+        sent = send(command, user=request.user, read_model=INVENTORY_READ_MODEL)
+        if sent.refused is not None:
+            messages.error(request, f"{command.sku}: {sent.refused}")
             return False
-        except EventStoreUnavailable:
+        if sent.unavailable:
             messages.error(request, "The event store cannot be reached; nothing was changed.")
             return False
-        wait_for_read_models(result.commit_position, names=(INVENTORY_READ_MODEL,), timeout=reading.READ_WAIT_SECONDS)
         if done:
             messages.success(request, done)
         return True

@@ -22,7 +22,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orders.api.problems import Problem, field_problem, problem_for, problem_type
+from orders.api.problems import ProblemError, field_problem, problem_for, problem_type
 
 HEADER = "Idempotency-Key"
 RECORD_TTL_SECONDS = 24 * 60 * 60
@@ -71,7 +71,7 @@ def idempotent(view: View) -> View:
             if cache.add(lock_key, token, timeout=LOCK_TTL_SECONDS):
                 break
             if time.monotonic() > deadline:
-                raise Problem(409, "idempotency-key-in-use", "Conflict",
+                raise ProblemError(409, "idempotency-key-in-use", "Conflict",
                               "a request with this Idempotency-Key is still being processed; retry shortly",
                               headers={"Retry-After": "1"})
             time.sleep(_POLL_SECONDS)
@@ -126,7 +126,7 @@ def _record(response: Response, fingerprint: str) -> dict[str, Any]:
 
 def _replay(record: dict[str, Any], fingerprint: str) -> Response:
     if record["fingerprint"] != fingerprint:
-        raise Problem(422, "idempotency-key-reused", "Idempotency key reused",
+        raise ProblemError(422, "idempotency-key-reused", "Idempotency key reused",
                       "this Idempotency-Key was already used with a different request")
     headers = {**record["headers"], "Idempotent-Replayed": "true"}
     return Response(record["data"], status=record["status"], headers=headers, content_type=record["content_type"])

@@ -13,7 +13,7 @@ from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from eventlog.errors import ConcurrencyError, EventStoreUnavailable, StreamNotFound
+from eventlog.errors import ConcurrencyError, EventStoreUnavailableError, StreamNotFoundError
 from eventlog.subscriptions.errors import DeadLetterNotFoundError, SubscriberBusyError
 from orders.domain import errors as domain
 from orders.handlers import ContentionError
@@ -60,7 +60,7 @@ PROBLEM_TYPES: dict[str, str] = {
 
 
 @dataclass
-class Problem(Exception):
+class ProblemError(Exception):
     """An error the API answers with; raise it from a view or get one from `problem_for`."""
 
     status: int
@@ -89,38 +89,38 @@ class Problem(Exception):
                         content_type=PROBLEM_CONTENT_TYPE)
 
 
-def validation_problem(errors: list[dict[str, Any]], *, detail: str | None = None) -> Problem:
+def validation_problem(errors: list[dict[str, Any]], *, detail: str | None = None) -> ProblemError:
     """400 with one entry per offending field."""
     if detail is None:
         detail = "; ".join(f"{e['field']}: {e['detail']}" if e["field"] else e["detail"] for e in errors[:5])
-    return Problem(400, "validation-error", "Invalid request", detail or "the request is invalid", errors=errors)
+    return ProblemError(400, "validation-error", "Invalid request", detail or "the request is invalid", errors=errors)
 
 
-def field_problem(field_name: str, message: str) -> Problem:
+def field_problem(field_name: str, message: str) -> ProblemError:
     """400 for a single field."""
     return validation_problem([{"field": field_name, "detail": message}])
 
 
-def not_found(detail: str, **headers: str) -> Problem:
+def not_found(detail: str, **headers: str) -> ProblemError:
     """404; also what a customer gets for someone else's order."""
-    return Problem(404, "not-found", "Not found", detail, headers=dict(headers))
+    return ProblemError(404, "not-found", "Not found", detail, headers=dict(headers))
 
 
-def too_large_problem(limit: int | None = None) -> Problem:
+def too_large_problem(limit: int | None = None) -> ProblemError:
     """413: the request body is over the size limit."""
     detail = "the request body is too large" + (f" (the limit is {limit} bytes)" if limit is not None else "")
-    return Problem(413, "payload-too-large", "Payload too large", detail)
+    return ProblemError(413, "payload-too-large", "Payload too large", detail)
 
 
-def unavailable(detail: str) -> Problem:
+def unavailable(detail: str) -> ProblemError:
     """503 with Retry-After."""
-    return Problem(503, "service-unavailable", "Service unavailable", detail,
+    return ProblemError(503, "service-unavailable", "Service unavailable", detail,
                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def problem_for(exc: BaseException) -> Problem | None:
+def problem_for(exc: BaseException) -> ProblemError | None:
     """The problem an exception stands for, or None for a bug (the caller answers 500)."""
-    if isinstance(exc, Problem):
+    if isinstance(exc, ProblemError):
         return exc
     for kinds, convert in _CONVERTERS:
         if isinstance(exc, kinds):
@@ -137,7 +137,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     problem = problem_for(exc)
     if problem is None:
         log.exception("unhandled error in %s", instance, exc_info=exc)
-        problem = Problem(500, "internal-error", "Internal server error", "an unexpected error occurred")
+        problem = ProblemError(500, "internal-error", "Internal server error", "an unexpected error occurred")
     return problem.response(instance=instance)
 
 
@@ -163,11 +163,11 @@ def _flatten(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
     return [{"field": prefix or None, "detail": str(detail)}]
 
 
-def _drf_validation(exc: drf.ValidationError) -> Problem:
+def _drf_validation(exc: drf.ValidationError) -> ProblemError:
     return validation_problem(_flatten(exc.detail))
 
 
-def _drf_generic(exc: drf.APIException) -> Problem:
+def _drf_generic(exc: drf.APIException) -> ProblemError:
     status = exc.status_code
     slug, title = _DRF_KINDS.get(type(exc), _STATUS_KINDS.get(status, ("business-rule", "Error")))
     headers: dict[str, str] = {}
@@ -181,20 +181,20 @@ def _drf_generic(exc: drf.APIException) -> Problem:
         headers["WWW-Authenticate"] = auth_header
     if status == 403 and isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         slug, title = "permission-denied", "Permission denied"
-    return Problem(status, slug, title, detail, headers=headers)
+    return ProblemError(status, slug, title, detail, headers=headers)
 
 
-def _concurrency(exc: ConcurrencyError) -> Problem:
+def _concurrency(exc: ConcurrencyError) -> ProblemError:
     if isinstance(exc, ContentionError):
-        return Problem(409, "contention", "Conflict", str(exc), headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return ProblemError(409, "contention", "Conflict", str(exc), headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     detail = (f"the version moved: you sent If-Match {exc.expected}, the current version is "
               f"{'none' if exc.actual is None else exc.actual}")
     headers = {} if exc.actual is None else {"ETag": f'"{exc.actual}"'}
-    return Problem(412, "precondition-failed", "Precondition failed", detail, headers=headers,
+    return ProblemError(412, "precondition-failed", "Precondition failed", detail, headers=headers,
                    extra={"current_version": exc.actual})
 
 
-def _unknown_product(exc: domain.UnknownProductError) -> Problem:
+def _unknown_product(exc: domain.UnknownProductError) -> ProblemError:
     return validation_problem([{"field": "lines", "detail": str(exc)}], detail=str(exc))
 
 
@@ -222,22 +222,22 @@ _CONVERTERS: tuple[tuple[type | tuple[type, ...], Any], ...] = (
     (drf.APIException, _drf_generic),
     (Http404, lambda exc: not_found(str(exc) or "not found")),
     (RequestDataTooBig, lambda exc: too_large_problem(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)),
-    (DjangoPermissionDenied, lambda exc: Problem(403, "permission-denied", "Permission denied",
+    (DjangoPermissionDenied, lambda exc: ProblemError(403, "permission-denied", "Permission denied",
                                                  str(exc) or "permission denied")),
     (ConcurrencyError, _concurrency),
-    (EventStoreUnavailable, lambda exc: unavailable("the event store is unavailable")),
-    (StreamNotFound, lambda exc: not_found(str(exc))),
+    (EventStoreUnavailableError, lambda exc: unavailable("the event store is unavailable")),
+    (StreamNotFoundError, lambda exc: not_found(str(exc))),
     (InvalidCursorError, lambda exc: field_problem("cursor", str(exc))),
-    (IdempotencyKeyReusedError, lambda exc: Problem(422, "idempotency-key-reused", "Idempotency key reused",
+    (IdempotencyKeyReusedError, lambda exc: ProblemError(422, "idempotency-key-reused", "Idempotency key reused",
                                                     str(exc))),
     (domain.CommandValidationError, lambda exc: validation_problem([{"field": exc.field, "detail": exc.problem}])),
     (domain.UnknownProductError, _unknown_product),
     (domain.OrderNotFoundError, lambda exc: not_found(str(exc))),
-    (domain.PermissionDeniedError, lambda exc: Problem(403, "permission-denied", "Permission denied", str(exc))),
-    (domain.InvalidTransitionError, lambda exc: Problem(409, "invalid-transition", "Conflict", str(exc))),
-    (domain.AlreadyExistsError, lambda exc: Problem(409, "already-exists", "Conflict", str(exc))),
-    (domain.DomainError, lambda exc: Problem(409, "business-rule", "Conflict", str(exc))),
+    (domain.PermissionDeniedError, lambda exc: ProblemError(403, "permission-denied", "Permission denied", str(exc))),
+    (domain.InvalidTransitionError, lambda exc: ProblemError(409, "invalid-transition", "Conflict", str(exc))),
+    (domain.AlreadyExistsError, lambda exc: ProblemError(409, "already-exists", "Conflict", str(exc))),
+    (domain.DomainError, lambda exc: ProblemError(409, "business-rule", "Conflict", str(exc))),
     (DeadLetterNotFoundError, lambda exc: not_found(str(exc))),
-    (SubscriberBusyError, lambda exc: Problem(409, "subscriber-busy", "Conflict", str(exc),
+    (SubscriberBusyError, lambda exc: ProblemError(409, "subscriber-busy", "Conflict", str(exc),
                                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)})),
 )

@@ -1,6 +1,8 @@
 """Request and response shapes of the API (parsing and presentation only; rules live in the domain)."""
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.validators import RegexValidator
@@ -8,9 +10,19 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from orders.api.problems import PROBLEM_TYPES
-from orders.domain.commands import MAX_LINE_QUANTITY, MAX_LINES, MAX_STOCK_QUANTITY
+from orders.domain.commands import (
+    MAX_CARRIER_LENGTH,
+    MAX_LINE_QUANTITY,
+    MAX_LINES,
+    MAX_NOTE_LENGTH,
+    MAX_PAYMENT_REFERENCE_LENGTH,
+    MAX_REASON_LENGTH,
+    MAX_STOCK_QUANTITY,
+    MAX_TRACKING_NUMBER_LENGTH,
+    changes_stock,
+)
 from orders.domain.validation import SKU_PATTERN
-from orders.domain.values import OrderStatus
+from orders.domain.values import OrderStatus, money_text
 from orders.text_input import CleanTextValidator
 from projections.selectors import MAX_PAGE_SIZE
 
@@ -32,9 +44,23 @@ def text_field(max_length: int, *, multiline: bool = False, **kwargs: Any) -> se
                                  **kwargs)
 
 
+class MoneyField(serializers.DecimalField):
+    """Money as a decimal string with two places (never a float), written by the domain's formatter."""
+
+    def to_representation(self, value: Decimal) -> str:
+        return money_text(value)
+
+
+class MomentField(serializers.DateTimeField):
+    """A moment in ISO 8601 as Python writes it ("+00:00", microseconds kept), as the API has always sent it."""
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
 def money_field(**kwargs: Any) -> serializers.DecimalField:
     """Money as a decimal string with two places (never a float)."""
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+    return MoneyField(max_digits=14, decimal_places=2, **kwargs)
 
 
 # Not blank: at least one visible character (also in the schema, as a pattern).
@@ -74,12 +100,12 @@ class TokenSerializer(serializers.Serializer):
 class ProductSerializer(serializers.Serializer):
     """A catalogue product with its current availability (from the stock read model)."""
 
-    sku = serializers.CharField()
-    name = serializers.CharField()
-    description = serializers.CharField(allow_blank=True)
-    unit_price = money_field()
-    currency = serializers.CharField()
-    active = serializers.BooleanField()
+    sku = serializers.CharField(source="product.sku")
+    name = serializers.CharField(source="product.name")
+    description = serializers.CharField(source="product.description", allow_blank=True)
+    unit_price = money_field(source="product.unit_price")
+    currency = serializers.CharField(source="product.currency")
+    active = serializers.BooleanField(source="product.active")
     available = serializers.IntegerField(help_text="Units that can be ordered now (0 without stock).")
     in_stock = serializers.BooleanField()
 
@@ -114,20 +140,20 @@ class PayOrderSerializer(serializers.Serializer):
     """A payment; the amount must equal the order total."""
 
     amount = money_field(min_value=0)
-    payment_reference = text_field(200, validators=[_not_blank])
+    payment_reference = text_field(MAX_PAYMENT_REFERENCE_LENGTH, validators=[_not_blank])
 
 
 class CancelOrderSerializer(serializers.Serializer):
     """Why the order is cancelled."""
 
-    reason = text_field(1000, multiline=True, validators=[_not_blank])
+    reason = text_field(MAX_REASON_LENGTH, multiline=True, validators=[_not_blank])
 
 
 class ShipOrderSerializer(serializers.Serializer):
     """The carrier and tracking number of the parcel."""
 
-    carrier = text_field(100, validators=[_not_blank])
-    tracking_number = text_field(100, validators=[_not_blank])
+    carrier = text_field(MAX_CARRIER_LENGTH, validators=[_not_blank])
+    tracking_number = text_field(MAX_TRACKING_NUMBER_LENGTH, validators=[_not_blank])
 
 
 class DeliverOrderSerializer(serializers.Serializer):
@@ -137,7 +163,7 @@ class DeliverOrderSerializer(serializers.Serializer):
 class AddNoteSerializer(serializers.Serializer):
     """A staff note."""
 
-    text = text_field(5000, multiline=True, validators=[_not_blank])
+    text = text_field(MAX_NOTE_LENGTH, multiline=True, validators=[_not_blank])
 
 
 class OrderListQuerySerializer(serializers.Serializer):
@@ -188,22 +214,22 @@ class OrderSerializer(serializers.Serializer):
     currency = serializers.CharField()
     total = money_field()
     lines = OrderLineSerializer(many=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    confirmed_at = serializers.DateTimeField(allow_null=True)
-    rejected_at = serializers.DateTimeField(allow_null=True)
-    paid_at = serializers.DateTimeField(allow_null=True)
-    shipped_at = serializers.DateTimeField(allow_null=True)
-    delivered_at = serializers.DateTimeField(allow_null=True)
-    cancelled_at = serializers.DateTimeField(allow_null=True)
+    created_at = MomentField()
+    updated_at = MomentField()
+    confirmed_at = MomentField(allow_null=True)
+    rejected_at = MomentField(allow_null=True)
+    paid_at = MomentField(allow_null=True)
+    shipped_at = MomentField(allow_null=True)
+    delivered_at = MomentField(allow_null=True)
+    cancelled_at = MomentField(allow_null=True)
     amount_paid = money_field(allow_null=True)
     payment_reference = serializers.CharField(allow_null=True)
     tracking = TrackingSerializer(allow_null=True)
-    cancel_reason = serializers.CharField(allow_null=True)
+    cancel_reason = serializers.CharField(source="cancellation_reason", allow_null=True)
     cancelled_by = serializers.CharField(allow_null=True, help_text='Who cancelled: "<kind>:<id>" for staff, only '
                                                                     'the kind (customer, staff, system) for customers.')
     refund_amount = money_field(allow_null=True)
-    reject_reason = serializers.CharField(allow_null=True)
+    reject_reason = serializers.CharField(source="rejection_reason", allow_null=True)
     unavailable_lines = UnavailableLineSerializer(many=True)
     note_count = serializers.IntegerField(required=False, help_text="Staff notes on the order; staff only (absent "
                                                                     "for customers).")
@@ -318,7 +344,7 @@ class StockLevelSerializer(serializers.Serializer):
     available = serializers.IntegerField()
     is_low = serializers.BooleanField()
     version = serializers.IntegerField()
-    updated_at = serializers.DateTimeField()
+    updated_at = MomentField()
 
 
 class StockLevelDetailSerializer(StockLevelSerializer):
@@ -352,10 +378,10 @@ class AdjustStockSerializer(serializers.Serializer):
     """A correction of stock on hand."""
 
     delta = serializers.IntegerField(min_value=-MAX_STOCK_QUANTITY, max_value=MAX_STOCK_QUANTITY)
-    reason = text_field(1000, multiline=True, validators=[_not_blank])
+    reason = text_field(MAX_REASON_LENGTH, multiline=True, validators=[_not_blank])
 
     def validate_delta(self, value: int) -> int:
-        if value == 0:
+        if not changes_stock(value):
             raise serializers.ValidationError("must not be zero")
         return value
 

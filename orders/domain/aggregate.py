@@ -15,6 +15,10 @@ from orders.domain.events import DomainEvent
 
 IdT = TypeVar("IdT")
 
+# The version of an aggregate with no events, and the expected version that means "the stream must
+# not exist yet"; the event log's store door (eventlog.envelope.NO_STREAM) takes the same value.
+NO_STREAM = -1
+
 SNAPSHOT_SCHEMA_KEY = "schema"
 
 
@@ -38,7 +42,7 @@ class Aggregate(Generic[IdT]):
 
     def __init__(self, aggregate_id: IdT) -> None:
         self.id: IdT = aggregate_id
-        self.version: int = -1
+        self.version: int = NO_STREAM
         self._pending: list[DomainEvent] = []
 
     # -- identity -------------------------------------------------------------------------------
@@ -70,7 +74,7 @@ class Aggregate(Generic[IdT]):
 
     @property
     def expected_version(self) -> int:
-        """The stream version to append `pending_events` against (-1: the stream must not exist)."""
+        """The stream version to append `pending_events` against (NO_STREAM: the stream must not exist)."""
         return self.version - len(self._pending)
 
     def collect_events(self) -> tuple[DomainEvent, ...]:

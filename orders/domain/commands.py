@@ -43,6 +43,17 @@ MAX_LINES = 50
 MAX_LINE_QUANTITY = 1000
 # One delivery or correction this large is a typo, not a warehouse.
 MAX_STOCK_QUANTITY = 1_000_000
+# Longest texts a command accepts; forms, serializers and the API schema take them from here.
+MAX_REASON_LENGTH = 1000
+MAX_NOTE_LENGTH = 5000
+MAX_PAYMENT_REFERENCE_LENGTH = 200
+MAX_CARRIER_LENGTH = 100
+MAX_TRACKING_NUMBER_LENGTH = 100
+
+
+def changes_stock(delta: int) -> bool:
+    """Whether a stock adjustment is allowed to be sent: it must change stock on hand (not 0)."""
+    return delta != 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +118,8 @@ class RejectOrder(OrderCommand):
 
     def __post_init__(self) -> None:
         OrderCommand.__post_init__(self)
-        object.__setattr__(self, "reason", require_clean_text("reason", self.reason, multiline=True))
+        object.__setattr__(self, "reason",
+                           require_clean_text("reason", self.reason, max_length=MAX_REASON_LENGTH, multiline=True))
         lines = require_tuple_of("unavailable_lines", self.unavailable_lines, UnavailableLine)
         for index, line in enumerate(lines):
             require_sku(f"unavailable_lines[{index}].sku", line.sku)
@@ -127,7 +139,8 @@ class PayOrder(OrderCommand):
         OrderCommand.__post_init__(self)
         object.__setattr__(self, "amount", require_money("amount", self.amount))
         object.__setattr__(self, "payment_reference",
-                           require_clean_text("payment_reference", self.payment_reference, max_length=200))
+                           require_clean_text("payment_reference", self.payment_reference,
+                                                              max_length=MAX_PAYMENT_REFERENCE_LENGTH))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +152,10 @@ class ShipOrder(OrderCommand):
 
     def __post_init__(self) -> None:
         OrderCommand.__post_init__(self)
-        object.__setattr__(self, "carrier", require_clean_text("carrier", self.carrier, max_length=100))
+        object.__setattr__(self, "carrier", require_clean_text("carrier", self.carrier, max_length=MAX_CARRIER_LENGTH))
         object.__setattr__(self, "tracking_number",
-                           require_clean_text("tracking_number", self.tracking_number, max_length=100))
+                           require_clean_text("tracking_number", self.tracking_number,
+                                                            max_length=MAX_TRACKING_NUMBER_LENGTH))
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +171,8 @@ class CancelOrder(OrderCommand):
 
     def __post_init__(self) -> None:
         OrderCommand.__post_init__(self)
-        object.__setattr__(self, "reason", require_clean_text("reason", self.reason, multiline=True))
+        object.__setattr__(self, "reason",
+                           require_clean_text("reason", self.reason, max_length=MAX_REASON_LENGTH, multiline=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +183,8 @@ class AddOrderNote(OrderCommand):
 
     def __post_init__(self) -> None:
         OrderCommand.__post_init__(self)
-        object.__setattr__(self, "text", require_clean_text("text", self.text, max_length=5000, multiline=True))
+        object.__setattr__(self, "text",
+                           require_clean_text("text", self.text, max_length=MAX_NOTE_LENGTH, multiline=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +253,7 @@ class AdjustStock(InventoryCommand):
     def __post_init__(self) -> None:
         InventoryCommand.__post_init__(self)
         require_int("delta", self.delta, minimum=-MAX_STOCK_QUANTITY, maximum=MAX_STOCK_QUANTITY)
-        if self.delta == 0:
+        if not changes_stock(self.delta):
             raise CommandValidationError("delta", "must not be zero")
-        object.__setattr__(self, "reason", require_clean_text("reason", self.reason, multiline=True))
+        object.__setattr__(self, "reason",
+                           require_clean_text("reason", self.reason, max_length=MAX_REASON_LENGTH, multiline=True))

@@ -1,4 +1,4 @@
-"""The command map: which aggregate, which method and which stream each command goes to.
+"""The command map: which aggregate, which decision and which stream each command goes to.
 
 A generic handler needs nothing else::
 
@@ -8,14 +8,13 @@ A generic handler needs nothing else::
     context = {"products": catalogue_lookup(command)} if "products" in route.needs else {}
     aggregate = route.execute(command, aggregate=aggregate, actor=actor, **context)
     store.append(route.stream_name(command), aggregate.pending_events,
-                 expected_version=aggregate.expected_version)  # -1: stream must not exist
+                 expected_version=aggregate.expected_version)  # NO_STREAM: stream must not exist
 
 For a creating route (`creates=True`, only `CreateOrder`) loading is optional: pass
-`aggregate=None` and append with expected version -1 (no stream).
+`aggregate=None` and append with expected version NO_STREAM.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -52,18 +51,13 @@ class CommandRoute:
 
     command: type[Command]
     aggregate: type[Aggregate[Any]]
-    # Name of the aggregate method that decides; a classmethod when `creates` is true.
-    method: str
+    # The aggregate method that decides: an unbound method, or a classmethod when `creates` is true.
+    decide: Callable[..., Any]
     # Command -> aggregate id (an order's UUID, an inventory's sku).
     aggregate_id: Callable[[Any], Any]
     creates: bool = False
     # Keyword arguments the method needs besides `actor`, supplied by the handler (e.g. "products").
     needs: tuple[str, ...] = ()
-
-    @property
-    def handler_name(self) -> str:
-        """The conventional handler function name, snake_case of the command (`create_order`)."""
-        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.command.__name__).lower()
 
     def stream_name(self, command: Command) -> str:
         """The stream the command's events go to."""
@@ -80,10 +74,10 @@ class CommandRoute:
         if self.creates:
             if aggregate is not None and aggregate.exists:
                 raise AlreadyExistsError(self.aggregate.KIND, aggregate.id)
-            created: Aggregate[Any] = getattr(self.aggregate, self.method)(command, actor=actor, **context)
+            created: Aggregate[Any] = self.decide(command, actor=actor, **context)
             return created
         target = aggregate if aggregate is not None else self.aggregate(self.aggregate_id(command))
-        getattr(target, self.method)(command, actor=actor, **context)
+        self.decide(target, command, actor=actor, **context)
         return target
 
 
@@ -96,19 +90,19 @@ def _sku(command: Any) -> Any:
 
 
 _ROUTES = (
-    CommandRoute(CreateOrder, Order, "create", _order_id, creates=True, needs=("products",)),
-    CommandRoute(ConfirmOrder, Order, "confirm", _order_id),
-    CommandRoute(RejectOrder, Order, "reject", _order_id),
-    CommandRoute(PayOrder, Order, "pay", _order_id),
-    CommandRoute(ShipOrder, Order, "ship", _order_id),
-    CommandRoute(DeliverOrder, Order, "deliver", _order_id),
-    CommandRoute(CancelOrder, Order, "cancel", _order_id),
-    CommandRoute(AddOrderNote, Order, "add_note", _order_id),
-    CommandRoute(ReceiveStock, Inventory, "receive", _sku),
-    CommandRoute(ReserveStock, Inventory, "reserve", _sku),
-    CommandRoute(ReleaseStock, Inventory, "release", _sku),
-    CommandRoute(ShipStock, Inventory, "ship", _sku),
-    CommandRoute(AdjustStock, Inventory, "adjust", _sku),
+    CommandRoute(CreateOrder, Order, Order.create, _order_id, creates=True, needs=("products",)),
+    CommandRoute(ConfirmOrder, Order, Order.confirm, _order_id),
+    CommandRoute(RejectOrder, Order, Order.reject, _order_id),
+    CommandRoute(PayOrder, Order, Order.pay, _order_id),
+    CommandRoute(ShipOrder, Order, Order.ship, _order_id),
+    CommandRoute(DeliverOrder, Order, Order.deliver, _order_id),
+    CommandRoute(CancelOrder, Order, Order.cancel, _order_id),
+    CommandRoute(AddOrderNote, Order, Order.add_note, _order_id),
+    CommandRoute(ReceiveStock, Inventory, Inventory.receive, _sku),
+    CommandRoute(ReserveStock, Inventory, Inventory.reserve, _sku),
+    CommandRoute(ReleaseStock, Inventory, Inventory.release, _sku),
+    CommandRoute(ShipStock, Inventory, Inventory.ship, _sku),
+    CommandRoute(AdjustStock, Inventory, Inventory.adjust, _sku),
 )
 
 # Command class -> route. Read-only, so no one registers a command behind the domain's back.

@@ -127,3 +127,8 @@ def require_tuple_of(field: str, value: Any, item_type: type[T]) -> tuple[T, ...
 def money(value: Decimal | int | str) -> Decimal:
     """Quantize an amount to cents (used when computing, never on input: input is validated)."""
     return Decimal(value).quantize(MONEY_PLACES)
+
+
+def money_text(amount: Decimal, *, grouped: bool = False) -> str:
+    """An amount as text with two places: "1234.50" for documents and the API, "1,234.50" grouped for people."""
+    return f"{amount:,.2f}" if grouped else f"{amount:.2f}"

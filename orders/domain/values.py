@@ -11,6 +11,7 @@ from orders.domain.errors import CommandValidationError
 from orders.domain.validation import (
     MONEY_PLACES,
     money,
+    money_text,
     require_currency,
     require_money,
     require_sku,
@@ -27,6 +28,7 @@ __all__ = [
     "ProductInfo",
     "UnavailableLine",
     "money",
+    "money_text",
     "total_of",
 ]
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.validators import ASCIIUsernameValidator
 
-from orders.domain.commands import MAX_LINE_QUANTITY, RequestedLine
+from orders.domain.commands import MAX_LINE_QUANTITY, MAX_REASON_LENGTH, RequestedLine
 from orders.models import Product
 from orders.text_input import MULTI_LINE
 
@@ -98,7 +98,7 @@ class OrderActionForm(forms.Form):
 class CancelForm(OrderActionForm):
     """Cancel, optionally saying why."""
 
-    reason = forms.CharField(max_length=500, required=False, validators=[MULTI_LINE],
+    reason = forms.CharField(max_length=MAX_REASON_LENGTH, required=False, validators=[MULTI_LINE],
                              widget=forms.TextInput(attrs={"placeholder": "Reason (optional)"}))
 
     def clean_reason(self) -> str:

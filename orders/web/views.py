@@ -16,18 +16,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from eventlog.errors import ConcurrencyError, EventStoreUnavailable
 from orders import reading
-from orders.actors import actor_for
 from orders.domain.commands import CancelOrder, CreateOrder, PayOrder
-from orders.domain.errors import CommandValidationError, DomainError, OrderNotFoundError
-from orders.handlers import dispatch
+from orders.domain.errors import CommandValidationError, OrderNotFoundError
 from orders.models import Product
+from orders.product_stock import with_stock
 from orders.query_params import int_param
+from orders.sending import send
 from orders.visibility import customer_view
 from orders.web.forms import CancelForm, OrderActionForm, OrderForm, SignUpForm, quantity_field_name
 from projections import selectors
-from projections.consistency import wait_for_read_models
 from projections.inventory import NAME as INVENTORY_READ_MODEL
 from projections.orders import NAME as ORDERS_READ_MODEL
 
@@ -48,20 +46,18 @@ def order_new(request: HttpRequest) -> HttpResponse:
     form = _order_form(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         command = CreateOrder(order_id=form.order_uuid, customer_id=str(request.user.pk), lines=form.lines())
-        try:
-            # The form's order id is the idempotency key: a double submit opens the same order.
-            result = dispatch(command, actor=actor_for(request.user), idempotency_key=f"web-order:{command.order_id}")
-        except CommandValidationError as error:
-            form.add_error(_field_for(error.field, form), error.problem)
-        except DomainError as error:
-            sku = getattr(error, "sku", None)
+        # The form's order id is the idempotency key: a double submit opens the same order.
+        sent = send(command, user=request.user, read_model=ORDERS_READ_MODEL,
+                    idempotency_key=f"web-order:{command.order_id}")
+        if isinstance(sent.refused, CommandValidationError):
+            form.add_error(_field_for(sent.refused.field, form), sent.refused.problem)
+        elif sent.refused is not None:
+            sku = getattr(sent.refused, "sku", None)
             form.add_error(quantity_field_name(sku) if sku and quantity_field_name(sku) in form.fields else None,
-                           str(error))
-        except EventStoreUnavailable:
+                           str(sent.refused))
+        elif sent.unavailable:
             form.add_error(None, "We cannot take orders right now; please try again in a minute.")
         else:
-            wait_for_read_models(result.commit_position, names=(ORDERS_READ_MODEL,),
-                                 timeout=reading.READ_WAIT_SECONDS)
             messages.success(request, "Thank you! Your order was placed; we are reserving your items.")
             return redirect("web:order_detail", order_id=command.order_id)
     status = 400 if request.method == "POST" else 200
@@ -152,18 +148,16 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def _act(request: HttpRequest, command: Any, *, version: int, done: str) -> HttpResponse:
     """Dispatch an order action pinned to the version the page showed, then show the order."""
-    try:
-        result = dispatch(command, actor=actor_for(request.user), expected_version=version)
-    except ConcurrencyError:
+    sent = send(command, user=request.user, read_model=ORDERS_READ_MODEL, expected_version=version)
+    if sent.conflict is not None:
         messages.error(request, CONFLICT_MESSAGE)
-    except OrderNotFoundError:
-        raise Http404("no such order") from None
-    except DomainError as error:
-        messages.error(request, f"That did not work: {error}")
-    except EventStoreUnavailable:
+    elif isinstance(sent.refused, OrderNotFoundError):
+        raise Http404("no such order")
+    elif sent.refused is not None:
+        messages.error(request, f"That did not work: {sent.refused}")
+    elif sent.unavailable:
         messages.error(request, "We cannot reach the order system right now; please try again in a minute.")
     else:
-        wait_for_read_models(result.commit_position, names=(ORDERS_READ_MODEL,), timeout=reading.READ_WAIT_SECONDS)
         messages.success(request, done)
     return redirect(reverse("web:order_detail", kwargs={"order_id": command.order_id}))
 
@@ -177,17 +171,16 @@ def _my_order(request: HttpRequest, order_id: UUID, *, wait: float) -> reading.O
 
 
 def _order_form(request: HttpRequest, data: Any = None) -> OrderForm:
-    products = Product.objects.filter(active=True).order_by("name")
-    available = {level.sku: level.available for level in selectors.list_stock_levels()}
-    return OrderForm(data, products=products, available=available)
+    stocked = with_stock(Product.objects.filter(active=True).order_by("name"))
+    return OrderForm(data, products=[item.product for item in stocked],
+                     available={item.product.sku: item.available for item in stocked})
 
 
 def _catalogue_context(form: OrderForm | None) -> dict[str, Any]:
-    products = list(Product.objects.filter(active=True).order_by("name"))
-    available = {level.sku: level.available for level in selectors.list_stock_levels()}
     return {
         "form": form,
-        "products": [(p, available.get(p.sku, 0)) for p in products],
+        "products": [(item.product, item.available) for item in with_stock(Product.objects.filter(active=True)
+                                                                            .order_by("name"))],
         "lag": reading.lag_of(INVENTORY_READ_MODEL),
     }
 

@@ -5,7 +5,7 @@ from uuid import uuid4
 
 import pytest
 
-from eventlog.errors import EventStoreUnavailable
+from eventlog.errors import EventStoreUnavailableError
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.dead_letters import DeadLetter
 from tests.api.conftest import place, problem
@@ -97,7 +97,7 @@ def test_dead_letters_can_be_listed_retried_and_discarded(staff, order, app_stor
 
 def test_an_unavailable_event_store_is_503_with_retry_after(customer_a, catalogue, monkeypatch):
     def down(*args, **kwargs):
-        raise EventStoreUnavailable("event store unavailable: test")
+        raise EventStoreUnavailableError("event store unavailable: test")
 
     monkeypatch.setattr("orders.api.views.orders.dispatch", down)
     response = place(customer_a, (catalogue.mug, 1))

@@ -14,13 +14,13 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from eventlog.envelope import EventMetadata, NewEvent, UnknownEvent
+from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent, UnknownEvent
 from eventlog.errors import (
     ConcurrencyError,
     EventDecodeError,
-    EventStoreUnavailable,
+    EventStoreUnavailableError,
     StreamDeletedError,
-    StreamNotFound,
+    StreamNotFoundError,
 )
 from eventlog.registry import EventRegistry
 from eventlog.store import EventStore
@@ -75,7 +75,7 @@ def raw_event(event_type: str, data: bytes, *, schema_version: int = 1) -> NewEv
 def test_appended_events_read_back_in_order_with_their_envelope(store, unique):
     stream = f"contract-{unique}"
     events = [price_event(store, p) for p in ("1.10", "2.20", "3.30")]
-    result = store.append(stream, events, expected_version=None)
+    result = store.append(stream, events, expected_version=NO_STREAM)
     assert result.new_version == 2
 
     recorded = store.read_stream(stream)
@@ -93,7 +93,7 @@ def test_appended_events_read_back_in_order_with_their_envelope(store, unique):
 
 def test_decimal_uuid_and_datetime_round_trip_exactly(store, unique):
     event = price_event(store, "12345678901234567890.0100")
-    store.append(f"contract-{unique}", [event], expected_version=None)
+    store.append(f"contract-{unique}", [event], expected_version=NO_STREAM)
 
     [recorded] = store.read_stream(f"contract-{unique}")
 
@@ -106,17 +106,25 @@ def test_decimal_uuid_and_datetime_round_trip_exactly(store, unique):
 
 def test_wrong_expected_version_reports_expected_and_actual(store, unique):
     stream = f"contract-{unique}"
-    store.append(stream, [price_event(store), price_event(store)], expected_version=None)
+    store.append(stream, [price_event(store), price_event(store)], expected_version=NO_STREAM)
 
     with pytest.raises(ConcurrencyError) as stale:
         store.append(stream, [price_event(store)], expected_version=0)
     with pytest.raises(ConcurrencyError) as exists:
-        store.append(stream, [price_event(store)], expected_version=None)
+        store.append(stream, [price_event(store)], expected_version=NO_STREAM)
 
     assert (stale.value.expected, stale.value.actual) == (0, 1)
     assert (exists.value.expected, exists.value.actual) == (None, 1)
     assert "is at version 1, not 0" in str(stale.value)
     assert len(store.read_stream(stream)) == 2
+
+
+def test_an_expected_version_below_no_stream_is_refused_before_anything_is_written(store, unique):
+    stream = f"contract-{unique}"
+    with pytest.raises(ValueError, match="expected_version must be NO_STREAM"):
+        store.append(stream, [price_event(store)], expected_version=NO_STREAM - 1)
+    with pytest.raises(StreamNotFoundError):
+        store.read_stream(stream)
 
 
 def test_expecting_a_version_of_a_missing_stream_is_a_conflict(store, unique):
@@ -128,9 +136,9 @@ def test_expecting_a_version_of_a_missing_stream_is_a_conflict(store, unique):
 def test_re_appending_the_same_event_ids_is_an_idempotent_success(store, unique):
     stream = f"contract-{unique}"
     events = [price_event(store), price_event(store)]
-    first = store.append(stream, events, expected_version=None)
+    first = store.append(stream, events, expected_version=NO_STREAM)
 
-    again = store.append(stream, events, expected_version=None)
+    again = store.append(stream, events, expected_version=NO_STREAM)
 
     assert again.commit_position == first.commit_position
     assert len(store.read_stream(stream)) == 2
@@ -138,7 +146,7 @@ def test_re_appending_the_same_event_ids_is_an_idempotent_success(store, unique)
 
 def test_read_stream_windows_and_backwards(store, unique):
     stream = f"contract-{unique}"
-    store.append(stream, [price_event(store, str(i)) for i in range(6)], expected_version=None)
+    store.append(stream, [price_event(store, str(i)) for i in range(6)], expected_version=NO_STREAM)
 
     assert [e.stream_position for e in store.read_stream(stream, to_version=2)] == [0, 1, 2]
     assert [e.stream_position for e in store.read_stream(stream, from_version=3)] == [3, 4, 5]
@@ -149,7 +157,7 @@ def test_read_stream_windows_and_backwards(store, unique):
 
 
 def test_missing_stream_is_not_found(store, unique):
-    with pytest.raises(StreamNotFound):
+    with pytest.raises(StreamNotFoundError):
         store.read_stream(f"contract-{unique}")
     assert store.stream_version(f"contract-{unique}") is None
 
@@ -157,8 +165,8 @@ def test_missing_stream_is_not_found(store, unique):
 def test_read_all_after_a_position_with_server_side_filters(store, unique):
     wanted, other = f"ctr{unique}-a", f"oth{unique}-b"
     before = store.head_position()
-    store.append(wanted, [price_event(store, "1")], expected_version=None)
-    store.append(other, [price_event(store, "2")], expected_version=None)
+    store.append(wanted, [price_event(store, "1")], expected_version=NO_STREAM)
+    store.append(other, [price_event(store, "2")], expected_version=NO_STREAM)
     store.append(wanted, [price_event(store, "3")], expected_version=0)
 
     by_prefix = store.read_all(after=before, stream_prefixes=[f"ctr{unique}"])
@@ -177,9 +185,9 @@ def test_read_all_after_a_position_with_server_side_filters(store, unique):
 
 def test_filters_match_whole_names(store, unique):
     before = store.head_position()
-    store.append(f"ctr{unique}-a", [price_event(store, "1")], expected_version=None)
-    store.append(f"x-ctr{unique}-b", [price_event(store, "2")], expected_version=None)
-    store.append(f"ctr{unique}-c", [raw_event("PriceSetLater", b"{}")], expected_version=None)
+    store.append(f"ctr{unique}-a", [price_event(store, "1")], expected_version=NO_STREAM)
+    store.append(f"x-ctr{unique}-b", [price_event(store, "2")], expected_version=NO_STREAM)
+    store.append(f"ctr{unique}-c", [raw_event("PriceSetLater", b"{}")], expected_version=NO_STREAM)
 
     by_prefix = store.read_all(after=before, stream_prefixes=[f"ctr{unique}"], decode=False)
     by_type = store.read_all(after=before, event_types=["PriceSet"], decode=False)
@@ -197,7 +205,7 @@ def test_read_all_leaves_out_system_events(store, unique):
 def test_iter_all_reads_every_batch(store, unique):
     stream = f"itr{unique}-x"
     before = store.head_position()
-    store.append(stream, [price_event(store, str(i)) for i in range(25)], expected_version=None)
+    store.append(stream, [price_event(store, str(i)) for i in range(25)], expected_version=NO_STREAM)
 
     seen = list(store.iter_all(after=before, stream_prefixes=[f"itr{unique}"], batch_size=10))
 
@@ -207,7 +215,7 @@ def test_iter_all_reads_every_batch(store, unique):
 def test_subscription_catches_up_then_delivers_live_events(store, unique):
     stream = f"sub{unique}-x"
     before = store.head_position()
-    store.append(stream, [price_event(store, "1")], expected_version=None)
+    store.append(stream, [price_event(store, "1")], expected_version=NO_STREAM)
     received: list = []
 
     with store.subscribe_all(after=before, stream_prefixes=[f"sub{unique}"], timeout=10) as events:
@@ -227,7 +235,7 @@ def test_subscription_catches_up_then_delivers_live_events(store, unique):
 def test_upcaster_reads_a_stored_v1_payload_as_v2(store, unique):
     stream = f"contract-{unique}"
     store.append(stream, [raw_event("Renamed", b'{"name": "Ada Lovelace"}', schema_version=1)],
-                 expected_version=None)
+                 expected_version=NO_STREAM)
 
     [recorded] = store.read_stream(stream)
 
@@ -246,7 +254,7 @@ def test_undecodable_events_name_stream_position_and_type(store, unique, event_t
                                                           reason):
     stream = f"contract-{unique}"
     store.append(stream, [price_event(store), raw_event(event_type, data, schema_version=schema_version)],
-                 expected_version=None)
+                 expected_version=NO_STREAM)
 
     with pytest.raises(EventDecodeError) as error:
         store.read_stream(stream)
@@ -260,7 +268,7 @@ def test_undecodable_events_name_stream_position_and_type(store, unique, event_t
 def test_an_unknown_type_can_be_read_past_where_the_reader_asks(store, unique):
     stream = f"contract-{unique}"
     store.append(stream, [price_event(store), raw_event("FromTheFuture", b'{"x": 1}', schema_version=3),
-                          price_event(store)], expected_version=None)
+                          price_event(store)], expected_version=NO_STREAM)
 
     first, unknown, last = store.read_stream(stream, keep_unknown=True)
 
@@ -273,7 +281,7 @@ def test_an_unknown_type_can_be_read_past_where_the_reader_asks(store, unique):
 
 def test_tombstoned_stream_is_deleted_for_ever(store, unique):
     stream = f"contract-{unique}"
-    store.append(stream, [price_event(store)], expected_version=None)
+    store.append(stream, [price_event(store)], expected_version=NO_STREAM)
     store.tombstone(stream)
 
     with pytest.raises(StreamDeletedError):
@@ -293,7 +301,7 @@ def test_max_count_keeps_only_the_newest_events(store, unique):
 
 def test_unreachable_store_is_unavailable(free_port_url):
     store = EventStore(free_port_url)
-    with pytest.raises(EventStoreUnavailable):
+    with pytest.raises(EventStoreUnavailableError):
         store.head_position()
 
 

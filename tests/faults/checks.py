@@ -19,7 +19,7 @@ from uuid import UUID
 import redis
 
 from eventlog.envelope import RecordedEvent
-from eventlog.errors import StreamNotFound
+from eventlog.errors import StreamNotFoundError
 from eventlog.store import EventStore
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import live_generation
@@ -74,7 +74,7 @@ def order_events(store: EventStore, order_id: UUID | str) -> list[RecordedEvent]
     """One order's stream, decoded; empty if it has none."""
     try:
         return store.read_stream(f"order-{order_id}")
-    except StreamNotFound:
+    except StreamNotFoundError:
         return []
 
 

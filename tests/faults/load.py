@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from eventlog.envelope import EventMetadata, NewEvent
+from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
 from orders.domain.events import OrderCreated, OrderNoteAdded
 from orders.domain.values import OrderLine
 from tests.faults.stack import HTTP_TIMEOUT, Stack
@@ -158,6 +158,6 @@ def append_backlog(stack: Stack, *, sku: str, orders: int, notes: int) -> dict[s
         for event in events:
             event_type, data = store.registry.encode(event)
             encoded.append(NewEvent(uuid.uuid4(), event_type.name, 1, data, metadata))
-        store.append(f"order-{order_id}", encoded, expected_version=None)
+        store.append(f"order-{order_id}", encoded, expected_version=NO_STREAM)
         appended[str(order_id)] = {"events": [{"event_id": str(encoded[0].event_id)}]}
     return appended

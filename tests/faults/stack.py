@@ -32,7 +32,7 @@ import redis
 import requests
 
 from config.devstack import local_services
-from eventlog.errors import EventStoreUnavailable
+from eventlog.errors import EventStoreUnavailableError
 from eventlog.store import EventStore
 from eventlog.subscriptions import keys
 
@@ -408,7 +408,7 @@ class Stack:
         try:
             probe.head_position()
             return True
-        except EventStoreUnavailable:
+        except EventStoreUnavailableError:
             return False
         finally:
             probe.close()

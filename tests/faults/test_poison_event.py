@@ -21,7 +21,7 @@ from uuid import uuid4
 import pytest
 import requests
 
-from eventlog.envelope import EventMetadata, NewEvent
+from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import live_generation
 from projections.inventory import NAME as INVENTORY
@@ -65,7 +65,8 @@ def test_poison_events_are_parked_the_rest_flows_and_retry_after_a_fix_works(sta
     # An undecodable event of a registered type, appended raw.
     raw_id = uuid4()
     stack.store.append(f"inventory-{RAW}", [NewEvent(raw_id, "StockReceived", 1, b'{"sku": "POISON-RAW", "quantity": ',
-                                                     EventMetadata(uuid4(), None, "staff:1"))], expected_version=None)
+                                                     EventMetadata(uuid4(), None, "staff:1"))],
+                       expected_version=NO_STREAM)
     # A good event whose read-model document was clobbered before it arrived.
     generation = live_generation(stack.redis, INVENTORY)
     clobbered = keys.read_model_key(INVENTORY, generation, level_key(ENV))

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from eventlog.errors import ConcurrencyError, StreamNotFound
+from eventlog.errors import ConcurrencyError, StreamNotFoundError
 from eventlog.store import EventStore
 from orders.domain.commands import (
     AddOrderNote,
@@ -102,7 +102,7 @@ def test_unknown_or_inactive_products_are_refused_and_nothing_is_written(app_sto
         dispatch(command, actor=Actor.customer("42"))
 
     assert sku in str(refused.value)
-    with pytest.raises(StreamNotFound):
+    with pytest.raises(StreamNotFoundError):
         app_store.read_stream(f"order-{order_id}")
 
 

@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import pytest
 
-from eventlog.envelope import EventMetadata, NewEvent
+from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.consistency import wait_for_position
 from eventlog.subscriptions.rebuild import rebuild
@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_batch_leaves_the_read_model_equal_to_a_fresh_rebuil
         for event in events:
             event_type, data = app_store.registry.encode(event)
             encoded.append(NewEvent(uuid4(), event_type.name, 1, data, metadata))
-        last_position = app_store.append(f"order-{order_id}", encoded, expected_version=None).commit_position
+        last_position = app_store.append(f"order-{order_id}", encoded, expected_version=NO_STREAM).commit_position
     start = read_checkpoint(redis_client, ORDERS, live_generation(redis_client, ORDERS)) or 0
 
     first = worker()

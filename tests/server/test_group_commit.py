@@ -11,7 +11,7 @@ import pytest
 
 from eventlog.server.log import EventLog
 from eventlog.server.records import NO_STREAM, ProposedEvent, Record, WriteRequest
-from eventlog.server.writer import StorageFailed, Writer
+from eventlog.server.writer import StorageFailedError, Writer
 
 
 class SlowStorage:
@@ -68,7 +68,7 @@ def test_concurrent_appends_share_transactions() -> None:
 
 def test_a_failed_transaction_publishes_nothing_and_fails_its_requests() -> None:
     log, results = asyncio.run(run_concurrently(SlowStorage(fail=True), 5))
-    assert all(isinstance(result, StorageFailed) for result in results)
+    assert all(isinstance(result, StorageFailedError) for result in results)
     assert log.head == 0 and not log.streams
     # The next batch starts from the same position: nothing was half-published.
     assert log.begin().next_position == EventLog().next_position

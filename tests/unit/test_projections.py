@@ -27,6 +27,7 @@ from orders.domain.events import (
     StockShipped,
 )
 from orders.domain.values import Actor
+from projections import selectors
 from projections.inventory import InventoryProjection
 from projections.orders import OrderSummaryProjection
 from projections.sales import SalesProjection
@@ -106,8 +107,19 @@ def test_order_summary_records_a_cancellation_with_its_refund():
 
     doc = twice(OrderSummaryProjection(), events).get_doc(f"order:{ORDER_ID}")
 
-    assert (doc["status"], doc["refund_amount"], doc["cancelled_by"], doc["cancel_reason"]) == (
+    assert (doc["status"], doc["refund_amount"], doc["cancelled_by"], doc["cancellation_reason"]) == (
         "CANCELLED", "18.25", str(CUSTOMER), "changed my mind")
+
+
+def test_a_summary_projected_with_the_old_reason_keys_still_shows_its_reason():
+    """The read model once stored `cancel_reason`; such documents read the same until rebuilt."""
+    log = Log()
+    events = [log(ORDER, created()), log(ORDER, OrderCancelled(ORDER_ID, "changed my mind", CUSTOMER, None))]
+    doc = dict(twice(OrderSummaryProjection(), events).get_doc(f"order:{ORDER_ID}"))
+    old = {("cancel_reason" if key == "cancellation_reason" else key): value for key, value in doc.items()}
+
+    assert selectors._summary(doc).cancellation_reason == "changed my mind"
+    assert selectors._summary(old).cancellation_reason == "changed my mind"
 
 
 def test_inventory_levels_and_the_low_stock_set():

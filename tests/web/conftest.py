@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from decimal import Decimal
-from uuid import UUID, uuid4
 
 import pytest
 import redis
@@ -17,12 +16,13 @@ from eventlog.store import get_store
 from eventlog.subscriptions.runner import run_subscriber
 from eventlog.subscriptions.subscribers import all_subscribers
 from orders import reading
-from orders.domain.commands import CreateOrder, ReceiveStock, RequestedLine
+from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
 from projections.subscribers import READ_MODELS
 from tests.conftest import make_staff, start_subscribers_at_head
+from tests.factories import place as place  # the one order factory, re-exported for these tests
 
 STAFF_ACTOR = Actor.staff("1")
 
@@ -127,10 +127,3 @@ def stocked(unique) -> Callable[..., str]:
     return make
 
 
-def place(user, *lines: tuple[str, int]) -> UUID:
-    """Place an order straight through the handler, as `user`."""
-    order_id = uuid4()
-    dispatch(CreateOrder(order_id=order_id, customer_id=str(user.pk),
-                         lines=tuple(RequestedLine(sku=sku, quantity=qty) for sku, qty in lines)),
-             actor=Actor.customer(str(user.pk)))
-    return order_id

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
-from eventlog.envelope import EventMetadata, NewEvent
+from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
 from eventlog.store import get_store
 from orders.admin import events as admin_events
 from orders.admin.forms import EventFilterForm
@@ -205,7 +205,7 @@ def test_pages_listing_strange_stream_names_render(staff_client, redis_client, u
     names = [f"order-{unique}/a/b", f"order-{unique} %2F ü", f"inventory-{unique}/../x"]
     for name in names:
         get_store().append(name, [NewEvent(uuid4(), "OrderNoteAdded", 1, b'{"broken": ', meta)],
-                           expected_version=None)
+                           expected_version=NO_STREAM)
     project()
 
     browser = staff_client.get(BROWSER, {"stream_prefix": f"order-{unique}"})

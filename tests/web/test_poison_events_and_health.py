@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from prometheus_client import REGISTRY
 
-from eventlog.envelope import EventMetadata, NewEvent
+from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
 from eventlog.store import get_store
 from projections import selectors
 from tests.web.conftest import place, project
@@ -22,7 +22,7 @@ BANNER = 'id="projection-attention"'
 
 
 def _append_raw(stream: str, event_type: str, data: bytes) -> None:
-    get_store().append(stream, [NewEvent(uuid4(), event_type, 1, data, META)], expected_version=None)
+    get_store().append(stream, [NewEvent(uuid4(), event_type, 1, data, META)], expected_version=NO_STREAM)
 
 
 @pytest.fixture

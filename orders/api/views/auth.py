@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api.problems import Problem
+from orders.api.problems import ProblemError
 from orders.api.schema import RETRY_AFTER, problems
 from orders.api.serializers import TokenRequestSerializer, TokenSerializer
 from orders.api.throttling import LoginIPThrottle, LoginUsernameThrottle
@@ -57,7 +57,7 @@ class TokenView(ApiMixin, APIView):
         # lockout problem (config/lockout.py) instead of this 400.
         user = authenticate(request=request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
-            raise Problem(400, "validation-error", "Invalid credentials", _INVALID,
+            raise ProblemError(400, "validation-error", "Invalid credentials", _INVALID,
                           errors=[{"field": None, "detail": _INVALID}])
         instance, token = AuthToken.objects.create(user=user)
         body = {"token": token, "expiry": instance.expiry,

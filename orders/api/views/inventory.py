@@ -22,6 +22,7 @@ from orders.api.serializers import (
     InventoryQuerySerializer,
     ReceiveStockSerializer,
     StockLevelDetailSerializer,
+    StockLevelSerializer,
     StockListSerializer,
 )
 from orders.api.views.base import ApiMixin, query, validated
@@ -41,8 +42,7 @@ def stock_path(sku: str) -> str:
 
 def stock_body(level: selectors.StockLevel) -> dict[str, Any]:
     """The JSON of a stock level."""
-    return {"sku": level.sku, "on_hand": level.on_hand, "reserved": level.reserved, "available": level.available,
-            "is_low": level.is_low, "version": level.version, "updated_at": level.updated_at.isoformat()}
+    return dict(StockLevelSerializer(level).data)
 
 
 def _command_schema(summary: str, description: str, request: Any) -> Any:

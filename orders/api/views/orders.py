@@ -44,6 +44,7 @@ from orders.api.serializers import (
     OrderDetailSerializer,
     OrderListQuerySerializer,
     OrderPageSerializer,
+    OrderSerializer,
     PayOrderSerializer,
     ShipOrderSerializer,
     TimelineQuerySerializer,
@@ -82,41 +83,7 @@ def order_path(order_id: UUID | str) -> str:
 
 def order_body(summary: selectors.OrderSummary, *, staff: bool) -> dict[str, Any]:
     """The JSON of an order summary, as staff or as a customer may see it (see orders/visibility.py)."""
-    return order_fields_for({
-        "order_id": str(summary.order_id),
-        "customer_id": summary.customer_id,
-        "status": summary.status.value,
-        "currency": summary.currency,
-        "total": f"{summary.total:.2f}",
-        "lines": [{"sku": line.sku, "name": line.name, "quantity": line.quantity,
-                   "unit_price": f"{line.unit_price:.2f}", "subtotal": f"{line.subtotal:.2f}"}
-                  for line in summary.lines],
-        "created_at": summary.created_at.isoformat(),
-        "updated_at": summary.updated_at.isoformat(),
-        **{name: _iso(getattr(summary, name)) for name in (
-            "confirmed_at", "rejected_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")},
-        "amount_paid": _money(summary.amount_paid),
-        "payment_reference": summary.payment_reference,
-        "tracking": None if summary.tracking is None else {"carrier": summary.tracking.carrier,
-                                                           "number": summary.tracking.number},
-        "cancel_reason": summary.cancel_reason,
-        "cancelled_by": summary.cancelled_by,
-        "refund_amount": _money(summary.refund_amount),
-        "reject_reason": summary.reject_reason,
-        "unavailable_lines": [{"sku": line.sku, "requested": line.requested, "available": line.available}
-                              for line in summary.unavailable_lines],
-        "note_count": summary.note_count,
-        "version": summary.version,
-        "last_position": summary.last_position,
-    }, staff=staff)
-
-
-def _iso(moment: Any) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def _money(amount: Any) -> str | None:
-    return None if amount is None else f"{amount:.2f}"
+    return order_fields_for(OrderSerializer(summary).data, staff=staff)
 
 
 def _command_schema(summary: str, description: str, request: Any, *, staff_only: bool,

@@ -9,10 +9,11 @@ from rest_framework.views import APIView
 
 from orders.api.http import read_freshness, stale_headers
 from orders.api.schema import READ_HEADERS, RETRY_AFTER, problems
-from orders.api.serializers import ProductListSerializer
+from orders.api.serializers import ProductListSerializer, ProductSerializer
 from orders.api.views.base import ApiMixin
 from orders.models import Product
-from projections import inventory, selectors
+from orders.product_stock import with_stock
+from projections import inventory
 
 
 class ProductListView(ApiMixin, APIView):
@@ -32,12 +33,5 @@ class ProductListView(ApiMixin, APIView):
         products = Product.objects.all()
         if not (request.user.is_authenticated and request.user.is_staff):
             products = products.filter(active=True)
-        levels = {level.sku: level for level in selectors.list_stock_levels()}
-        items = []
-        for product in products.order_by("sku"):
-            level = levels.get(product.sku)
-            available = max(0, level.available) if level is not None else 0
-            items.append({"sku": product.sku, "name": product.name, "description": product.description,
-                          "unit_price": f"{product.unit_price:.2f}", "currency": product.currency,
-                          "active": product.active, "available": available, "in_stock": available > 0})
+        items = ProductSerializer(with_stock(products.order_by("sku")), many=True).data
         return Response({"items": items, "stale": read.stale}, headers=stale_headers(read))

@@ -16,7 +16,7 @@ from orders.api.problems import field_problem, not_found
 from orders.api.schema import RETRY_AFTER, STREAM, problems
 from orders.api.serializers import TimelineQuerySerializer, TimelineSerializer
 from orders.api.views.base import ApiMixin, query
-from orders.timelines import Timeline, stream_timeline
+from orders.timelines import Timeline, stream_timeline, window_end, window_start
 from orders.visibility import VisibleEntry, plain, timeline_for
 
 STREAM_NAME = re.compile(r"(order|inventory)-[A-Za-z0-9._-]{1,64}")
@@ -35,10 +35,10 @@ def timeline_body(request: Request, stream_name: str, *, owner: str | None = Non
     limit, as_of = params["limit"], params.get("as_of_version")
     from_version = params.get("from_version")
     if from_version is None:
-        from_version = 0 if as_of is None else max(0, as_of - limit + 1)
+        from_version = 0 if as_of is None else window_start(as_of, size=limit)
     if as_of is not None and as_of < from_version:
         raise field_problem("as_of_version", "must not be before from_version")
-    to_version = as_of if as_of is None else min(as_of, from_version + limit - 1)
+    to_version = as_of if as_of is None else min(as_of, window_end(from_version, size=limit))
     timeline = stream_timeline(stream_name, from_version=from_version, to_version=to_version, limit=limit)
     if timeline is None:
         raise not_found(f"{stream_name} has no events" + (f" from version {from_version}" if from_version else ""))
@@ -47,8 +47,8 @@ def timeline_body(request: Request, stream_name: str, *, owner: str | None = Non
     if as_of is not None and as_of > timeline.last_version:
         raise field_problem("as_of_version", f"the aggregate's newest version is {timeline.last_version}")
     view = timeline_for(timeline, staff=roles.may_read_stream(request.user, stream_name))
-    window_end = timeline.last_version if as_of is None else as_of
-    next_from = (view.window_end + 1 if view.window_end is not None and view.window_end < window_end else None)
+    wanted_end = timeline.last_version if as_of is None else as_of
+    next_from = (view.window_end + 1 if view.window_end is not None and view.window_end < wanted_end else None)
     return {
         "stream": view.stream_name,
         "kind": view.kind,

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from eventlog.errors import EventStoreUnavailable
+from eventlog.errors import EventStoreUnavailableError
 from eventlog.store import get_store
 from orders.models import Product
 from orders.roles import OPERATIONS
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             try:
                 get_store().head_position()
                 return
-            except EventStoreUnavailable:
+            except EventStoreUnavailableError:
                 if time.monotonic() > deadline:
                     raise CommandError(f"the event store at {settings.EVENTSTORE_URL} did not come up "
                                        f"within {seconds:.0f}s") from None

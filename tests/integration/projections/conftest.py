@@ -4,21 +4,22 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 import redis
 
 from eventlog.envelope import RecordedEvent
-from eventlog.errors import StreamNotFound
+from eventlog.errors import StreamNotFoundError
 from eventlog.store import EventStore
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.keys import generation_pattern
 from eventlog.subscriptions.writer import BatchWriter
-from orders.domain.commands import CreateOrder, ReceiveStock, RequestedLine
+from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
+from tests.factories import place as place  # the one order factory, re-exported for these tests
 
 STAFF = Actor.staff("1")
 
@@ -40,20 +41,13 @@ def receive(sku: str, quantity: int) -> None:
     dispatch(ReceiveStock(sku=sku, quantity=quantity), actor=STAFF)
 
 
-def place(customer: str, *lines: tuple[str, int]) -> UUID:
-    """Place an order as the customer; returns its id."""
-    order_id = uuid4()
-    dispatch(CreateOrder(order_id=order_id, customer_id=customer,
-                         lines=tuple(RequestedLine(sku=sku, quantity=qty) for sku, qty in lines)),
-             actor=Actor.customer(customer))
-    return order_id
 
 
 def events_of(store: EventStore, *streams: str) -> list[RecordedEvent]:
     """Every event of the given streams, in $all order (as a subscription would deliver them)."""
     events: list[RecordedEvent] = []
     for stream in streams:
-        with contextlib.suppress(StreamNotFound):
+        with contextlib.suppress(StreamNotFoundError):
             events.extend(store.read_stream(stream))
     return sorted(events, key=lambda event: event.commit_position)
 

@@ -75,12 +75,12 @@ def test_cancelled_and_rejected_orders_keep_their_reasons(app_store, redis_clien
 
     cancelled = selectors.get_order(str(paid), client=redis_client)
     assert cancelled.status is OrderStatus.CANCELLED
-    assert (cancelled.cancel_reason, cancelled.cancelled_by, cancelled.refund_amount) == (
+    assert (cancelled.cancellation_reason, cancelled.cancelled_by, cancelled.refund_amount) == (
         "changed my mind", "customer:c1", Decimal("12.50"))
     assert cancelled.cancelled_at is not None
     refused = selectors.get_order(rejected, client=redis_client)
     assert refused.status is OrderStatus.REJECTED
-    assert (refused.reject_reason, refused.unavailable_lines) == ("not enough stock", (short,))
+    assert (refused.rejection_reason, refused.unavailable_lines) == ("not enough stock", (short,))
     assert refused.rejected_at is not None and refused.refund_amount is None
 
 

@@ -14,7 +14,7 @@ from uuid import uuid4
 import pytest
 import redis
 
-from eventlog.envelope import EventMetadata, NewEvent, RecordedEvent
+from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent, RecordedEvent
 from eventlog.registry import EventRegistry
 from eventlog.store import EventStore
 from eventlog.subscriptions import keys
@@ -73,15 +73,21 @@ def append_ticks(store: EventStore, stream: str, ns: Iterable[int]) -> list[int]
         event_type, data = store.registry.encode(Tick(n))
         result = store.append(stream, [NewEvent(event_id=uuid4(), event_type=event_type.name, schema_version=1,
                                                 data=data, metadata=META)],
-                              expected_version=store.stream_version(stream))
+                              expected_version=current_version(store, stream))
         positions.append(result.commit_position)
     return positions
+
+
+def current_version(store: EventStore, stream: str) -> int:
+    """The version to append at: the stream's last one, NO_STREAM while it has no events."""
+    version = store.stream_version(stream)
+    return NO_STREAM if version is None else version
 
 
 def append_raw(store: EventStore, stream: str, event_type: str, data: bytes) -> int:
     """Append an event the tick registry cannot decode."""
     result = store.append(stream, [NewEvent(event_id=uuid4(), event_type=event_type, schema_version=1, data=data,
-                                            metadata=META)], expected_version=store.stream_version(stream))
+                                            metadata=META)], expected_version=current_version(store, stream))
     return result.commit_position
 
 

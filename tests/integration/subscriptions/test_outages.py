@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from eventlog.errors import EventStoreUnavailable
+from eventlog.errors import EventStoreUnavailableError
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import read_checkpoint
 from eventlog.subscriptions.dead_letters import count_dead_letters
@@ -14,7 +14,7 @@ from .conftest import FAST, TickCounter, append_ticks, doc
 
 
 @pytest.mark.parametrize("policy", ["park", "halt"])
-@pytest.mark.parametrize("outage", [EventStoreUnavailable("event store unavailable: refused"),
+@pytest.mark.parametrize("outage", [EventStoreUnavailableError("event store unavailable: refused"),
                                     redis.exceptions.ConnectionError("Connection refused")])
 def test_a_handler_meeting_an_outage_stops_the_run_before_the_event_and_the_next_run_applies_it(
         tick_store, redis_client, unique, policy, outage):
