@@ -20,9 +20,9 @@ def _outage_kinds() -> tuple[tuple[str, tuple[type[BaseException], ...]], ...]:
     import redis
     from django_redis.exceptions import ConnectionInterrupted
 
-    from eventlog.errors import EventStoreUnavailable
+    from eventlog.errors import EventStoreUnavailableError
 
-    return (("eventstore", (EventStoreUnavailable,)),
+    return (("eventstore", (EventStoreUnavailableError,)),
             ("redis", (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, ConnectionInterrupted)),
             ("broker", (kombu.exceptions.OperationalError,)))
 

@@ -41,7 +41,8 @@ __all__ = ["ALL_INDEX", "NAME", "OrderSummaryProjection", "customer_index", "sta
 log = logging.getLogger(__name__)
 
 NAME = "orders"
-VERSION = 1  # raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green
+VERSION = 2  # raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green
+# 2: rejection_reason and cancellation_reason (were reject_reason and cancel_reason; selectors read both meanwhile)
 STREAM_PREFIX = "order-"
 ALL_INDEX = "idx:all"
 

@@ -19,6 +19,7 @@ def start_subscribers_at_head(client: redis.Redis, store: EventStore) -> None:
     head = store.head_position()
     for candidate in all_subscribers():
         client.set(keys.checkpoint(candidate.spec.name, 1), head)
+        client.set(keys.built_version(candidate.spec.name), candidate.spec.version)  # built by this code
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import redis
 
 from config.devstack import local_services
 from config.devstack.local_services import free_port
-from eventlog.envelope import EventMetadata, NewEvent
+from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
 from eventlog.store import EventStore
 from eventlog.subscriptions.consistency import wait_for_position
 from orders.domain.commands import CreateOrder, ReceiveStock, RequestedLine
@@ -141,7 +141,7 @@ def test_worker_lines_carry_the_correlation_id_of_the_event_being_handled(stack)
     event_type, data = stack.store.registry.encode(OrderConfirmed(order_id=order_id))
     metadata = EventMetadata(correlation_id=correlation, causation_id=None, actor="staff:1")
     written = stack.store.append(f"order-{order_id}", [NewEvent(uuid4(), event_type.name, 1, data, metadata)],
-                                 expected_version=None)  # a confirmation without an order: the projection warns
+                                 expected_version=NO_STREAM)  # a confirmation without an order: the projection warns
     assert wait_for_position(stack.redis, ["orders"], written.commit_position, timeout=20)
 
     def warning() -> dict | None:

@@ -7,7 +7,7 @@ import logging
 import redis
 
 from config.log_filters import OutageRateLimitFilter, outage_of
-from eventlog.errors import EventStoreUnavailable
+from eventlog.errors import EventStoreUnavailableError
 
 
 class Clock:
@@ -39,18 +39,18 @@ def test_one_line_per_dependency_per_interval_saying_how_many_were_held_back():
     clock = Clock()
     logger, stream = logger_with_filter(clock)
     for _ in range(40):  # ten seconds of four failing subscribers a second
-        fail(logger, EventStoreUnavailable("connection refused"))
+        fail(logger, EventStoreUnavailableError("connection refused"))
         clock.now += 0.25
     fail(logger, redis.exceptions.ConnectionError("Redis is gone"))
     fail(logger, redis.exceptions.ConnectionError("Redis is gone"))
     first = stream.getvalue().splitlines()
 
     assert first == [
-        "ERROR catch-up of orders failed (eventstore unavailable: EventStoreUnavailable: connection refused)",
+        "ERROR catch-up of orders failed (eventstore unavailable: EventStoreUnavailableError: connection refused)",
         "ERROR catch-up of orders failed (redis unavailable: ConnectionError: Redis is gone)",
     ]  # no traceback, one per dependency
     clock.now += 60
-    fail(logger, EventStoreUnavailable("connection refused"))
+    fail(logger, EventStoreUnavailableError("connection refused"))
     assert stream.getvalue().splitlines()[2].endswith("; 39 more like it in the last 60 s were not logged")
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from eventlog.errors import EventStoreUnavailable
+from eventlog.errors import EventStoreUnavailableError
 from eventlog.store import get_store
 from orders.catalogue_import import COLUMNS, CatalogueImportError, apply_catalogue, parse_catalogue
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         try:
             store.head_position()  # fail before the first write, not between products and stock
             summary = apply_catalogue(rows, store=store)
-        except EventStoreUnavailable as error:
+        except EventStoreUnavailableError as error:
             raise CommandError(f"the event store is unavailable ({error}); run the import again when it "
                                "is back (it is safe to repeat)") from None
         except CatalogueImportError as error:
