@@ -270,18 +270,18 @@ class _Run:
 def _read_batch(store: EventStore, subscriber: Subscriber, *, after: int | None) -> list[RecordedEvent | _Undecodable]:
     """The next batch of matching events; one that cannot be decoded ends the batch as _Undecodable."""
     spec = subscriber.spec
-    where = {"stream_prefixes": spec.stream_prefixes, "event_types": spec.event_types}
+    prefixes, types = spec.stream_prefixes, spec.event_types
     try:
-        return list(store.read_all(after=after, limit=spec.batch_size, **where))
+        return list(store.read_all(after=after, limit=spec.batch_size, stream_prefixes=prefixes, event_types=types))
     except EventDecodeError:
         pass
     # Rare path: find the bad event by reading undecoded, then decoding one event at a time.
     # (If even the envelope is unreadable, the error propagates: the run fails, loudly, in status.)
-    raw = store.read_all(after=after, limit=spec.batch_size, decode=False, **where)
+    raw = store.read_all(after=after, limit=spec.batch_size, decode=False, stream_prefixes=prefixes, event_types=types)
     batch: list[RecordedEvent | _Undecodable] = []
     for event in raw:
         try:
-            decoded = store.read_all(after=after, limit=1, **where)
+            decoded = store.read_all(after=after, limit=1, stream_prefixes=prefixes, event_types=types)
         except EventDecodeError as error:
             batch.append(_Undecodable(event, error))
             if store.registry.knows(event.event_type):

@@ -46,13 +46,13 @@ def measure_lag(spec: SubscriberSpec, *, store: EventStore, redis_client: redis.
     head = store.head_position()
     generation = generation or live_generation(redis_client, spec.name)
     checkpoint = read_checkpoint(redis_client, spec.name, generation)
-    where = {"stream_prefixes": spec.stream_prefixes, "event_types": spec.event_types}
     count, capped, oldest, after = 0, False, None, checkpoint
     try:
         while True:
             want = min(_PAGE, cap + 1 - count)  # one past the cap tells "more than the cap"
             # Undecoded: counting must not fail on an event the registry cannot read (a poison event).
-            page = store.read_all(after=after, limit=want, decode=False, **where)
+            page = store.read_all(after=after, limit=want, decode=False, stream_prefixes=spec.stream_prefixes,
+                                  event_types=spec.event_types)
             if oldest is None and page:
                 oldest = page[0].recorded_at
             count += len(page)
