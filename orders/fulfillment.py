@@ -32,7 +32,8 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from eventlog.envelope import RecordedEvent
-from eventlog.store import EventStore, get_store
+from eventlog.ports import EventStorePort
+from eventlog.store import get_store
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.commands import (
     Command,
@@ -66,11 +67,11 @@ class FulfillmentProcessManager:
     spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), policy="halt", rebuildable=False,
                           batch_size=100)
 
-    def __init__(self, *, store: EventStore | None = None) -> None:
+    def __init__(self, *, store: EventStorePort | None = None) -> None:
         self._store = store
 
     @property
-    def store(self) -> EventStore:
+    def store(self) -> EventStorePort:
         """The event store commands go to (the process-wide one unless given)."""
         return self._store or get_store()
 

@@ -17,7 +17,7 @@ from uuid import uuid4
 
 from eventlog.envelope import AppendResult, EventMetadata, NewEvent, RecordedEvent
 from eventlog.errors import EventLogError, StreamNotFound
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from orders.domain.aggregate import Aggregate, Snapshot
 
 A = TypeVar("A", bound=Aggregate)
@@ -83,7 +83,7 @@ def snapshot_stream(stream_name: str) -> str:
 class AggregateRepository:
     """The handlers' way to load and save aggregates through the event store."""
 
-    def __init__(self, store: EventStore, *, snapshot_every: int = SNAPSHOT_EVERY) -> None:
+    def __init__(self, store: EventStorePort, *, snapshot_every: int = SNAPSHOT_EVERY) -> None:
         self.store = store
         self.snapshot_every = snapshot_every
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import StreamNotFound
-from eventlog.store import EventStore, get_store
+from eventlog.ports import EventStorePort
+from eventlog.store import get_store
 from eventlog.timeline import TimelineEntry, build_timeline
 from orders.domain import events as ev
 from orders.domain.aggregate import Aggregate
@@ -37,7 +38,7 @@ class Timeline:
 
 
 def stream_timeline(stream_name: str, *, from_version: int = 0, to_version: int | None = None,
-                    limit: int = DEFAULT_PAGE, store: EventStore | None = None) -> Timeline | None:
+                    limit: int = DEFAULT_PAGE, store: EventStorePort | None = None) -> Timeline | None:
     """The timeline of an order or inventory stream, None if there is no such aggregate."""
     kind, dash, raw_id = stream_name.partition("-")
     aggregate_class = AGGREGATES.get(kind)

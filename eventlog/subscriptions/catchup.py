@@ -23,7 +23,7 @@ import redis
 
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import EventDecodeError, EventStoreUnavailable
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.checkpoints import read_checkpoint
@@ -85,7 +85,7 @@ class _Undecodable:
     error: EventDecodeError
 
 
-def catch_up(subscriber: Subscriber, *, store: EventStore, client: redis.Redis, target: Target,
+def catch_up(subscriber: Subscriber, *, store: EventStorePort, client: redis.Redis, target: Target,
              leases: list[Lease], backoff: Backoff, max_batches: int | None = None,
              until: Callable[[Progress], bool] | None = None, on_commit: OnCommit | None = None,
              sleep: Callable[[float], None] = time.sleep) -> Progress:
@@ -129,7 +129,7 @@ def catch_up(subscriber: Subscriber, *, store: EventStore, client: redis.Redis, 
 class _Run:
     """One catch-up's state between batches."""
 
-    def __init__(self, subscriber: Subscriber, *, store: EventStore, client: redis.Redis, target: Target,
+    def __init__(self, subscriber: Subscriber, *, store: EventStorePort, client: redis.Redis, target: Target,
                  leases: list[Lease], backoff: Backoff, progress: Progress, on_commit: OnCommit | None,
                  sleep: Callable[[float], None]) -> None:
         self.subscriber = subscriber
@@ -267,7 +267,8 @@ class _Run:
         return True
 
 
-def _read_batch(store: EventStore, subscriber: Subscriber, *, after: int | None) -> list[RecordedEvent | _Undecodable]:
+def _read_batch(store: EventStorePort, subscriber: Subscriber, *,
+                after: int | None) -> list[RecordedEvent | _Undecodable]:
     """The next batch of matching events; one that cannot be decoded ends the batch as _Undecodable."""
     spec = subscriber.spec
     prefixes, types = spec.stream_prefixes, spec.event_types

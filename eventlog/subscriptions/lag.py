@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import redis
 
 from eventlog.errors import EventDecodeError
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from eventlog.subscriptions.base import SubscriberSpec
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 
@@ -40,7 +40,7 @@ class Lag:
         return f"{self.events}+" if self.capped else str(self.events)
 
 
-def measure_lag(spec: SubscriberSpec, *, store: EventStore, redis_client: redis.Redis,
+def measure_lag(spec: SubscriberSpec, *, store: EventStorePort, redis_client: redis.Redis,
                 generation: int | None = None, cap: int = LAG_COUNT_CAP, now: datetime | None = None) -> Lag:
     """Lag of the live generation (or the given one, e.g. a rebuild's)."""
     head = store.head_position()

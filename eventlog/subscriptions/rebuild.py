@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import redis
 
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
@@ -67,7 +67,7 @@ class RebuildResult:
     cleanup: threading.Thread | None = None  # join it to wait for the old keys to be gone
 
 
-def rebuild(subscriber: Subscriber, *, store: EventStore, redis_client: redis.Redis,
+def rebuild(subscriber: Subscriber, *, store: EventStorePort, redis_client: redis.Redis,
             progress: Callable[[RebuildProgress], None] | None = None, lock_ttl: float = DEFAULT_LOCK_TTL,
             backoff: Backoff | None = None, live_lock_timeout: float = 10.0, max_batches: int | None = None,
             cleanup: Cleanup = "thread") -> RebuildResult:
