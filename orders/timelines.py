@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import StreamNotFound
@@ -61,7 +62,7 @@ def stream_timeline(stream_name: str, *, from_version: int = 0, to_version: int 
     return Timeline(stream_name, kind, str(aggregate_id), tuple(build_timeline(start, events)), last_version)
 
 
-def order_timeline(order_id: object, **options: Any) -> Timeline | None:
+def order_timeline(order_id: UUID, **options: Any) -> Timeline | None:
     """The timeline of one order."""
     return stream_timeline(Order.stream_name(order_id), **options)
 
