@@ -106,7 +106,7 @@ class OrderPage:
 
     items: tuple[OrderSummary, ...]
     next_cursor: str | None
-    total: int  # orders in the whole listing, not just this page
+    total: int | None  # orders in the whole listing, not just this page (None: not counted)
 
 
 @dataclass(frozen=True, slots=True)

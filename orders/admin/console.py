@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from eventlog.errors import EventStoreUnavailable
 from orders import roles
+from orders.htmx import HtmxHttpRequest
 from projections import console
 
 
@@ -32,7 +33,7 @@ def urls(site: AdminSite) -> list[URLPattern]:
     ]
 
 
-def subscribers(request: HttpRequest, site: AdminSite) -> HttpResponse:
+def subscribers(request: HtmxHttpRequest, site: AdminSite) -> HttpResponse:
     """Every subscriber: checkpoint, head, lag, generation, state, dead letters, rebuild progress."""
     try:
         rows, error = console.rows(), None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.admin import AdminSite
-from django.urls import NoReverseMatch, URLPattern, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 
 from orders import roles
 from orders.admin import console, events, orders
@@ -22,7 +22,7 @@ from projections.ops import is_unavailable
 class OrdersAdminSite(AdminSite):
     """The default admin site (made so by `orders.admin.apps.OrdersAdminConfig`)."""
 
-    def get_urls(self) -> list[URLPattern]:
+    def get_urls(self) -> list[URLResolver | URLPattern]:
         return [*orders.urls(self), *events.urls(self), *console.urls(self), *super().get_urls()]
 
     def get_app_list(self, request: Any, app_label: str | None = None) -> list[dict[str, Any]]:

@@ -26,8 +26,11 @@ class _ConfiguredRateThrottle(SimpleRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
 
     def get_rate(self) -> str | None:
+        if self.scope is None:
+            return None
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        return None if rate is None or str(rate).strip().lower() in _DISABLED else rate
+        # The stubs type rates as numbers; DRF's rates are strings such as "100/minute".
+        return None if rate is None or str(rate).strip().lower() in _DISABLED else str(rate)
 
     def get_ident(self, request: Any) -> str:
         return client_ip(request) or "unknown"
