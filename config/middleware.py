@@ -13,7 +13,9 @@ from uuid import UUID, uuid4
 import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.log import log_response
 
+from config.http_metrics import REQUESTS
 from eventlog.correlation import correlated
 
 log = structlog.get_logger("http")
@@ -38,6 +40,9 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             log.info("request", method=request.method, path=request.path, status=response.status_code,
                      duration_ms=round((time.perf_counter() - started) * 1000, 2))
+            REQUESTS.labels(request.method, str(response.status_code)).inc()
+            if response.status_code >= 400:  # Django would log it after this block, without the correlation id
+                log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
         response[HEADER] = str(request_id)
         return response
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from config.devstack.health import check_all
+from config.metrics_collectors import BeatHeartbeatCollector, DependencyCollector
 from orders import roles
 from projections.console import needing_attention
 from projections.metrics import ReadSideCollector
@@ -50,6 +51,8 @@ def ping(request: HttpRequest) -> JsonResponse:
 
 _read_side = CollectorRegistry()  # measured at scrape time; never at import (no auto-describe)
 _read_side.register(ReadSideCollector())
+_read_side.register(DependencyCollector())
+_read_side.register(BeatHeartbeatCollector())
 
 
 @require_GET

@@ -134,7 +134,7 @@ class FulfillmentProcessManager:
         if order.status is not OrderStatus.PENDING:
             # Decided already (by an earlier run of this event, or by staff), or cancelled: the
             # OrderRejected / OrderCancelled event that follows in $all gives the stock back.
-            log.info("order %s is %s, not PENDING: nothing to decide", order_id, order.status)
+            log.debug("order %s is %s, not PENDING: nothing to decide", order_id, order.status)
             return
         short: list[UnavailableLine] = []
         for line in created.lines:

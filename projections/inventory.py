@@ -25,6 +25,7 @@ from projections.fields import iso
 __all__ = ["LOW_STOCK", "LOW_STOCK_THRESHOLD", "NAME", "SKUS", "InventoryProjection", "level_key"]
 
 NAME = "inventory"
+VERSION = 1  # raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green
 STREAM_PREFIX = "inventory-"
 LOW_STOCK_THRESHOLD = 5  # a sku is "low" when at most this many units are still available
 SKUS = "skus"
@@ -55,7 +56,7 @@ def _deltas(event: InventoryEvent) -> tuple[int, int] | None:
 class InventoryProjection:
     """Stock on hand, reserved and available per sku, and the low-stock set."""
 
-    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,))
+    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION)
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:
         """Fold one inventory event into the sku's level and keep the low-stock set in step."""

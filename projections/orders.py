@@ -41,6 +41,7 @@ __all__ = ["ALL_INDEX", "NAME", "OrderSummaryProjection", "customer_index", "sta
 log = logging.getLogger(__name__)
 
 NAME = "orders"
+VERSION = 1  # raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green
 STREAM_PREFIX = "order-"
 ALL_INDEX = "idx:all"
 
@@ -63,7 +64,7 @@ def customer_index(customer_id: str) -> str:
 class OrderSummaryProjection:
     """Order summaries and the all / by-status / by-customer indexes."""
 
-    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,))
+    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION)
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:
         """Fold one order event into its summary and move it between status indexes."""

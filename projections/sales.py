@@ -31,6 +31,7 @@ from projections.fields import to_cents, utc_day
 __all__ = ["DAYS", "NAME", "UNITS_ALL", "SalesProjection", "day_key", "units_key"]
 
 NAME = "sales"
+VERSION = 1  # raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green
 STREAM_PREFIX = "order-"
 DAYS = "days"
 UNITS_ALL = "units:all"
@@ -53,7 +54,7 @@ def _order_key(order_id: object) -> str:
 class SalesProjection:
     """Daily counts and revenue per currency, units sold per product."""
 
-    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,))
+    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION)
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:
         """Add one order event's contribution to the day it happened."""

@@ -15,7 +15,9 @@ from eventlog.subscriptions import dead_letters
 from eventlog.subscriptions.rebuild import rebuild
 from eventlog.subscriptions.runner import RunResult, run_subscriber
 from eventlog.subscriptions.subscribers import all_subscribers, subscriber
+from eventlog.subscriptions.versions import rebuild_outdated
 from projections import nudge
+from projections.subscribers import READ_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,16 @@ def rebuild_read_model(name: str) -> dict:
     result = rebuild(subscriber(name), store=get_store(), redis_client=get_redis_connection("default"),
                      cleanup="inline")
     return {"name": name, "switched": result.switched, "generation": result.generation, "done": result.done}
+
+
+@shared_task(name="projections.rebuild_outdated", ignore_result=True)
+def rebuild_outdated_read_models() -> list[dict]:
+    """Blue/green rebuild of every read model whose serving generation another version built (sent at worker start)."""
+    results = rebuild_outdated(READ_MODELS, store=get_store(), redis_client=get_redis_connection("default"))
+    for result in results:
+        log.info("rebuild of outdated read model %s: %s", result.name,
+                 "switched" if result.switched else "busy" if result.busy else f"stopped ({result.last_error})")
+    return [{"name": r.name, "switched": r.switched, "generation": r.generation} for r in results]
 
 
 @shared_task(name="projections.retry_dead_letter", ignore_result=True)

@@ -25,6 +25,7 @@ class SubscriberSpec:
     batch_size: int = 500
     max_attempts: int = 5  # tries of one event before it is dead-lettered
     rebuildable: bool = True  # read models can be rebuilt into a new generation; process managers not
+    version: int = 1  # raise it when the read model's shape or meaning changes: outdated generations are rebuilt
 
 
 class ReadModelWriter(Protocol):

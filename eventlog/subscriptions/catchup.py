@@ -12,6 +12,7 @@ type, so it can never stop the shop. A known type that cannot be decoded is a po
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+import structlog
 
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import EventDecodeError, EventStoreUnavailable
@@ -31,7 +33,12 @@ from eventlog.subscriptions.commit import commit
 from eventlog.subscriptions.dead_letters import DeadLetter, Failure
 from eventlog.subscriptions.errors import LockLostError
 from eventlog.subscriptions.lock import Lease, text
-from eventlog.subscriptions.metrics import EVENTS_DEAD_LETTERED, EVENTS_SKIPPED
+from eventlog.subscriptions.metrics import (
+    EVENTS_DEAD_LETTERED,
+    EVENTS_SKIPPED,
+    SUBSCRIBER_BATCHES,
+    SUBSCRIBER_EVENTS_APPLIED,
+)
 from eventlog.subscriptions.writer import BatchWriter
 
 log = logging.getLogger(__name__)
@@ -114,6 +121,7 @@ def catch_up(subscriber: Subscriber, *, store: EventStorePort, client: redis.Red
                 progress.caught_up = True
                 break
             progress.batches += 1
+            SUBSCRIBER_BATCHES.labels(subscriber=target.name).inc()
             progress.last_batch = len(batch)
             if not run.apply_batch(batch):
                 break  # halted
@@ -160,6 +168,8 @@ class _Run:
                expected=self.progress.checkpoint, new=new, writer=writer, extra=queue, watch=watch)
         self.progress.checkpoint = new
         self.progress.applied += applied
+        if applied:
+            SUBSCRIBER_EVENTS_APPLIED.labels(subscriber=self.target.name).inc(applied)
         if self.on_commit is not None:
             self.on_commit(self.progress)
 
@@ -179,7 +189,8 @@ class _Run:
             else:
                 event, mark = item, writer.savepoint()
                 try:
-                    self.subscriber.handle(event, writer)
+                    with handling(event, self.target.name):
+                        self.subscriber.handle(event, writer)
                 except OUTAGES:
                     writer.rollback(mark)
                     if pending:
@@ -229,7 +240,8 @@ class _Run:
             self.sleep(self.backoff.delay(failure.attempts))
             writer = self.writer()
             try:
-                self.subscriber.handle(event, writer)
+                with handling(event, self.target.name):
+                    self.subscriber.handle(event, writer)
             except OUTAGES:
                 writer.discard()
                 raise
@@ -255,9 +267,10 @@ class _Run:
 
         self.progress.last_error = failure.error
         EVENTS_DEAD_LETTERED.labels(subscriber=target.name, event_type=event.event_type, policy=policy).inc()
-        log.error("subscriber %s %s event %s of type %r at %s@%s after %s attempt(s): %s",
-                  target.name, "halted before" if policy == "halt" else "parked", event.event_id, event.event_type,
-                  event.stream_name, event.stream_position, failure.attempts, failure.error)
+        with handling(event, target.name):
+            log.error("subscriber %s %s event %s of type %r at %s@%s after %s attempt(s): %s",
+                      target.name, "halted before" if policy == "halt" else "parked", event.event_id, event.event_type,
+                      event.stream_name, event.stream_position, failure.attempts, failure.error)
         if policy == "halt":
             self.commit(None, new=self.progress.checkpoint, extra=queue)
             self.progress.halted = True
@@ -265,6 +278,12 @@ class _Run:
         self.commit(None, new=event.commit_position, extra=queue)
         self.progress.parked += 1
         return True
+
+
+def handling(event: RecordedEvent, subscriber: str) -> contextlib.AbstractContextManager[Any]:
+    """Bind the event's correlation id (and its id and the subscriber) to every log line while it is handled."""
+    return structlog.contextvars.bound_contextvars(correlation_id=str(event.metadata.correlation_id),
+                                                   event_id=str(event.event_id), subscriber=subscriber)
 
 
 def _read_batch(store: EventStorePort, subscriber: Subscriber, *,

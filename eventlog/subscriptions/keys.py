@@ -35,6 +35,11 @@ def generation_pointer(name: str) -> str:
     return f"sub:{name}:generation"
 
 
+def built_version(name: str) -> str:
+    """The read-model version the live generation was built with (absent: version 1, before versions)."""
+    return f"sub:{name}:version"
+
+
 def checkpoint(name: str, generation: int) -> str:
     """Commit position the subscriber has fully applied, per generation."""
     return f"sub:{name}:g{generation}:checkpoint"

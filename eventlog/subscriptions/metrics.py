@@ -13,3 +13,11 @@ EVENTS_DEAD_LETTERED = Counter(
     "Events of a known type a subscriber could not decode or apply, recorded as dead letters.",
     labelnames=["subscriber", "event_type", "policy"],
 )
+SUBSCRIBER_BATCHES = Counter("ordersys_subscriber_batches", "Batches of events a subscriber read and applied.",
+                             labelnames=["subscriber"])
+SUBSCRIBER_EVENTS_APPLIED = Counter("ordersys_subscriber_events_applied",
+                                    "Events a subscriber applied and committed (live runs and rebuilds).",
+                                    labelnames=["subscriber"])
+SUBSCRIBER_RUN_FAILURES = Counter("ordersys_subscriber_run_failures",
+                                  "Catch-up runs that stopped on an error (usually the event store or Redis down).",
+                                  labelnames=["subscriber", "error"])

@@ -81,7 +81,7 @@ def rebuild(subscriber: Subscriber, *, store: EventStorePort, redis_client: redi
         live = live_generation(client, name)
         return RebuildResult(name=name, generation=live + 1, old_generation=live, busy=True)
     try:
-        old, target = _start_or_resume(client, name, rebuild_lease)
+        old, target = _start_or_resume(client, name, rebuild_lease, version=spec.version)
         done_before = int(text(client.hget(keys.rebuild_state(name), "done")) or 0)
         destination = Target(name=name, generation=target, dead_letter_key=keys.rebuild_dead_letters(name, target),
                              halt_key=keys.rebuild_state(name), counter_key=keys.rebuild_state(name))
@@ -114,7 +114,7 @@ def rebuild(subscriber: Subscriber, *, store: EventStorePort, redis_client: redi
             if final.halted or final.lost_lock or not (final.caught_up or reached_live(final)):
                 return result
             _switch(client, name, old=old, new=target, checkpoint=final.checkpoint,
-                    leases=[rebuild_lease, live_lease])
+                    leases=[rebuild_lease, live_lease], version=spec.version)
         finally:
             live_lease.release()
     finally:
@@ -183,12 +183,14 @@ def abandon_rebuild(redis_client: redis.Redis, name: str) -> int | None:
         lease.release()
 
 
-def _start_or_resume(client: redis.Redis, name: str, lease: Lease) -> tuple[int, int]:
+def _start_or_resume(client: redis.Redis, name: str, lease: Lease, *, version: int) -> tuple[int, int]:
     """(live generation, target generation): the target of an interrupted rebuild, or a fresh one."""
     live = live_generation(client, name)
     state_key = keys.rebuild_state(name)
     recorded = text(client.hget(state_key, "generation"))
-    if recorded is not None and int(recorded) > live:
+    # A generation half filled by code of another read-model version would mix two shapes: start afresh.
+    same_code = int(text(client.hget(state_key, "version")) or 1) == version
+    if recorded is not None and int(recorded) > live and same_code:
         # A halt is for a human to fix; being called again is the sign it was fixed: try the event
         # again (its record comes back if it fails again, so no stale record reaches the switch).
         halted_on = text(client.hget(state_key, "halted_on"))
@@ -201,13 +203,13 @@ def _start_or_resume(client: redis.Redis, name: str, lease: Lease) -> tuple[int,
     # Leftovers of an abandoned attempt must not leak into the new generation, and an old
     # generation whose cleanup never ran (worker killed) goes now too.
     delete_other_generations(client, name, keep=live)
-    client.hset(state_key, mapping={"generation": target, "done": 0,
+    client.hset(state_key, mapping={"generation": target, "done": 0, "version": version,
                                     "started_at": datetime.now(UTC).isoformat(), "holder": lease.value or ""})
     return live, target
 
 
 def _switch(client: redis.Redis, name: str, *, old: int, new: int, checkpoint: int | None,
-            leases: list[Lease]) -> None:
+            leases: list[Lease], version: int) -> None:
     """Point readers at the new generation, fenced by both locks, in one MULTI/EXEC."""
     parked: dict[Any, Any] = {}
 
@@ -219,6 +221,7 @@ def _switch(client: redis.Redis, name: str, *, old: int, new: int, checkpoint: i
 
     def switch(pipe: Any) -> None:
         pipe.set(keys.generation_pointer(name), new)
+        pipe.set(keys.built_version(name), version)  # beside the pointer, so the two never disagree
         # The new generation replayed everything, so its parked events are the whole truth now.
         pipe.delete(keys.dead_letters(name))
         if parked:

@@ -21,6 +21,7 @@ from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.catchup import OnCommit, Progress, Target, catch_up
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.lock import Lease
+from eventlog.subscriptions.metrics import SUBSCRIBER_RUN_FAILURES
 
 DEFAULT_LOCK_TTL = 5.0  # renewed every TTL/3 while working; a crashed holder blocks others this long
 MAX_ROUNDS = 5  # lock/catch-up/release rounds per call; beyond that the next nudge or beat goes on
@@ -69,6 +70,7 @@ def run_subscriber(subscriber: Subscriber, *, store: EventStorePort, redis_clien
                                     target=live_target(name, generation), leases=[lease],
                                     backoff=backoff or Backoff(), max_batches=max_batches, on_commit=on_commit)
             except Exception as exc:  # the store or Redis failed: say so in status, then let the task retry
+                SUBSCRIBER_RUN_FAILURES.labels(subscriber=name, error=type(exc).__name__).inc()
                 _record_error(redis_client, name, exc)
                 raise
         finally:

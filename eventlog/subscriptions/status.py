@@ -12,6 +12,7 @@ from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.dead_letters import count_dead_letters
 from eventlog.subscriptions.lag import LAG_COUNT_CAP, measure_lag
 from eventlog.subscriptions.lock import text
+from eventlog.subscriptions.versions import built_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,13 @@ class SubscriberStatus:
     halted_on: str | None  # event id a halted subscriber stopped before
     lock_holder: str | None  # "<token> <host>:<pid>" while a run holds the lock
     rebuild: RebuildInfo | None
+    version: int = 1  # the read-model version of the code at hand
+    built_version: int = 1  # the version the serving generation was built with (differs: a rebuild is due)
+
+    @property
+    def outdated(self) -> bool:
+        """The serving generation was built by another version of the read model's code."""
+        return self.version != self.built_version
 
 
 def status(subscriber: Subscriber | SubscriberSpec, *, store: EventStorePort, redis_client: redis.Redis,
@@ -70,7 +78,7 @@ def status(subscriber: Subscriber | SubscriberSpec, *, store: EventStorePort, re
         lag_events=lag.events, lag_display=lag.display, lag_seconds=lag.seconds,
         dead_letters=count_dead_letters(redis_client, name), last_run_at=fields.get("last_run_at"),
         last_error=fields.get("last_error"), last_error_at=fields.get("last_error_at"), halted_on=halted_on,
-        lock_holder=holder, rebuild=rebuild,
+        lock_holder=holder, rebuild=rebuild, version=spec.version, built_version=built_version(redis_client, name),
     )
 
 

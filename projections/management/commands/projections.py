@@ -1,4 +1,4 @@
-"""`python manage.py projections status | catch-up | rebuild NAME|--all | dead-letters ...`."""
+"""`python manage.py projections status | catch-up | rebuild NAME|--all | rebuild-outdated | dead-letters ...`."""
 from __future__ import annotations
 
 import sys
@@ -10,8 +10,9 @@ from eventlog.store import get_store
 from eventlog.subscriptions import dead_letters
 from eventlog.subscriptions.rebuild import RebuildProgress, rebuild
 from eventlog.subscriptions.runner import run_subscriber
-from eventlog.subscriptions.status import status
+from eventlog.subscriptions.status import SubscriberStatus, status
 from eventlog.subscriptions.subscribers import all_subscribers, subscriber
+from eventlog.subscriptions.versions import rebuild_outdated
 from projections.subscribers import READ_MODELS
 
 
@@ -26,6 +27,8 @@ class Command(BaseCommand):
         build = actions.add_parser("rebuild", help="fill a new generation from position 0, then switch to it")
         build.add_argument("names", nargs="*")
         build.add_argument("--all", action="store_true", dest="all_read_models")
+        actions.add_parser("rebuild-outdated", help="rebuild (blue/green) every read model whose serving generation "
+                                                    "was built by another version of its code")
         dead = actions.add_parser("dead-letters", help="list, retry or discard parked events")
         dead.add_argument("verb", choices=["list", "retry", "discard"])
         dead.add_argument("name")
@@ -46,11 +49,11 @@ class Command(BaseCommand):
 
     def _status(self, **options: object) -> None:
         self.stdout.write(f"{'subscriber':<16}{'state':<12}{'gen':>4}{'checkpoint':>12}{'head':>12}"
-                          f"{'lag':>9}{'lag s':>9}{'dead':>6}")
+                          f"{'lag':>9}{'lag s':>9}{'dead':>6}  version")
         for candidate in all_subscribers():
             s = status(candidate, store=self.store, redis_client=self.client)
             self.stdout.write(f"{s.name:<16}{s.state:<12}{s.generation:>4}{s.checkpoint or 0:>12}{s.head:>12}"
-                              f"{s.lag_display:>9}{s.lag_seconds:>9.1f}{s.dead_letters:>6}")
+                              f"{s.lag_display:>9}{s.lag_seconds:>9.1f}{s.dead_letters:>6}  {_version(s)}")
             if s.last_error:
                 self.stdout.write(f"    last error ({s.last_error_at}): {s.last_error}")
             if s.rebuild:
@@ -80,6 +83,22 @@ class Command(BaseCommand):
                 raise CommandError(f"{target.spec.name}: rebuild stopped ({result.last_error or 'halted'}); "
                                    "run the command again to continue")
 
+    def _rebuild_outdated(self, **options: object) -> None:
+        results = rebuild_outdated(READ_MODELS, store=self.store, redis_client=self.client,
+                                   progress=lambda _, progress: self._progress_bar(progress))
+        if not results:
+            self.stdout.write("every read model is up to date")
+        for result in results:
+            self.stdout.write("")
+            if result.switched:
+                self.stdout.write(self.style.SUCCESS(
+                    f"{result.name}: switched to generation {result.generation} ({result.done} events)"))
+            elif result.busy:
+                self.stdout.write(f"{result.name}: another rebuild is running")
+            else:
+                raise CommandError(f"{result.name}: rebuild stopped ({result.last_error or 'halted'}); "
+                                   "run the command again to continue")
+
     def _progress_bar(self, progress: RebuildProgress) -> None:
         share = 1.0 if not progress.head else min(1.0, (progress.checkpoint or 0) / progress.head)
         bar = "#" * int(share * 30)
@@ -107,3 +126,8 @@ class Command(BaseCommand):
             outcome = dead_letters.retry_dead_letter(target, event_id, store=self.store, redis_client=self.client)
             verdict = "applied" if outcome.succeeded else f"failed again: {outcome.error}"
             self.stdout.write(f"{event_id}: {verdict}")
+
+
+def _version(s: SubscriberStatus) -> str:
+    """"v2", or "v1 (code v2: rebuild-outdated)" while the serving generation is outdated."""
+    return f"v{s.built_version}" + (f" (code v{s.version}: rebuild-outdated)" if s.outdated else "")
