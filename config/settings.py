@@ -9,6 +9,7 @@ import environ
 from csp.constants import NONE, SELF
 
 from config.logging import logging_config
+from config.secret_files import read_secret_files
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -20,6 +21,8 @@ env = environ.Env()
 _ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
 if _ENV_FILE and Path(_ENV_FILE).is_file():
     environ.Env.read_env(_ENV_FILE)
+# Secrets may come from files (Docker/Kubernetes secrets): NAME_FILE names a file holding NAME.
+read_secret_files(os.environ, names=("SECRET_KEY", "DATABASE_URL", "METRICS_TOKEN", "EVENTSTORE_URL"))
 
 DEBUG = env.bool("DEBUG", default=False)
 # A development key is only acceptable when DEBUG is on; production must set SECRET_KEY.
@@ -116,7 +119,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -203,6 +206,8 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's scheduler writes a heartbeat to Redis on every tick; `manage.py beat_health` reads it.
+CELERY_BEAT_SCHEDULER = "config.beat:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     # The backstop: projections catch up even if every nudge was lost.
     "catch-up-all": {"task": "projections.catch_up_all", "schedule": 1.0, "options": {"expires": 5}},
@@ -213,15 +218,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 # Production hardening; `manage.py check --deploy` passes when DEBUG is off.
+# The header a TLS-terminating proxy sets to say the client used https (e.g. X-Forwarded-Proto).
+# Only set it when such a proxy overwrites the client's value; empty: trust no header.
+_PROXY_SSL_HEADER = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^ping$"]  # container healthchecks speak plain HTTP
+    # SECURE_COOKIES=false is for plain-HTTP local use only (no TLS anywhere): browsers drop Secure
+    # cookies over http, so logins would fail with a CSRF 403.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # JSON log lines in production, readable ones in development; see config/logging.py.

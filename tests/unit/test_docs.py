@@ -23,3 +23,7 @@ def test_relative_links_stay_inside_the_repository_and_resolve(doc):
 
 def test_the_readme_links_the_architecture():
     assert "](docs/architecture.md)" in (ROOT / "README.md").read_text()
+
+
+def test_the_readme_links_the_operations_guide():
+    assert "](docs/operations.md)" in (ROOT / "README.md").read_text()
