@@ -33,7 +33,7 @@ class RequestIdMiddleware:
         sent = request.headers.get(HEADER)
         trusted = _valid(sent) if getattr(settings, "TRUST_REQUEST_ID_HEADER", False) else None
         request_id = trusted or uuid4()
-        request.request_id = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]  # our own attribute on Django's request
         client_id = {"client_request_id": sent[:MAX_LOGGED]} if sent and trusted is None else {}
         started = time.perf_counter()
         with correlated(request_id), structlog.contextvars.bound_contextvars(**client_id):

@@ -13,7 +13,8 @@ from datetime import datetime
 from uuid import UUID
 
 from eventlog.envelope import RecordedEvent
-from eventlog.store import EventStore, get_store
+from eventlog.ports import EventStorePort
+from eventlog.store import get_store
 
 DEFAULT_PAGE_SIZE = 50
 DEFAULT_SCAN_LIMIT = 5_000
@@ -59,7 +60,7 @@ class BrowsePage:
 
 
 def browse(query: EventQuery, *, before: int | None = None, page_size: int = DEFAULT_PAGE_SIZE,
-           scan_limit: int = DEFAULT_SCAN_LIMIT, store: EventStore | None = None) -> BrowsePage:
+           scan_limit: int = DEFAULT_SCAN_LIMIT, store: EventStorePort | None = None) -> BrowsePage:
     """A page of events matching `query`, older than commit position `before` (from the head when None)."""
     store = store or get_store()
     prefixes = (query.stream_prefix,) if query.stream_prefix else ()

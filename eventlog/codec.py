@@ -6,7 +6,6 @@ is never a float) and read back as Decimals; datetimes as ISO 8601 with their of
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -14,9 +13,15 @@ from pydantic import TypeAdapter
 T = TypeVar("T")
 
 
-@cache
-def _adapter(cls: type) -> TypeAdapter:
-    return TypeAdapter(cls)
+# One adapter per class, built on first use (building one is the expensive part).
+_adapters: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type[T]) -> TypeAdapter[T]:
+    adapter = _adapters.get(cls)
+    if adapter is None:
+        adapter = _adapters.setdefault(cls, TypeAdapter(cls))
+    return adapter
 
 
 def to_json(value: Any) -> bytes:

@@ -28,12 +28,12 @@ class DictReadModelWriter:
 
     # -- documents ------------------------------------------------------------------------------
 
-    def get_doc(self, key: str) -> dict | None:
+    def get_doc(self, key: str) -> dict[str, Any] | None:
         """A JSON document (a fresh copy, as read from Redis)."""
         raw = self.docs.get(key)
         return None if raw is None else json.loads(raw)
 
-    def set_doc(self, key: str, doc: dict) -> None:
+    def set_doc(self, key: str, doc: dict[str, Any]) -> None:
         """Write a JSON document (replaces it)."""
         self._claim(key, self.docs)
         self.docs[key] = json.dumps(doc, separators=(",", ":"), sort_keys=True)

@@ -8,11 +8,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from eventlog import codec
 from eventlog.envelope import UnknownEvent
 from eventlog.errors import EventDecodeError, UnknownEventTypeError
+
+
+class DecodePlace(TypedDict):
+    """Where an event that cannot be decoded sits: the keyword arguments of EventDecodeError."""
+
+    stream_name: str
+    stream_position: int
+    event_type: str
+
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -82,7 +91,7 @@ class EventRegistry:
 
         An unregistered type raises EventDecodeError, or with `keep_unknown` becomes an UnknownEvent.
         """
-        where = {"stream_name": stream_name, "stream_position": stream_position, "event_type": event_type}
+        where: DecodePlace = {"stream_name": stream_name, "stream_position": stream_position, "event_type": event_type}
         registered = self._by_name.get(event_type)
         if registered is None:
             if keep_unknown:
@@ -102,7 +111,7 @@ class EventRegistry:
             raise EventDecodeError(reason, **where) from None
 
     def _upcast(self, payload: dict[str, Any], registered: EventType, version: int,
-                where: dict[str, Any]) -> dict[str, Any]:
+                where: DecodePlace) -> dict[str, Any]:
         if version > registered.schema_version or version < 1:
             raise EventDecodeError(
                 f"unknown schema version {version} (this code knows 1..{registered.schema_version})", **where

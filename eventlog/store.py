@@ -9,6 +9,7 @@ import atexit
 import json
 import os
 import re
+import sys
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -29,7 +30,7 @@ from eventlog.errors import (
     StreamDeletedError,
     StreamNotFoundError,
 )
-from eventlog.registry import EventRegistry, undecoded
+from eventlog.registry import DecodePlace, EventRegistry, undecoded
 from eventlog.registry import registry as default_registry
 
 # Errors that mean "the store cannot be reached right now" rather than "you asked wrongly".
@@ -74,7 +75,8 @@ class EventStore:
             with self._lock:
                 self._clients = [(p, ref) for p, ref in self._clients if p == pid and ref() is not None]
                 self._clients.append((pid, weakref.ref(client)))
-        return local.client
+        current: EventStoreDBClient = local.client
+        return current
 
     def close(self) -> None:
         """Close this process's clients (new ones are made on next use)."""
@@ -155,8 +157,9 @@ class EventStore:
                     return []
                 count = span if limit is None else min(limit, span)
         with _translated_errors(stream_name):
+            # sys.maxsize is esdbclient's own default for "no limit".
             raw = self.client.get_stream(stream_name, stream_position=start, backwards=backwards,
-                                         **({"limit": count} if count is not None else {}))
+                                         limit=sys.maxsize if count is None else count)
         events = [self._from_wire(event, decode=decode, keep_unknown=keep_unknown) for event in raw]
         if backwards and from_version:
             events = [event for event in events if event.stream_position >= from_version]
@@ -220,7 +223,7 @@ class EventStore:
 
     def _from_wire(self, event: esdbclient.RecordedEvent, *, decode: bool,
                    keep_unknown: bool = False) -> RecordedEvent:
-        where = {"stream_name": event.stream_name, "stream_position": event.stream_position,
+        where: DecodePlace = {"stream_name": event.stream_name, "stream_position": event.stream_position,
                  "event_type": event.type}
         try:
             meta = json.loads(event.metadata) if event.metadata else {}

@@ -70,7 +70,9 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any], prefix: str = "") 
         if isinstance(old, Mapping) and isinstance(new, Mapping):
             changes.extend(diff(old, new, prefix=f"{path}."))
         elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-            changes.extend(diff(dict(enumerate(old)), dict(enumerate(new)), prefix=f"{path}."))
+            # List items are compared by index; the index becomes the next part of the path.
+            as_fields = {str(index): item for index, item in enumerate(old)}
+            changes.extend(diff(as_fields, {str(index): item for index, item in enumerate(new)}, prefix=f"{path}."))
         else:
             changes.append(FieldChange(path, None if old is _ABSENT else old, None if new is _ABSENT else new))
     return changes

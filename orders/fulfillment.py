@@ -30,9 +30,11 @@ import logging
 import os
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from uuid import UUID
 
 from eventlog.envelope import RecordedEvent
-from eventlog.store import EventStore, get_store
+from eventlog.ports import EventStorePort
+from eventlog.store import get_store
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.commands import (
     Command,
@@ -66,11 +68,11 @@ class FulfillmentProcessManager:
     spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), policy="halt", rebuildable=False,
                           batch_size=100)
 
-    def __init__(self, *, store: EventStore | None = None) -> None:
+    def __init__(self, *, store: EventStorePort | None = None) -> None:
         self._store = store
 
     @property
-    def store(self) -> EventStore:
+    def store(self) -> EventStorePort:
         """The event store commands go to (the process-wide one unless given)."""
         return self._store or get_store()
 
@@ -100,7 +102,8 @@ class FulfillmentProcessManager:
         created = [event for event in events if isinstance(event.data, OrderCreated)]
         if len(created) < 2:
             return
-        pool, latest_for_sku = _decision_pool(), {}
+        pool = _decision_pool()
+        latest_for_sku: dict[str, Future[Exception | None]] = {}
         decisions = []
         for event in created:
             skus = {line.sku for line in event.data.lines}
@@ -112,7 +115,7 @@ class FulfillmentProcessManager:
             if (error := decision.result()) is not None:
                 log.info("fulfillment will take order event %s again in order: %s", event.event_id, error)
 
-    def _decide_after(self, event: RecordedEvent, earlier: list[Future]) -> Exception | None:
+    def _decide_after(self, event: RecordedEvent, earlier: list[Future[Exception | None]]) -> Exception | None:
         # Earlier decisions were submitted first, so the pool's FIFO queue never leaves them waiting
         # behind this one: no deadlock however few threads there are.
         if any(decision.result() is not None for decision in earlier):
@@ -156,7 +159,7 @@ class FulfillmentProcessManager:
             # OrderRejected event releases everything again (a no-op for what is already back).
             self._release(event, created.lines, order_id=order_id)
 
-    def _shortfall(self, line: OrderLine, *, order_id: object) -> UnavailableLine | None:
+    def _shortfall(self, line: OrderLine, *, order_id: UUID) -> UnavailableLine | None:
         inventory = AggregateRepository(self.store).load(Inventory, line.sku).aggregate
         if order_id in inventory.reservations or line.quantity <= inventory.available:
             return None
@@ -173,15 +176,15 @@ class FulfillmentProcessManager:
 
     # -- stock ----------------------------------------------------------------------------------
 
-    def _release(self, event: RecordedEvent, lines: Iterable[OrderLine], *, order_id: object) -> None:
+    def _release(self, event: RecordedEvent, lines: Iterable[OrderLine], *, order_id: UUID) -> None:
         # ReleaseStock is a no-op for a sku the order holds nothing of, so every line is asked.
         for line in lines:
             self._send(ReleaseStock(sku=line.sku, order_id=order_id), event, step=f"release:{line.sku}")
 
-    def _lines_of(self, order_id: object) -> tuple[OrderLine, ...]:
+    def _lines_of(self, order_id: UUID) -> tuple[OrderLine, ...]:
         return self._load_order(order_id).lines
 
-    def _load_order(self, order_id: object) -> Order:
+    def _load_order(self, order_id: UUID) -> Order:
         order = AggregateRepository(self.store).load(Order, order_id).aggregate
         assert isinstance(order, Order)
         return order

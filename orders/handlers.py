@@ -19,7 +19,8 @@ from eventlog import hooks
 from eventlog.correlation import current_correlation_id
 from eventlog.envelope import EventMetadata
 from eventlog.errors import ConcurrencyError
-from eventlog.store import EventStore, get_store
+from eventlog.ports import EventStorePort
+from eventlog.store import get_store
 from orders import idempotency, metrics
 from orders.catalogue import product_infos
 from orders.domain.commands import Command, CreateOrder
@@ -53,7 +54,7 @@ class CommandResult:
 
 def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = None,
              expected_version: int | None = None, correlation_id: UUID | None = None,
-             causation_id: UUID | None = None, store: EventStore | None = None,
+             causation_id: UUID | None = None, store: EventStorePort | None = None,
              remember_result: bool = True, catalogue: Catalogue | None = None) -> CommandResult:
     """Decide `command` as `actor` and append the resulting events; see the module docstring.
 
@@ -77,7 +78,7 @@ def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = No
 
 
 def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, expected_version: int | None,
-              correlation_id: UUID | None, causation_id: UUID | None, store: EventStore | None,
+              correlation_id: UUID | None, causation_id: UUID | None, store: EventStorePort | None,
               remember_result: bool, catalogue: Catalogue) -> CommandResult:
     store = store or get_store()
     repository = AggregateRepository(store)
@@ -167,7 +168,7 @@ def _context_for(route: CommandRoute, command: Command, catalogue: Catalogue) ->
     return {}
 
 
-def _replayed(store: EventStore, first: idempotency.FirstResult) -> CommandResult:
+def _replayed(store: EventStorePort, first: idempotency.FirstResult) -> CommandResult:
     ids = set(first.event_ids)
     start = first.new_version - len(first.event_ids) + 1
     events = [e for e in store.read_stream(first.stream_name, from_version=start, to_version=first.new_version)

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4, uuid5
 from eventlog import codec
 from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent, RecordedEvent
 from eventlog.errors import ConcurrencyError, StreamNotFoundError
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from orders.domain.commands import Command
 from orders.domain.errors import DomainError
 from orders.domain.values import Actor
@@ -72,7 +72,7 @@ class FirstResult:
     event_ids: tuple[UUID, ...]
 
 
-def find_record(store: EventStore, key: IdempotencyKey) -> FirstResult | None:
+def find_record(store: EventStorePort, key: IdempotencyKey) -> FirstResult | None:
     """The first result recorded for the key; raises if the key guarded another command."""
     try:
         [record] = store.read_stream(key.record_stream, limit=1, decode=False)
@@ -98,7 +98,7 @@ def find_in_tail(tail: Sequence[RecordedEvent], key: IdempotencyKey) -> FirstRes
     return None
 
 
-def write_record(store: EventStore, key: IdempotencyKey, result: FirstResult, *, metadata: EventMetadata) -> None:
+def write_record(store: EventStorePort, key: IdempotencyKey, result: FirstResult, *, metadata: EventMetadata) -> None:
     """Remember the first result; a concurrent duplicate that got there first wrote the same thing."""
     body = {"fingerprint": key.fingerprint, "stream_name": result.stream_name, "new_version": result.new_version,
             "commit_position": result.commit_position, "event_ids": [str(i) for i in result.event_ids]}

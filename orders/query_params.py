@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import overload
 
 # Positions and versions are unsigned 64-bit in EventStoreDB, but Redis scores, SQLite and Python
 # code downstream take signed 64-bit integers: larger numbers cannot name anything that exists.
@@ -19,6 +20,12 @@ class BadParameterError(ValueError):
         super().__init__(f"The parameter '{name}' {problem}.")
 
 
+@overload
+def int_param(params: Mapping[str, str], name: str, *, default: int, min_value: int = 0,
+              max_value: int = MAX_INT) -> int: ...
+@overload
+def int_param(params: Mapping[str, str], name: str, *, default: None = None, min_value: int = 0,
+              max_value: int = MAX_INT) -> int | None: ...
 def int_param(params: Mapping[str, str], name: str, *, default: int | None = None, min_value: int = 0,
               max_value: int = MAX_INT) -> int | None:
     """A whole number from `min_value` to `max_value`, or `default` when absent or empty."""

@@ -12,15 +12,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import uuid4
 
 from eventlog.envelope import AppendResult, EventMetadata, NewEvent, RecordedEvent
 from eventlog.errors import EventLogError, StreamNotFoundError
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from orders.domain.aggregate import Aggregate, Snapshot
 
-A = TypeVar("A", bound=Aggregate)
+A = TypeVar("A", bound=Aggregate[Any])
 log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 100  # events between snapshots; inventory streams grow with every order
@@ -67,10 +67,10 @@ recent_states = _RecentStates(10_000)
 
 
 @dataclass(frozen=True, slots=True)
-class Loaded:
+class Loaded(Generic[A]):
     """An aggregate as loaded, with the stored events replayed on top of its snapshot."""
 
-    aggregate: Aggregate
+    aggregate: A
     tail: tuple[RecordedEvent, ...]
     snapshot_version: int | None
 
@@ -83,12 +83,12 @@ def snapshot_stream(stream_name: str) -> str:
 class AggregateRepository:
     """The handlers' way to load and save aggregates through the event store."""
 
-    def __init__(self, store: EventStore, *, snapshot_every: int = SNAPSHOT_EVERY) -> None:
+    def __init__(self, store: EventStorePort, *, snapshot_every: int = SNAPSHOT_EVERY) -> None:
         self.store = store
         self.snapshot_every = snapshot_every
 
     def load(self, cls: type[A], aggregate_id: object, *, as_of: int | None = None,
-             use_snapshots: bool = True, use_cache: bool = True) -> Loaded:
+             use_snapshots: bool = True, use_cache: bool = True) -> Loaded[A]:
         """The aggregate at its latest version, or as of version `as_of` (time travel)."""
         if as_of is not None or not use_snapshots:
             return self._load_from_snapshot(cls, aggregate_id, as_of=as_of, use_snapshots=use_snapshots)
@@ -109,7 +109,7 @@ class AggregateRepository:
         return loaded
 
     def _load_from_snapshot(self, cls: type[A], aggregate_id: object, *, as_of: int | None,
-                            use_snapshots: bool) -> Loaded:
+                            use_snapshots: bool) -> Loaded[A]:
         stream = cls.stream_name(aggregate_id)
         snapshot = self._latest_snapshot(cls, stream, as_of=as_of) if use_snapshots else None
         start = snapshot.version + 1 if snapshot else 0

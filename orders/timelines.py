@@ -4,10 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import StreamNotFoundError
-from eventlog.store import EventStore, get_store
+from eventlog.ports import EventStorePort
+from eventlog.store import get_store
 from eventlog.timeline import TimelineEntry, build_timeline
 from orders.domain import events as ev
 from orders.domain.aggregate import Aggregate
@@ -37,7 +39,7 @@ class Timeline:
 
 
 def stream_timeline(stream_name: str, *, from_version: int = 0, to_version: int | None = None,
-                    limit: int = DEFAULT_PAGE, store: EventStore | None = None) -> Timeline | None:
+                    limit: int = DEFAULT_PAGE, store: EventStorePort | None = None) -> Timeline | None:
     """The timeline of an order or inventory stream, None if there is no such aggregate."""
     kind, dash, raw_id = stream_name.partition("-")
     aggregate_class = AGGREGATES.get(kind)
@@ -60,7 +62,7 @@ def stream_timeline(stream_name: str, *, from_version: int = 0, to_version: int 
     return Timeline(stream_name, kind, str(aggregate_id), tuple(build_timeline(start, events)), last_version)
 
 
-def order_timeline(order_id: object, **options: Any) -> Timeline | None:
+def order_timeline(order_id: UUID, **options: Any) -> Timeline | None:
     """The timeline of one order."""
     return stream_timeline(Order.stream_name(order_id), **options)
 

@@ -14,8 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
+
+import redis
 
 from eventlog.subscriptions import keys
 from orders.domain.values import OrderLine, OrderStatus, UnavailableLine
@@ -104,7 +106,7 @@ class OrderPage:
 
     items: tuple[OrderSummary, ...]
     next_cursor: str | None
-    total: int  # orders in the whole listing, not just this page
+    total: int | None  # orders in the whole listing, not just this page (None: not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,7 @@ class ProductSales:
 # -- orders ---------------------------------------------------------------------------------------
 
 
-def get_order(order_id: UUID | str, *, client: Any = None) -> OrderSummary | None:
+def get_order(order_id: UUID | str, *, client: redis.Redis | None = None) -> OrderSummary | None:
     """The summary of one order, None if there is no such order (or the id is malformed)."""
     try:
         order_id = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
@@ -163,19 +165,20 @@ def get_order(order_id: UUID | str, *, client: Any = None) -> OrderSummary | Non
     return None if doc is None else _summary(doc)
 
 
-def list_orders(*, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE, client: Any = None) -> OrderPage:
+def list_orders(*, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE,
+                client: redis.Redis | None = None) -> OrderPage:
     """All orders, newest first."""
     return _order_page(orders_read_model.ALL_INDEX, cursor=cursor, page_size=page_size, client=client)
 
 
 def list_orders_by_customer(customer_id: str, *, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE,
-                            client: Any = None) -> OrderPage:
+                            client: redis.Redis | None = None) -> OrderPage:
     """One customer's orders, newest first (an unknown customer has an empty page)."""
     return _order_page(orders_read_model.customer_index(customer_id), cursor=cursor, page_size=page_size, client=client)
 
 
 def list_orders_by_status(status: OrderStatus | str, *, cursor: str | None = None,
-                          page_size: int = DEFAULT_PAGE_SIZE, client: Any = None) -> OrderPage:
+                          page_size: int = DEFAULT_PAGE_SIZE, client: redis.Redis | None = None) -> OrderPage:
     """Orders currently in `status`, newest first (an unknown status has an empty page)."""
     try:
         status = OrderStatus(status)
@@ -185,7 +188,7 @@ def list_orders_by_status(status: OrderStatus | str, *, cursor: str | None = Non
     return _order_page(orders_read_model.status_index(status.value), cursor=cursor, page_size=page_size, client=client)
 
 
-def count_orders_by_status(*, client: Any = None) -> dict[OrderStatus, int]:
+def count_orders_by_status(*, client: redis.Redis | None = None) -> dict[OrderStatus, int]:
     """How many orders are in each status (every status present, zeros included)."""
     reader = _Reader(client, orders_read_model.NAME)
     pipe = reader.client.pipeline(transaction=True)
@@ -194,7 +197,7 @@ def count_orders_by_status(*, client: Any = None) -> dict[OrderStatus, int]:
     return dict(zip(OrderStatus, (int(n) for n in pipe.execute()), strict=True))
 
 
-def _order_page(index: str, *, cursor: str | None, page_size: int, client: Any) -> OrderPage:
+def _order_page(index: str, *, cursor: str | None, page_size: int, client: redis.Redis | None) -> OrderPage:
     before = _decode_cursor(cursor)
     size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     reader = _Reader(client, orders_read_model.NAME)
@@ -264,23 +267,23 @@ def _decode_cursor(cursor: str | None) -> int | None:
 # -- inventory ------------------------------------------------------------------------------------
 
 
-def get_stock_level(sku: str, *, client: Any = None) -> StockLevel | None:
+def get_stock_level(sku: str, *, client: redis.Redis | None = None) -> StockLevel | None:
     """Stock of one sku, None if it has no stock history."""
     doc = _Reader(client, inventory.NAME).doc(inventory.level_key(sku))
     return None if doc is None else _stock(doc)
 
 
-def list_stock_levels(*, client: Any = None) -> list[StockLevel]:
+def list_stock_levels(*, client: redis.Redis | None = None) -> list[StockLevel]:
     """Stock of every sku with stock history, by sku."""
     reader = _Reader(client, inventory.NAME)
-    skus = [_text(sku) for sku in reader.client.zrange(reader.key(inventory.SKUS), 0, -1)]
+    skus = [_text(sku) for sku in _members(reader.client.zrange(reader.key(inventory.SKUS), 0, -1))]
     return [_stock(doc) for doc in reader.docs([inventory.level_key(sku) for sku in skus]) if doc is not None]
 
 
-def list_low_stock(*, client: Any = None) -> list[StockLevel]:
+def list_low_stock(*, client: redis.Redis | None = None) -> list[StockLevel]:
     """Skus with at most `projections.inventory.LOW_STOCK_THRESHOLD` units available, fewest first."""
     reader = _Reader(client, inventory.NAME)
-    skus = [_text(sku) for sku in reader.client.zrange(reader.key(inventory.LOW_STOCK), 0, -1)]
+    skus = [_text(sku) for sku in _members(reader.client.zrange(reader.key(inventory.LOW_STOCK), 0, -1))]
     return [_stock(doc) for doc in reader.docs([inventory.level_key(sku) for sku in skus]) if doc is not None]
 
 
@@ -294,7 +297,7 @@ def _stock(doc: Mapping[str, Any]) -> StockLevel:
 # -- sales ----------------------------------------------------------------------------------------
 
 
-def sales_by_day(start: date, end: date, *, client: Any = None) -> list[DailySales]:
+def sales_by_day(start: date, end: date, *, client: redis.Redis | None = None) -> list[DailySales]:
     """Figures for every UTC day from `start` to `end` inclusive (days without orders are zeros)."""
     if end < start:
         return []
@@ -310,18 +313,18 @@ def sales_by_day(start: date, end: date, *, client: Any = None) -> list[DailySal
 
 
 def top_products(*, limit: int = 10, start: date | None = None, end: date | None = None,
-                 client: Any = None) -> list[ProductSales]:
+                 client: redis.Redis | None = None) -> list[ProductSales]:
     """Skus by units sold, most first (ties by sku); all time, or on orders paid between the given days."""
     limit = max(1, int(limit))
     reader = _Reader(client, sales.NAME)
     if start is None and end is None:
-        rows = reader.client.zrevrange(reader.key(sales.UNITS_ALL), 0, -1, withscores=True)
+        rows = _scored(reader.client.zrevrange(reader.key(sales.UNITS_ALL), 0, -1, withscores=True))
     else:
         low = "-inf" if start is None else start.toordinal()
         high = "+inf" if end is None else end.toordinal()
-        days = [_text(day) for day in reader.client.zrangebyscore(reader.key(sales.DAYS), low, high)]
+        days = [_text(day) for day in _members(reader.client.zrangebyscore(reader.key(sales.DAYS), low, high))]
         day_keys = [reader.key(sales.units_key(date.fromisoformat(day))) for day in days]
-        rows = reader.client.zunion(day_keys, withscores=True) if day_keys else []
+        rows = _scored(reader.client.zunion(day_keys, withscores=True)) if day_keys else []
     ranked = sorted(((_text(sku), int(units)) for sku, units in rows if units > 0), key=lambda r: (-r[1], r[0]))
     return [ProductSales(sku, units) for sku, units in ranked[:limit]]
 
@@ -344,12 +347,12 @@ def _daily(day: date, raw: Mapping[Any, Any]) -> DailySales:
 class _Reader:
     """One read model's live generation on one Redis client."""
 
-    def __init__(self, client: Any, name: str) -> None:
+    def __init__(self, client: redis.Redis | None, name: str) -> None:
         if client is None:
             from django_redis import get_redis_connection
 
             client = get_redis_connection("default")
-        self.client = client
+        self.client: redis.Redis = client
         self.name = name
         pointer = client.get(keys.generation_pointer(name))
         self.generation = int(pointer) if pointer is not None else 1
@@ -365,6 +368,16 @@ class _Reader:
         if not relatives:
             return []
         return [None if raw is None else json.loads(raw) for raw in self.client.mget([self.key(r) for r in relatives])]
+
+
+# redis-py types a sorted-set read as "members, or (member, score) pairs" whatever `withscores` says;
+# these two say which one the call asked for.
+def _members(reply: object) -> list[bytes | str]:
+    return cast("list[bytes | str]", reply)
+
+
+def _scored(reply: object) -> list[tuple[bytes | str, float]]:
+    return cast("list[tuple[bytes | str, float]]", reply)
 
 
 def _text(value: bytes | str) -> str:

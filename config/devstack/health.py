@@ -47,7 +47,8 @@ def probe_redis() -> None:
 def probe_broker() -> None:
     """Open (and close) a connection to the Celery broker."""
     with Connection(settings.CELERY_BROKER_URL, connect_timeout=PROBE_TIMEOUT_SECONDS) as connection:
-        connection.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_SECONDS)
+        # celery-types declares this timeout an int; kombu takes any number of seconds.
+        connection.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_SECONDS)  # type: ignore[arg-type]
 
 
 PROBES: dict[str, Callable[[], None]] = {

@@ -19,7 +19,8 @@ class GossipService(gossip_pb2_grpc.GossipServicer):
         self._endpoint = gossip_pb2.EndPoint(address=advertise_host, port=port)
 
     async def Read(self, request: shared_pb2.Empty,  # noqa: N802
-                   context: grpc.aio.ServicerContext) -> gossip_pb2.ClusterInfo:
+                   context: grpc.aio.ServicerContext[shared_pb2.Empty, gossip_pb2.ClusterInfo],
+                  ) -> gossip_pb2.ClusterInfo:
         """The cluster as EventStoreDB's gossip reports it."""
         member = gossip_pb2.MemberInfo(
             instance_id=shared_pb2.UUID(string=self._instance_id),

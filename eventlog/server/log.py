@@ -284,9 +284,9 @@ class Batch:
         if soft_deleted:
             # Appending to a soft-deleted stream brings it back with only the new events:
             # EventStoreDB rewrites the $tb in its metadata to the first new revision.
-            metadata = dict(view.metadata)
-            metadata["$tb"] = last + 1
-            self._write_metadata(view.name, metadata)
+            stream_metadata = dict(view.metadata)
+            stream_metadata["$tb"] = last + 1
+            self._write_metadata(view.name, stream_metadata)
         if is_metastream(view.name):
             for event in events:
                 self._add(view, event.event_id, event.type, event.content_type, event.data, event.metadata,

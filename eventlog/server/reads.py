@@ -27,8 +27,8 @@ _FILTER_CASE = {"filter": "Filter", "no_filter": "NoFilter", None: "None"}
 _DIRECTION = {_FORWARDS: "Forwards", _BACKWARDS: "Backwards"}
 
 
-async def read(request: streams_pb2.ReadReq, context: grpc.aio.ServicerContext, log: EventLog,
-               changes: Changes) -> AsyncIterator[bytes]:
+async def read(request: streams_pb2.ReadReq, context: grpc.aio.ServicerContext[streams_pb2.ReadReq, bytes],
+               log: EventLog, changes: Changes) -> AsyncIterator[bytes]:
     """Dispatch a ReadReq on its combination of options, as EventStoreDB does."""
     try:
         options = request.options

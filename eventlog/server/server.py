@@ -10,6 +10,7 @@ import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 from esdbclient.protos.Grpc import gossip_pb2_grpc, streams_pb2, streams_pb2_grpc
@@ -39,7 +40,7 @@ def _add_streams_service(service: StreamsService, server: grpc.aio.Server) -> No
     def passthrough(response: bytes) -> bytes:
         return response
 
-    handlers = {
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
         "Read": grpc.unary_stream_rpc_method_handler(
             service.Read, request_deserializer=streams_pb2.ReadReq.FromString,
             response_serializer=passthrough),

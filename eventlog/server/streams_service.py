@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-from esdbclient.protos.Grpc import shared_pb2, status_pb2, streams_pb2, streams_pb2_grpc
+from esdbclient.protos.Grpc import code_pb2, shared_pb2, status_pb2, streams_pb2, streams_pb2_grpc
 from google.protobuf import any_pb2, empty_pb2
 
 from eventlog.server import errors, protocol, reads
@@ -36,7 +36,8 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
     # --- Append -----------------------------------------------------------------------------
 
     async def Append(self, request_iterator: AsyncIterator[streams_pb2.AppendReq],  # noqa: N802
-                     context: grpc.aio.ServicerContext) -> streams_pb2.AppendResp:
+                     context: grpc.aio.ServicerContext[streams_pb2.AppendReq, streams_pb2.AppendResp],
+                    ) -> streams_pb2.AppendResp:
         """Append events sent as options + proposed messages; reply success or wrong version."""
         try:
             request = await _read_append(request_iterator)
@@ -50,7 +51,8 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
     # --- BatchAppend ------------------------------------------------------------------------
 
     async def BatchAppend(self, request_iterator: AsyncIterator[streams_pb2.BatchAppendReq],  # noqa: N802
-                          context: grpc.aio.ServicerContext) -> AsyncIterator[streams_pb2.BatchAppendResp]:
+                          context: grpc.aio.ServicerContext[streams_pb2.BatchAppendReq, streams_pb2.BatchAppendResp],
+                         ) -> AsyncIterator[streams_pb2.BatchAppendResp]:
         """Append batches, possibly sent in several chunks per correlation id; one reply each."""
         chunks: dict[bytes, _Chunks] = {}
         try:
@@ -74,7 +76,8 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
     # --- Delete / Tombstone -----------------------------------------------------------------
 
     async def Delete(self, request: streams_pb2.DeleteReq,  # noqa: N802
-                     context: grpc.aio.ServicerContext) -> streams_pb2.DeleteResp:
+                     context: grpc.aio.ServicerContext[streams_pb2.DeleteReq, streams_pb2.DeleteResp],
+                    ) -> streams_pb2.DeleteResp:
         """Soft-delete a stream: it reads as not found until it is appended to again."""
         try:
             position = await self._remove("delete", "Delete", request.options)
@@ -84,7 +87,8 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
             commit_position=position, prepare_position=position))
 
     async def Tombstone(self, request: streams_pb2.TombstoneReq,  # noqa: N802
-                        context: grpc.aio.ServicerContext) -> streams_pb2.TombstoneResp:
+                        context: grpc.aio.ServicerContext[streams_pb2.TombstoneReq, streams_pb2.TombstoneResp],
+                       ) -> streams_pb2.TombstoneResp:
         """Delete a stream for ever: later reads and appends fail with stream-deleted."""
         try:
             position = await self._remove("tombstone", "Tombstone", request.options)
@@ -113,7 +117,7 @@ class StreamsService(streams_pb2_grpc.StreamsServicer):
     # --- Read -------------------------------------------------------------------------------
 
     async def Read(self, request: streams_pb2.ReadReq,  # noqa: N802
-                   context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+                   context: grpc.aio.ServicerContext[streams_pb2.ReadReq, bytes]) -> AsyncIterator[bytes]:
         """Stream and `$all` reads and catch-up subscriptions (pre-serialized responses)."""
         async for response in reads.read(request, context, self._log, self._changes):
             yield response
@@ -251,6 +255,6 @@ def _batch_append_resp(correlation_id: shared_pb2.UUID, options: streams_pb2.Bat
         details.Pack(wrong)
         message = (f"Append failed due to WrongExpectedVersion. Stream: {request.stream}, "
                    f"Expected version: {expected}, Actual version: {result.revision}")
-    resp.error.CopyFrom(status_pb2.Status(code=grpc.StatusCode.FAILED_PRECONDITION.value[0],
+    resp.error.CopyFrom(status_pb2.Status(code=code_pb2.FAILED_PRECONDITION,
                                           message=message, details=details))
     return resp

@@ -61,7 +61,7 @@ class Writer:
             if batch.records:
                 self._on_commit()
             return result
-        future = self._loop.create_future()
+        future: asyncio.Future[WriteResult] = self._loop.create_future()
         self._queue.put((request, future))
         return await future
 

@@ -19,6 +19,6 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (from 1)."""
-        full = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
+        full = min(self.cap, self.base * (2.0 ** max(0, attempt - 1)))
         return full * (1 - self.jitter) + random.uniform(0, full * self.jitter)
 

@@ -7,7 +7,7 @@ send commands whose event ids derive from the triggering event, so re-processing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from eventlog.envelope import RecordedEvent
 
@@ -37,10 +37,10 @@ class ReadModelWriter(Protocol):
     moves in the same transaction).
     """
 
-    def get_doc(self, key: str) -> dict | None:
+    def get_doc(self, key: str) -> dict[str, Any] | None:
         """A JSON document, seen through this batch's pending writes."""
 
-    def set_doc(self, key: str, doc: dict) -> None:
+    def set_doc(self, key: str, doc: dict[str, Any]) -> None:
         """Write a JSON document (replaces it)."""
 
     def delete(self, key: str) -> None:

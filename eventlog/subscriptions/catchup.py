@@ -25,7 +25,7 @@ import structlog
 
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import EventDecodeError, EventStoreUnavailableError
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.checkpoints import read_checkpoint
@@ -92,7 +92,7 @@ class _Undecodable:
     error: EventDecodeError
 
 
-def catch_up(subscriber: Subscriber, *, store: EventStore, client: redis.Redis, target: Target,
+def catch_up(subscriber: Subscriber, *, store: EventStorePort, client: redis.Redis, target: Target,
              leases: list[Lease], backoff: Backoff, max_batches: int | None = None,
              until: Callable[[Progress], bool] | None = None, on_commit: OnCommit | None = None,
              sleep: Callable[[float], None] = time.sleep) -> Progress:
@@ -137,7 +137,7 @@ def catch_up(subscriber: Subscriber, *, store: EventStore, client: redis.Redis, 
 class _Run:
     """One catch-up's state between batches."""
 
-    def __init__(self, subscriber: Subscriber, *, store: EventStore, client: redis.Redis, target: Target,
+    def __init__(self, subscriber: Subscriber, *, store: EventStorePort, client: redis.Redis, target: Target,
                  leases: list[Lease], backoff: Backoff, progress: Progress, on_commit: OnCommit | None,
                  sleep: Callable[[float], None]) -> None:
         self.subscriber = subscriber
@@ -286,21 +286,22 @@ def handling(event: RecordedEvent, subscriber: str) -> contextlib.AbstractContex
                                                    event_id=str(event.event_id), subscriber=subscriber)
 
 
-def _read_batch(store: EventStore, subscriber: Subscriber, *, after: int | None) -> list[RecordedEvent | _Undecodable]:
+def _read_batch(store: EventStorePort, subscriber: Subscriber, *,
+                after: int | None) -> list[RecordedEvent | _Undecodable]:
     """The next batch of matching events; one that cannot be decoded ends the batch as _Undecodable."""
     spec = subscriber.spec
-    where = {"stream_prefixes": spec.stream_prefixes, "event_types": spec.event_types}
+    prefixes, types = spec.stream_prefixes, spec.event_types
     try:
-        return list(store.read_all(after=after, limit=spec.batch_size, **where))
+        return list(store.read_all(after=after, limit=spec.batch_size, stream_prefixes=prefixes, event_types=types))
     except EventDecodeError:
         pass
     # Rare path: find the bad event by reading undecoded, then decoding one event at a time.
     # (If even the envelope is unreadable, the error propagates: the run fails, loudly, in status.)
-    raw = store.read_all(after=after, limit=spec.batch_size, decode=False, **where)
+    raw = store.read_all(after=after, limit=spec.batch_size, decode=False, stream_prefixes=prefixes, event_types=types)
     batch: list[RecordedEvent | _Undecodable] = []
     for event in raw:
         try:
-            decoded = store.read_all(after=after, limit=1, **where)
+            decoded = store.read_all(after=after, limit=1, stream_prefixes=prefixes, event_types=types)
         except EventDecodeError as error:
             batch.append(_Undecodable(event, error))
             if store.registry.knows(event.event_type):

@@ -17,7 +17,7 @@ from uuid import UUID
 import redis
 
 from eventlog.envelope import RecordedEvent
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
@@ -122,7 +122,7 @@ def get_dead_letter(client: redis.Redis, name: str, event_id: str | UUID) -> Dea
     return DeadLetter.from_json(raw)
 
 
-def retry_dead_letter(subscriber: Subscriber, event_id: str | UUID, *, store: EventStore,
+def retry_dead_letter(subscriber: Subscriber, event_id: str | UUID, *, store: EventStorePort,
                       redis_client: redis.Redis, lock_ttl: float = 30.0) -> RetryOutcome:
     """Apply a parked event through the handler now, in its own transaction; drop the record on success.
 
@@ -194,7 +194,7 @@ def discard_all_dead_letters(subscriber: Subscriber | str, *, redis_client: redi
     return discard_dead_letters(name, ids, redis_client=redis_client)
 
 
-def _load(store: EventStore, record: DeadLetter) -> RecordedEvent:
+def _load(store: EventStorePort, record: DeadLetter) -> RecordedEvent:
     """The parked event, read again from the store (decoded with today's registry and upcasters)."""
     events = store.read_stream(record.stream_name, from_version=record.stream_position,
                                to_version=record.stream_position)

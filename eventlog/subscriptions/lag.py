@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import redis
 
 from eventlog.errors import EventDecodeError
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from eventlog.subscriptions.base import SubscriberSpec
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 
@@ -40,19 +40,19 @@ class Lag:
         return f"{self.events}+" if self.capped else str(self.events)
 
 
-def measure_lag(spec: SubscriberSpec, *, store: EventStore, redis_client: redis.Redis,
+def measure_lag(spec: SubscriberSpec, *, store: EventStorePort, redis_client: redis.Redis,
                 generation: int | None = None, cap: int = LAG_COUNT_CAP, now: datetime | None = None) -> Lag:
     """Lag of the live generation (or the given one, e.g. a rebuild's)."""
     head = store.head_position()
     generation = generation or live_generation(redis_client, spec.name)
     checkpoint = read_checkpoint(redis_client, spec.name, generation)
-    where = {"stream_prefixes": spec.stream_prefixes, "event_types": spec.event_types}
     count, capped, oldest, after = 0, False, None, checkpoint
     try:
         while True:
             want = min(_PAGE, cap + 1 - count)  # one past the cap tells "more than the cap"
             # Undecoded: counting must not fail on an event the registry cannot read (a poison event).
-            page = store.read_all(after=after, limit=want, decode=False, **where)
+            page = store.read_all(after=after, limit=want, decode=False, stream_prefixes=spec.stream_prefixes,
+                                  event_types=spec.event_types)
             if oldest is None and page:
                 oldest = page[0].recorded_at
             count += len(page)

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from typing import Any
+from typing import Any, overload
 
 import redis
 
@@ -33,6 +33,12 @@ return 0
 _HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+@overload
+def text(value: None) -> None: ...
+@overload
+def text(value: bytes | str | int | float) -> str: ...
+@overload
+def text(value: bytes | str | int | float | None) -> str | None: ...
 def text(value: Any) -> str | None:
     """A Redis reply as str, for clients with or without decode_responses."""
     if value is None:

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
 import redis
 
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
@@ -66,7 +67,7 @@ class RebuildResult:
     cleanup: threading.Thread | None = None  # join it to wait for the old keys to be gone
 
 
-def rebuild(subscriber: Subscriber, *, store: EventStore, redis_client: redis.Redis,
+def rebuild(subscriber: Subscriber, *, store: EventStorePort, redis_client: redis.Redis,
             progress: Callable[[RebuildProgress], None] | None = None, lock_ttl: float = DEFAULT_LOCK_TTL,
             backoff: Backoff | None = None, live_lock_timeout: float = 10.0, max_batches: int | None = None,
             cleanup: Cleanup = "thread") -> RebuildResult:
@@ -85,11 +86,11 @@ def rebuild(subscriber: Subscriber, *, store: EventStore, redis_client: redis.Re
         destination = Target(name=name, generation=target, dead_letter_key=keys.rebuild_dead_letters(name, target),
                              halt_key=keys.rebuild_state(name), counter_key=keys.rebuild_state(name))
         reporter = _Reporter(progress, target, done_before, read_checkpoint(client, name, target))
-        common = {"store": store, "client": client, "target": destination, "backoff": backoff or Backoff()}
+        run = partial(catch_up, store=store, client=client, target=destination, backoff=backoff or Backoff())
         # Phase 1, beside the live runner: until a read comes back short of a full batch. Waiting
         # for an empty read could take for ever while events keep arriving.
-        filled = catch_up(subscriber, leases=[rebuild_lease], max_batches=max_batches, on_commit=reporter.filling,
-                          until=lambda p: p.last_batch < spec.batch_size, **common)
+        filled = run(subscriber, leases=[rebuild_lease], max_batches=max_batches, on_commit=reporter.filling,
+                          until=lambda p: p.last_batch < spec.batch_size)
         result = _unfinished(name, target, old, done_before, filled)
         if filled.halted or filled.lost_lock or not (filled.caught_up or filled.last_batch < spec.batch_size):
             return result
@@ -107,8 +108,8 @@ def rebuild(subscriber: Subscriber, *, store: EventStore, redis_client: redis.Re
             def reached_live(p: Progress) -> bool:
                 return live_checkpoint is None or at_or_past(p.checkpoint, live_checkpoint)
 
-            final = catch_up(subscriber, leases=[rebuild_lease, live_lease], on_commit=reporter.switching,
-                             until=reached_live, **common)
+            final = run(subscriber, leases=[rebuild_lease, live_lease], on_commit=reporter.switching,
+                        until=reached_live)
             result = _unfinished(name, target, old, done_before + filled.applied, final)
             if final.halted or final.lost_lock or not (final.caught_up or reached_live(final)):
                 return result

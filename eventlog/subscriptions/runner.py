@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
@@ -50,7 +50,7 @@ def live_target(name: str, generation: int) -> Target:
                   halt_key=keys.status(name))
 
 
-def run_subscriber(subscriber: Subscriber, *, store: EventStore, redis_client: redis.Redis,
+def run_subscriber(subscriber: Subscriber, *, store: EventStorePort, redis_client: redis.Redis,
                    lock_ttl: float = DEFAULT_LOCK_TTL, backoff: Backoff | None = None,
                    max_batches: int | None = None, on_commit: OnCommit | None = None) -> RunResult:
     """Catch the subscriber's live generation up to the head of $all; never waits for the lock."""
@@ -83,7 +83,7 @@ def run_subscriber(subscriber: Subscriber, *, store: EventStore, redis_client: r
     return _finish(redis_client, total)
 
 
-def _more_after(store: EventStore, subscriber: Subscriber, checkpoint: int | None) -> bool:
+def _more_after(store: EventStorePort, subscriber: Subscriber, checkpoint: int | None) -> bool:
     """Whether a matching event arrived after the checkpoint (while we were releasing the lock)."""
     spec = subscriber.spec
     return bool(store.read_all(after=checkpoint, stream_prefixes=spec.stream_prefixes,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import redis
 
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.base import Subscriber, SubscriberSpec
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
@@ -54,7 +54,7 @@ class SubscriberStatus:
         return self.version != self.built_version
 
 
-def status(subscriber: Subscriber | SubscriberSpec, *, store: EventStore, redis_client: redis.Redis,
+def status(subscriber: Subscriber | SubscriberSpec, *, store: EventStorePort, redis_client: redis.Redis,
            lag_cap: int = LAG_COUNT_CAP) -> SubscriberStatus:
     """The status of a subscriber's live generation (and of its rebuild, if any)."""
     spec = subscriber if isinstance(subscriber, SubscriberSpec) else subscriber.spec

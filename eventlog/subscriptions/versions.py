@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 import redis
 
-from eventlog.store import EventStore
+from eventlog.ports import EventStorePort
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
@@ -49,7 +49,7 @@ def outdated(subscribers: Iterable[Subscriber], *, redis_client: redis.Redis) ->
     return found
 
 
-def rebuild_outdated(subscribers: Iterable[Subscriber], *, store: EventStore, redis_client: redis.Redis,
+def rebuild_outdated(subscribers: Iterable[Subscriber], *, store: EventStorePort, redis_client: redis.Redis,
                      progress: Callable[[Subscriber, RebuildProgress], None] | None = None,
                      cleanup: Cleanup = "inline") -> list[RebuildResult]:
     """Rebuild every outdated read model blue/green (or continue its rebuild); one result per read model."""

@@ -48,7 +48,7 @@ class BatchWriter:
 
     # -- documents ------------------------------------------------------------------------------
 
-    def get_doc(self, key: str) -> dict | None:
+    def get_doc(self, key: str) -> dict[str, Any] | None:
         absolute = self._key(key)
         if absolute in self._docs:
             doc = self._docs[absolute]
@@ -56,7 +56,7 @@ class BatchWriter:
         raw = self.client.get(absolute)
         return None if raw is None else json.loads(raw)
 
-    def set_doc(self, key: str, doc: dict) -> None:
+    def set_doc(self, key: str, doc: dict[str, Any]) -> None:
         absolute = self._key(key)
         body = json.dumps(doc, separators=(",", ":"), sort_keys=True)
         self._remember(absolute)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from eventlog.errors import EventStoreUnavailableError
 from orders import roles
 from orders.admin.pages import binder
+from orders.htmx import HtmxHttpRequest
 from projections import console
 
 
@@ -25,7 +26,7 @@ def urls(site: AdminSite) -> list[URLPattern]:
     ]
 
 
-def subscribers(request: HttpRequest, site: AdminSite) -> HttpResponse:
+def subscribers(request: HtmxHttpRequest, site: AdminSite) -> HttpResponse:
     """Every subscriber: checkpoint, head, lag, generation, state, dead letters, rebuild progress."""
     try:
         rows, error = console.rows(), None

@@ -46,7 +46,7 @@ def timeline_url(stream_name: str, **params: int | None) -> str:
 
     `params` become the query (`version`, `from`); None values are left out.
     """
-    query = {key: value for key, value in params.items() if value is not None}
+    query: dict[str, str | int] = {key: value for key, value in params.items() if value is not None}
     if _path_safe(stream_name):
         base = reverse("admin:es_stream_timeline", args=[stream_name])
     else:

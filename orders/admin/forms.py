@@ -1,6 +1,8 @@
 """Forms of the staff admin's order and stock actions: they parse input; the domain decides."""
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from orders.domain.commands import (
@@ -106,8 +108,9 @@ class EventFilterForm(forms.Form):
                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     before = AsciiIntegerField(required=False, min_value=1, max_value=MAX_INT, widget=forms.HiddenInput)
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and until <= since:
             raise forms.ValidationError("'Until' must be after 'From'.")

@@ -68,6 +68,7 @@ def order_list(request: HttpRequest, site: AdminSite) -> HttpResponse:
     page_number = int_param(request.GET, "p", default=1, min_value=1, max_value=MAX_PAGE)
     note = None
     next_cursor = None
+    total: int | None
     try:
         if q or oldest_first:  # gathered in memory (bounded), then paged by number
             found, truncated = _search(q, status) if q else _scan(status)
@@ -111,8 +112,10 @@ def _search(q: str, status: str) -> tuple[list[selectors.OrderSummary], bool]:
     found: list[selectors.OrderSummary] = []
     truncated = False
     for user_id in users.values_list("pk", flat=True)[:50]:
-        more, cut = _walk(lambda cursor, uid=user_id: selectors.list_orders_by_customer(
-            str(uid), cursor=cursor, page_size=selectors.MAX_PAGE_SIZE), limit=MAX_SCAN - len(found))
+        def fetch(cursor: str | None, uid: object = user_id) -> selectors.OrderPage:
+            return selectors.list_orders_by_customer(str(uid), cursor=cursor, page_size=selectors.MAX_PAGE_SIZE)
+
+        more, cut = _walk(fetch, limit=MAX_SCAN - len(found))
         found += [o for o in more if not status or o.status == status]
         truncated = truncated or cut
         if len(found) >= MAX_SCAN:
@@ -194,7 +197,8 @@ def order_action(request: HttpRequest, site: AdminSite, *, order_id: UUID, actio
     back = redirect(reverse("admin:es_order_detail", kwargs={"order_id": order_id}))
     form = form_class(request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        problems = "; ".join(f"{name}: {' '.join(str(error) for error in errors)}"
+                             for name, errors in form.errors.items())
         messages.error(request, f"{ACTION_LABELS[action]}: please fill in the form ({problems}).")
         return back
     data, seen = form.cleaned_data, form.cleaned_data["version"]
@@ -211,7 +215,7 @@ def order_action(request: HttpRequest, site: AdminSite, *, order_id: UUID, actio
         messages.error(request, CONFLICT.format(seen=seen, now=sent.conflict.actual))
     elif sent.refused is not None:
         messages.error(request, f"{ACTION_LABELS[action]} was refused: {sent.refused}")
-    elif sent.unavailable:
+    elif sent.result is None:  # the event store could not be reached
         messages.error(request, "The event store cannot be reached; nothing was changed. Try again shortly.")
     else:
         messages.success(request, f"{ACTION_LABELS[action]}: done (order now at version {sent.result.new_version}).")

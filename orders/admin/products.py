@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -129,7 +130,7 @@ class ProductAdmin(admin.ModelAdmin):
             return None
         context = {**self.admin_site.each_context(request), "title": "Receive stock", "products": queryset,
                    "form": form, "opts": self.model._meta,
-                   "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+                   "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME}
         return TemplateResponse(request, "admin/es/receive_stock.html", context)
 
     def _send(self, request: HttpRequest, command: Any, done: str | None) -> bool:

@@ -11,28 +11,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.admin import AdminSite
-from django.urls import NoReverseMatch, URLPattern, reverse
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 
 from orders import roles
 from orders.admin import console, events, orders
-from projections.console import needing_attention
+from projections.console import Attention, needing_attention
 from projections.ops import is_unavailable
 
 
 class OrdersAdminSite(AdminSite):
     """The default admin site (made so by `orders.admin.apps.OrdersAdminConfig`)."""
 
-    def get_urls(self) -> list[URLPattern]:
+    def get_urls(self) -> list[URLResolver | URLPattern]:
         return [*orders.urls(self), *events.urls(self), *console.urls(self), *super().get_urls()]
 
-    def get_app_list(self, request: Any, app_label: str | None = None) -> list[dict[str, Any]]:
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         return _with_pages(super().get_app_list(request, app_label), app_label, user=request.user)
 
-    def each_context(self, request: Any) -> dict[str, Any]:
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
         return {**super().each_context(request), "projection_attention": _attention(request)}
 
 
-def _attention(request: Any) -> list[Any]:
+def _attention(request: HttpRequest) -> list[Attention]:
     """Halted subscribers and dead letters, for the banner of staff who may operate projections."""
     if not roles.may(getattr(request, "user", None), roles.OPERATE_PROJECTIONS):
         return []

@@ -13,8 +13,7 @@ class AuthTokenAdmin(admin.ModelAdmin):
     list_filter = ["expiry"]
     search_fields = ["token_key", "user__username"]
     list_select_related = ["user"]
-    fields = ["token_prefix", "user", "created", "expiry"]
-    readonly_fields = fields
+    fields = readonly_fields = ("token_prefix", "user", "created", "expiry")
     ordering = ["-created"]
 
     @admin.display(description="token prefix", ordering="token_key")

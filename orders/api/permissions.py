@@ -4,9 +4,9 @@ Customers and staff lacking the permission get 403; another customer's order is 
 """
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from orders import roles
 
@@ -20,7 +20,7 @@ def HasStaffPermission(*permissions: str) -> type[BasePermission]:  # noqa: N802
     class _HasStaffPermission(BasePermission):
         message = f"this needs a staff member with the permission {' or '.join(permissions)}"
 
-        def has_permission(self, request: Any, view: Any) -> bool:
+        def has_permission(self, request: Request, view: APIView) -> bool:
             return roles.may(request.user, *permissions)
 
     _HasStaffPermission.__name__ = _HasStaffPermission.__qualname__ = \

@@ -171,8 +171,10 @@ def _drf_generic(exc: drf.APIException) -> ProblemError:
     status = exc.status_code
     slug, title = _DRF_KINDS.get(type(exc), _STATUS_KINDS.get(status, ("business-rule", "Error")))
     headers: dict[str, str] = {}
-    if isinstance(exc, drf.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    # djangorestframework-stubs 3.18.1 leaves out Throttled.wait (seconds until a retry may succeed).
+    wait: float | None = exc.wait if isinstance(exc, drf.Throttled) else None  # type: ignore[attr-defined]
+    if wait is not None:
+        headers["Retry-After"] = str(max(1, int(wait + 0.999)))
         detail = f"too many requests; retry in {headers['Retry-After']} seconds"
     else:
         detail = str(exc.detail) if not isinstance(exc.detail, dict | list) else title

@@ -313,7 +313,8 @@ class TimelineEntrySerializer(serializers.Serializer):
     commit_position = serializers.IntegerField()
     recorded_at = serializers.DateTimeField()
     description = serializers.CharField()
-    data = serializers.DictField(child=serializers.JSONField(allow_null=True))
+    # A field named like Serializer.data: this serializer only describes the response in the schema.
+    data = serializers.DictField(child=serializers.JSONField(allow_null=True))  # type: ignore[assignment]
     changes = FieldChangeSerializer(many=True)
     metadata = EventMetadataSerializer(allow_null=True, help_text="Staff only; null for customers.")
 
@@ -485,6 +486,8 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     instance = serializers.CharField(help_text="The request path.")
-    errors = FieldErrorSerializer(many=True, required=False, help_text="Validation problems only.")
+    # A field named like Serializer.errors: this serializer only describes the problem body in the schema.
+    errors = FieldErrorSerializer(many=True, required=False,  # type: ignore[assignment]
+                                  help_text="Validation problems only.")
     current_version = serializers.IntegerField(required=False, allow_null=True,
                                                help_text="412 only: the aggregate's current version.")

@@ -8,10 +8,11 @@ read on every request so a settings change applies at once; "off" (or empty) dis
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 from config.client_ip import client_ip
 
@@ -26,10 +27,13 @@ class _ConfiguredRateThrottle(SimpleRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
 
     def get_rate(self) -> str | None:
+        if self.scope is None:
+            return None
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        return None if rate is None or str(rate).strip().lower() in _DISABLED else rate
+        # The stubs type rates as numbers; DRF's rates are strings such as "100/minute".
+        return None if rate is None or str(rate).strip().lower() in _DISABLED else str(rate)
 
-    def get_ident(self, request: Any) -> str:
+    def get_ident(self, request: Request) -> str:
         return client_ip(request) or "unknown"
 
 
@@ -38,7 +42,7 @@ class OrderCreateThrottle(_ConfiguredRateThrottle):
 
     scope = "order_create"
 
-    def get_cache_key(self, request: Any, view: Any) -> str:
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         ident = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
@@ -48,7 +52,7 @@ class LoginIPThrottle(_ConfiguredRateThrottle):
 
     scope = "login"
 
-    def get_cache_key(self, request: Any, view: Any) -> str:
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": f"ip:{self.get_ident(request)}"}
 
 
@@ -57,7 +61,7 @@ class LoginUsernameThrottle(_ConfiguredRateThrottle):
 
     scope = "login"
 
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         data = request.data
         username = data.get("username") if isinstance(data, dict) else None
         if not isinstance(username, str) or not username:

@@ -69,12 +69,12 @@ def require_clean_text(field: str, value: Any, *, max_length: int = 1000, multil
             kind = "control or invisible formatting characters" + ("" if multiline else " (nor line breaks)")
             raise CommandValidationError(field, f"must not contain {kind}; found U+{ord(char):04X} "
                                                 f"at position {index + 1}")
-    value = value.strip()
-    if not value:
+    cleaned: str = value.strip()
+    if not cleaned:
         raise CommandValidationError(field, "must not be empty")
-    if len(value) > max_length:
+    if len(cleaned) > max_length:
         raise CommandValidationError(field, f"must be at most {max_length} characters long")
-    return value
+    return cleaned
 
 
 def require_sku(field: str, value: Any) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 from uuid import UUID, uuid4
 
 from django import forms
@@ -61,8 +62,9 @@ class OrderForm(forms.Form):
         """(product, its quantity field, units available) for the template."""
         return [(p, self[quantity_field_name(p.sku)], self.available.get(p.sku, 0)) for p in self.products]
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
         wanted = 0
         for product in self.products:
             name = quantity_field_name(product.sku)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from orders import reading
 from orders.domain.commands import CancelOrder, CreateOrder, PayOrder
 from orders.domain.errors import CommandValidationError, OrderNotFoundError
+from orders.htmx import HtmxHttpRequest
 from orders.models import Product
 from orders.product_stock import with_stock
 from orders.query_params import int_param
@@ -79,21 +80,21 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
+def order_detail(request: HtmxHttpRequest, order_id: UUID) -> HttpResponse:
     """One of my orders: lines, totals, status, tracking, and what happened when."""
     polling = request.htmx and request.GET.get("poll") == "1"
     seen = int_param(request.GET, "v") if polling else None  # the version the page shows
     order = _my_order(request, order_id, wait=reading.POLL_WAIT_SECONDS if polling else reading.READ_WAIT_SECONDS)
+    summary = order.summary  # None while the read model has not caught up (the order is not fresh)
     if polling:
         # The "updating..." page (and a pending order's page) polls; once the read model caught up
         # with a change the page does not show yet, htmx reloads the whole page.
         response = HttpResponse(status=204)
-        if order.fresh and order.summary.version != seen:
+        if summary is not None and summary.version != seen:
             response["HX-Refresh"] = "true"
         return response
-    if not order.fresh:
+    if summary is None:
         return render(request, "web/order_updating.html", {"order_id": order_id})
-    summary = order.summary
     actions = reading.allowed_actions(summary.status)
     return render(request, "web/order_detail.html", {
         "order": summary,
@@ -124,7 +125,7 @@ def order_cancel(request: HttpRequest, order_id: UUID) -> HttpResponse:
     _my_order(request, order_id, wait=0)
     form = CancelForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("web:order_detail", order_id=order_id)
     command = CancelOrder(order_id=order_id, reason=form.cleaned_data["reason"])
     return _act(request, command, version=form.cleaned_data["version"], done="Your order was cancelled.")

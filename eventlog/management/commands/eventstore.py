@@ -1,7 +1,9 @@
 """`python manage.py eventstore --host 127.0.0.1 --port 2113 --data var/eventstore` (or --memory)."""
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
@@ -9,12 +11,12 @@ class Command(BaseCommand):
 
     help = "Run the embedded, unauthenticated EventStoreDB-compatible development event store."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         from eventlog.server.server import add_arguments  # the server itself needs no Django
 
         add_arguments(parser)
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: str, **options: Any) -> None:
         from eventlog.server.server import main
 
         argv = ["--host", options["host"], "--port", str(options["port"]),

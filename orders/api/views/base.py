@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 
@@ -32,8 +32,8 @@ class JSONParser(parsers.JSONParser):
 class ApiMixin:
     """JSON only, problem details for every error."""
 
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    renderer_classes: Sequence[type[BaseRenderer]] = [JSONRenderer]
+    parser_classes: Sequence[type[parsers.BaseParser]] = [JSONParser]
 
     def get_exception_handler(self) -> Callable[..., Any]:
         return exception_handler

@@ -6,8 +6,8 @@ customers' orders only with the permission for that (orders/roles.py); without i
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
@@ -71,6 +71,9 @@ from orders.visibility import order_fields_for, sees_staff_view
 from projections import orders as orders_read_model
 from projections import selectors
 
+if TYPE_CHECKING:
+    from rest_framework.permissions import _SupportsHasPermission  # in the stubs only
+
 STAFF_ACTIONS = {"ship": roles.SHIP_ORDERS, "deliver": roles.SHIP_ORDERS, "notes": roles.ADD_ORDER_NOTE}
 MAX_SCANNED = 1000  # orders looked at for one page of a customer's orders filtered by status
 READ_MODELS = [orders_read_model.NAME]
@@ -106,7 +109,7 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
     lookup_field = "order_id"
     lookup_value_regex = "[^/]+"
 
-    def get_permissions(self) -> list:
+    def get_permissions(self) -> Sequence[_SupportsHasPermission]:
         if self.action in STAFF_ACTIONS:
             return [HasStaffPermission(STAFF_ACTIONS[self.action])()]
         return super().get_permissions()
@@ -276,9 +279,9 @@ def _owner_may_know(request: Request, order_id: UUID) -> bool:
 
 def _page(*, customer_id: str | None, status: str | None, cursor: str | None, page_size: int) -> selectors.OrderPage:
     """One page of orders, by customer and/or status (a customer's orders by status are filtered here)."""
-    if customer_id is None and status is None:
-        return selectors.list_orders(cursor=cursor, page_size=page_size)
     if customer_id is None:
+        if status is None:
+            return selectors.list_orders(cursor=cursor, page_size=page_size)
         return selectors.list_orders_by_status(status, cursor=cursor, page_size=page_size)
     if status is None:
         return selectors.list_orders_by_customer(customer_id, cursor=cursor, page_size=page_size)
