@@ -27,12 +27,12 @@ meanwhile, decided by staff) are expected and handled here, so they never halt a
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from eventlog import connections
 from eventlog.envelope import RecordedEvent
-from eventlog.store import EventStore, get_store
+from eventlog.store import EventStore
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.commands import (
     Command,
@@ -72,7 +72,7 @@ class FulfillmentProcessManager:
     @property
     def store(self) -> EventStore:
         """The event store commands go to (the process-wide one unless given)."""
-        return self._store or get_store()
+        return self._store or connections.event_store()
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter | None = None) -> None:
         """React to one order event; the writer is unused (process managers keep no read model)."""
@@ -100,7 +100,7 @@ class FulfillmentProcessManager:
         created = [event for event in events if isinstance(event.data, OrderCreated)]
         if len(created) < 2:
             return
-        pool, latest_for_sku = _decision_pool(), {}
+        pool, latest_for_sku = _decision_pool.get(), {}
         decisions = []
         for event in created:
             skus = {line.sku for line in event.data.lines}
@@ -195,11 +195,7 @@ class FulfillmentProcessManager:
                         store=self.store, remember_result=False)
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}  # by pid: threads (and their event store clients) are reused
-
-
-def _decision_pool() -> ThreadPoolExecutor:
-    pid = os.getpid()
-    if pid not in _pools:
-        _pools[pid] = ThreadPoolExecutor(max_workers=PARALLEL_DECISIONS, thread_name_prefix="fulfillment")
-    return _pools[pid]
+# Threads (and their event store clients) are reused; a forked child makes its own pool.
+_decision_pool = connections.per_process(
+    "orders.fulfillment.decisions",
+    lambda: ThreadPoolExecutor(max_workers=PARALLEL_DECISIONS, thread_name_prefix="fulfillment"))

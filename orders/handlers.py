@@ -15,11 +15,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orders.event_types  # noqa: F401 - registers the domain events with the event log
-from eventlog import hooks
+from eventlog import connections, hooks
 from eventlog.correlation import current_correlation_id
 from eventlog.envelope import EventMetadata
 from eventlog.errors import ConcurrencyError
-from eventlog.store import EventStore, get_store
+from eventlog.store import EventStore
 from orders import idempotency, metrics
 from orders.catalogue import product_infos
 from orders.domain.commands import Command, CreateOrder
@@ -33,7 +33,9 @@ BACKOFF_BASE_SECONDS = 0.002
 BACKOFF_CAP_SECONDS = 0.25
 # Threads of one process writing the same stream queue on a striped lock instead of colliding
 # in the event store; writers in other processes still meet the expected-version check.
-_STREAM_LOCKS = tuple(threading.Lock() for _ in range(64))
+# Per process: a lock a parent's thread held when it forked would never be released in the child.
+_stream_locks = connections.per_process("orders.handlers.stream_locks",
+                                        lambda: tuple(threading.Lock() for _ in range(64)))
 
 # What CreateOrder prices its lines from: sku -> product (unknown skus absent).
 Catalogue = Callable[[Iterable[str]], Mapping[str, ProductInfo]]
@@ -79,7 +81,7 @@ def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = No
 def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, expected_version: int | None,
               correlation_id: UUID | None, causation_id: UUID | None, store: EventStore | None,
               remember_result: bool, catalogue: Catalogue) -> CommandResult:
-    store = store or get_store()
+    store = store or connections.event_store()
     repository = AggregateRepository(store)
     route = route_for(command)
     context = _context_for(route, command, catalogue)
@@ -93,7 +95,8 @@ def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, ex
         if first is not None:
             return _replayed(store, first)
 
-    stream_lock = _STREAM_LOCKS[hash(route.stream_name(command)) % len(_STREAM_LOCKS)]
+    stream_locks = _stream_locks.get()
+    stream_lock = stream_locks[hash(route.stream_name(command)) % len(stream_locks)]
     for attempt in range(MAX_ATTEMPTS):
         # A new order's stream is almost always new: try appending without reading it first.
         optimistic_create = route.creates and attempt == 0 and expected_version is None
