@@ -6,7 +6,6 @@ conflict is theirs to show ("someone else changed this order").
 """
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -16,6 +15,7 @@ from uuid import UUID, uuid4
 
 import orders.event_types  # noqa: F401 - registers the domain events with the event log
 from eventlog import connections, hooks
+from eventlog.backoff import Backoff
 from eventlog.correlation import current_correlation_id
 from eventlog.envelope import EventMetadata
 from eventlog.errors import ConcurrencyError
@@ -29,8 +29,8 @@ from orders.domain.values import Actor, ProductInfo
 from orders.repository import AggregateRepository, Loaded
 
 MAX_ATTEMPTS = 20
-BACKOFF_BASE_SECONDS = 0.002
-BACKOFF_CAP_SECONDS = 0.25
+# Full jitter (all of each delay random): contending writers spread out instead of colliding again in lock-step.
+CONFLICT_BACKOFF = Backoff(base=0.002, cap=0.25, jitter=1.0)
 # Threads of one process writing the same stream queue on a striped lock instead of colliding
 # in the event store; writers in other processes still meet the expected-version check.
 # Per process: a lock a parent's thread held when it forked would never be released in the child.
@@ -105,7 +105,7 @@ def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, ex
                               metadata=metadata, expected_version=expected_version,
                               optimistic_create=optimistic_create)
         if result is None:
-            _backoff(attempt)
+            time.sleep(CONFLICT_BACKOFF.delay(attempt + 1))
             continue
         if key is not None and remember_result:
             first = idempotency.FirstResult(result.stream_name, result.new_version, result.commit_position,
@@ -178,7 +178,3 @@ def _replayed(store: EventStore, first: idempotency.FirstResult) -> CommandResul
     return CommandResult(first.stream_name, first.new_version, first.commit_position,
                          tuple(e.data for e in events), first.event_ids, replayed=True)
 
-
-def _backoff(attempt: int) -> None:
-    # Full jitter: contending writers spread out instead of colliding again in lock-step.
-    time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))

@@ -10,7 +10,7 @@ Public API (no Django here: callers pass an EventStore and a redis client):
 """
 from __future__ import annotations
 
-from eventlog.subscriptions.backoff import Backoff
+from eventlog.backoff import Backoff
 from eventlog.subscriptions.consistency import wait_for_position
 from eventlog.subscriptions.dead_letters import (
     DeadLetter,

@@ -21,10 +21,10 @@ from typing import Any
 
 import redis
 
+from eventlog.backoff import Backoff
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import EventDecodeError, EventStoreUnavailable
 from eventlog.store import EventStore
-from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.checkpoints import read_checkpoint
 from eventlog.subscriptions.commit import commit
