@@ -57,6 +57,7 @@ _store: EventStore | None = None
 _overrides = _Overrides()
 _lock = threading.Lock()
 _after_fork: dict[str, Callable[[], None]] = {}  # name -> what resets it in a forked child
+_resources: dict[str, PerProcess[object]] = {}
 
 
 def configure(*, eventstore_url: str, redis_cache_alias: str = "default") -> None:
@@ -153,6 +154,7 @@ def per_process(name: str, factory: Callable[[], T]) -> PerProcess[T]:
     """Register a resource made by `factory` once per process; a forked child makes its own."""
     resource = PerProcess(name, factory)
     on_fork(name, resource.forget)
+    _resources[name] = resource  # type: ignore[assignment]  # T is only known to the caller
     return resource
 
 
@@ -163,8 +165,13 @@ def on_fork(name: str, reset: Callable[[], None]) -> None:
 
 
 def registered() -> tuple[str, ...]:
-    """The names of the resources reset after a fork."""
+    """The names of everything reset after a fork (the event store's clients and each resource)."""
     return tuple(_after_fork)
+
+
+def resources() -> dict[str, PerProcess[object]]:
+    """The registered per-process resources, by name."""
+    return dict(_resources)
 
 
 def _reset_event_store() -> None:
