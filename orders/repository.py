@@ -124,7 +124,7 @@ class AggregateRepository:
         """Keep the aggregate's state for this process's next load of it (after a load or an append)."""
         if aggregate.exists and not aggregate.pending_events:
             recent_states.get().put((self.store.url, type(aggregate).stream_name(aggregate.id)),
-                              Snapshot(state=aggregate.snapshot(), version=aggregate.version))
+                                    Snapshot(state=aggregate.snapshot(), version=aggregate.version))
 
     def _read(self, stream: str, *, from_version: int, to_version: int | None,
               limit: int | None = None) -> list[RecordedEvent]:
