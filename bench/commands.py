@@ -56,13 +56,13 @@ def dispatch_client(spec: ClientSpec) -> Operation:
 def raw_append_client(spec: ClientSpec) -> Operation:
     """Each operation appends the same OrderCreated event straight through the store module."""
     configure_django(*spec.params["ports"], spec.params["database"])
+    from eventlog import connections
     from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
-    from eventlog.store import get_store
     from orders.catalogue import product_infos
     from orders.domain.order import Order
     from orders.domain.values import Actor
 
-    store = get_store()
+    store = connections.event_store()
     products = product_infos(SKUS)
 
     def operation(thread: int, deadline: float) -> int:
@@ -103,13 +103,13 @@ def measure_commands(params: dict) -> None:
 
 def measure_snapshot_loads() -> None:
     """Load time of an inventory with 10,000 events, with and without its snapshot."""
+    from eventlog import connections
     from eventlog.envelope import EventMetadata, NewEvent
-    from eventlog.store import get_store
     from orders.domain.events import StockReceived, StockReserved, StockShipped
     from orders.domain.inventory import Inventory
     from orders.repository import AggregateRepository
 
-    store, sku = get_store(), f"BENCH-{uuid.uuid4().hex[:8].upper()}"
+    store, sku = connections.event_store(), f"BENCH-{uuid.uuid4().hex[:8].upper()}"
     metadata = EventMetadata(correlation_id=uuid.uuid4(), causation_id=None, actor="system:bench")
     # A busy sku's life: each order reserves, and a little later its stock ships (about 20 open at once).
     events: list = [StockReceived(sku=sku, quantity=INVENTORY_EVENTS * 2)]

@@ -347,13 +347,11 @@ def wait_caught_up(timeout: float = CATCH_UP_TIMEOUT) -> float | None:
 
     None if they had not caught up within `timeout`.
     """
-    from django_redis import get_redis_connection
-
-    from eventlog.store import get_store
+    from eventlog import connections
     from eventlog.subscriptions.lag import measure_lag
     from eventlog.subscriptions.subscribers import all_subscribers
 
-    store, client = get_store(), get_redis_connection("default")
+    store, client = connections.event_store(), connections.redis()
     started = time.monotonic()
     while True:
         # Fulfillment appends events as it goes, so "nothing behind" must hold twice in a row.

@@ -36,12 +36,12 @@ LATENCY_P99_TARGET_MS = 100.0
 
 def fill_store(total: int) -> None:
     """Append `total` order events (whole orders, 10 events each) straight through the store."""
+    from eventlog import connections
     from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
-    from eventlog.store import get_store
     from orders.domain.events import OrderCreated, OrderNoteAdded
     from orders.domain.values import OrderLine
 
-    store = get_store()
+    store = connections.event_store()
     metadata = EventMetadata(correlation_id=uuid.uuid4(), causation_id=None, actor="system:bench")
     line = OrderLine(sku="BENCH-MUG", name="Mug", quantity=2, unit_price=Decimal("9.90"))
     started, written = time.perf_counter(), 0
@@ -62,18 +62,16 @@ def fill_store(total: int) -> None:
 
 def measure_rebuild() -> None:
     """Blue/green rebuild of the order summaries from 0 vs reading the same events from $all."""
-    from django_redis import get_redis_connection
-
-    from eventlog.store import get_store
+    from eventlog import connections
     from eventlog.subscriptions.rebuild import rebuild
     from projections.orders import OrderSummaryProjection
 
-    store, projection = get_store(), OrderSummaryProjection()
+    store, projection = connections.event_store(), OrderSummaryProjection()
     started = time.perf_counter()
     read = sum(1 for _ in store.iter_all(stream_prefixes=projection.spec.stream_prefixes))
     raw_rate = read / (time.perf_counter() - started)
     started = time.perf_counter()
-    result = rebuild(projection, store=store, redis_client=get_redis_connection("default"), cleanup="inline")
+    result = rebuild(projection, store=store, redis_client=connections.redis(), cleanup="inline")
     rebuild_rate = result.done / (time.perf_counter() - started)
     note(f"$all read {read} events at {raw_rate:,.0f}/s; rebuild applied {result.done} at {rebuild_rate:,.0f}/s")
     emit("rebuild_orders_events_per_s", rebuild_rate, "events/s", baseline="all_read_same_filter_events_per_s",
@@ -97,9 +95,7 @@ def percentile(samples: list[float], share: float) -> float:
 
 def measure_latency() -> None:
     """Command accepted -> order summary updated: via a real worker, and in-process as the baseline."""
-    from django_redis import get_redis_connection
-
-    from eventlog.store import get_store
+    from eventlog import connections
     from eventlog.subscriptions.consistency import wait_for_position
     from eventlog.subscriptions.runner import run_subscriber
     from orders.domain.commands import AddOrderNote
@@ -107,7 +103,7 @@ def measure_latency() -> None:
     from orders.handlers import dispatch
     from projections.orders import OrderSummaryProjection
 
-    client, store, staff = get_redis_connection("default"), get_store(), Actor.staff("1")
+    client, store, staff = connections.redis(), connections.event_store(), Actor.staff("1")
     # Each sample notes a different existing order, so no order's history grows with the sample count.
     order_ids = [uuid.UUID(e.aggregate_id) for e in store.read_all(event_types=["OrderCreated"],
                                                                     limit=3 * LATENCY_SAMPLES + 20)]

@@ -10,7 +10,8 @@ import time
 
 import redis
 from celery.beat import PersistentScheduler
-from django.conf import settings
+
+from eventlog import connections
 
 HEARTBEAT_KEY = "ordersys:beat:heartbeat"
 WRITE_EVERY_SECONDS = 5.0  # one SET per few seconds is plenty against a healthcheck's threshold
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return connections.redis()
 
 
 def write_heartbeat(client: redis.Redis, *, now: float | None = None) -> None:

@@ -9,11 +9,11 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 
-from django_redis import get_redis_connection
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from config.devstack.health import check_all
+from eventlog import connections
 
 BEAT_HEARTBEAT_KEY = "ordersys:beat:heartbeat"  # written by beat on every tick (a Unix time or an ISO 8601 time)
 
@@ -39,7 +39,7 @@ class BeatHeartbeatCollector(Collector):
         age = GaugeMetricFamily("ordersys_beat_heartbeat_age_seconds",
                                 "Seconds since Celery beat last wrote its heartbeat (+Inf: never, or unknown).")
         try:
-            value = get_redis_connection("default").get(BEAT_HEARTBEAT_KEY)
+            value = connections.redis().get(BEAT_HEARTBEAT_KEY)
         except Exception:  # Redis down: ordersys_dependency_up says so; the heartbeat is unknown
             value = None
         age.add_metric([], heartbeat_age(value, now=time.time()))

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from eventlog import connections
 from eventlog.envelope import RecordedEvent
 from eventlog.ports import EventStorePort
-from eventlog.store import get_store
 
 DEFAULT_PAGE_SIZE = 50
 DEFAULT_SCAN_LIMIT = 5_000
@@ -62,7 +62,7 @@ class BrowsePage:
 def browse(query: EventQuery, *, before: int | None = None, page_size: int = DEFAULT_PAGE_SIZE,
            scan_limit: int = DEFAULT_SCAN_LIMIT, store: EventStorePort | None = None) -> BrowsePage:
     """A page of events matching `query`, older than commit position `before` (from the head when None)."""
-    store = store or get_store()
+    store = store or connections.event_store()
     prefixes = (query.stream_prefix,) if query.stream_prefix else ()
     types = (query.event_type,) if query.event_type and not query.stream_prefix else ()
     found: list[RecordedEvent] = []

@@ -5,9 +5,7 @@ both speak the same gRPC protocol. Moving to kurrentdbclient is a change to this
 """
 from __future__ import annotations
 
-import atexit
 import json
-import os
 import re
 import sys
 import threading
@@ -47,7 +45,7 @@ DEFAULT_READ_BATCH = 1000
 
 
 class EventStore:
-    """Append and read events; one gRPC client per thread, created lazily, re-created after fork.
+    """Append and read events; one gRPC client per thread, created lazily (get it from eventlog.connections).
 
     Why per thread and not one per process: when esdbclient reconnects after an outage it closes
     the old channel under every other thread's call in flight, and their reads then end early and
@@ -59,34 +57,39 @@ class EventStore:
         self.registry = registry or default_registry
         self._local = threading.local()
         # Every live client this store made (weakly: a finished thread's client goes with it), to close them.
-        self._clients: list[tuple[int, weakref.ref[EventStoreDBClient]]] = []
+        self._clients: list[weakref.ref[EventStoreDBClient]] = []
         self._lock = threading.Lock()
 
     # -- connection ---------------------------------------------------------------------------
 
     @property
     def client(self) -> EventStoreDBClient:
-        """This thread's client; a forked child (gunicorn, Celery prefork) builds its own."""
-        local, pid = self._local, os.getpid()
-        if getattr(local, "client", None) is None or local.pid != pid:
+        """This thread's client (a forked child's are reset by eventlog.connections' fork rule)."""
+        local = self._local
+        if getattr(local, "client", None) is None:
             with _translated_errors():
                 client = EventStoreDBClient(uri=self.url)
-            local.client, local.pid = client, pid
+            local.client = client
             with self._lock:
-                self._clients = [(p, ref) for p, ref in self._clients if p == pid and ref() is not None]
-                self._clients.append((pid, weakref.ref(client)))
+                self._clients = [ref for ref in self._clients if ref() is not None]
+                self._clients.append(weakref.ref(client))
         current: EventStoreDBClient = local.client
         return current
 
     def close(self) -> None:
         """Close this process's clients (new ones are made on next use)."""
-        pid = os.getpid()
         with self._lock:
-            mine, self._clients = [ref() for p, ref in self._clients if p == pid], []
+            mine, self._clients = [ref() for ref in self._clients], []
         for client in mine:
             if client is not None:
                 client.close()
         self._local = threading.local()
+
+    def forget_inherited_clients(self) -> None:
+        """In a forked child: drop the parent's clients without closing them (the parent still uses them)."""
+        self._local = threading.local()
+        self._clients = []
+        self._lock = threading.Lock()
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -299,33 +302,4 @@ def _translated_errors(stream_name: str = "") -> Iterator[None]:
 def _translating(events: Iterator[esdbclient.RecordedEvent]) -> Iterator[esdbclient.RecordedEvent]:
     with _translated_errors():
         yield from events
-
-
-_store: EventStore | None = None
-_store_lock = threading.Lock()
-
-
-def get_store() -> EventStore:
-    """The process-wide store for settings.EVENTSTORE_URL."""
-    global _store
-    if _store is None:
-        with _store_lock:
-            if _store is None:
-                from django.conf import settings
-
-                _store = EventStore(settings.EVENTSTORE_URL)
-                # Close gRPC channels while the interpreter is whole (grpc's __del__ fails in teardown).
-                atexit.register(_close_process_store)
-    return _store
-
-
-def _close_process_store() -> None:
-    if _store is not None:
-        _store.close()
-
-
-def set_store(store: EventStore | None) -> None:
-    """Replace the process-wide store (tests, benches)."""
-    global _store
-    _store = store
 

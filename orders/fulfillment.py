@@ -27,14 +27,13 @@ meanwhile, decided by staff) are expected and handled here, so they never halt a
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from uuid import UUID
 
+from eventlog import connections
 from eventlog.envelope import RecordedEvent
 from eventlog.ports import EventStorePort
-from eventlog.store import get_store
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.commands import (
     Command,
@@ -74,7 +73,7 @@ class FulfillmentProcessManager:
     @property
     def store(self) -> EventStorePort:
         """The event store commands go to (the process-wide one unless given)."""
-        return self._store or get_store()
+        return self._store or connections.event_store()
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter | None = None) -> None:
         """React to one order event; the writer is unused (process managers keep no read model)."""
@@ -102,7 +101,7 @@ class FulfillmentProcessManager:
         created = [event for event in events if isinstance(event.data, OrderCreated)]
         if len(created) < 2:
             return
-        pool = _decision_pool()
+        pool = _decision_pool.get()
         latest_for_sku: dict[str, Future[Exception | None]] = {}
         decisions = []
         for event in created:
@@ -198,11 +197,7 @@ class FulfillmentProcessManager:
                         store=self.store, remember_result=False)
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}  # by pid: threads (and their event store clients) are reused
-
-
-def _decision_pool() -> ThreadPoolExecutor:
-    pid = os.getpid()
-    if pid not in _pools:
-        _pools[pid] = ThreadPoolExecutor(max_workers=PARALLEL_DECISIONS, thread_name_prefix="fulfillment")
-    return _pools[pid]
+# Threads (and their event store clients) are reused; a forked child makes its own pool.
+_decision_pool = connections.per_process(
+    "orders.fulfillment.decisions",
+    lambda: ThreadPoolExecutor(max_workers=PARALLEL_DECISIONS, thread_name_prefix="fulfillment"))

@@ -6,7 +6,6 @@ conflict is theirs to show ("someone else changed this order").
 """
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -15,12 +14,12 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orders.event_types  # noqa: F401 - registers the domain events with the event log
-from eventlog import hooks
+from eventlog import connections, hooks
+from eventlog.backoff import Backoff
 from eventlog.correlation import current_correlation_id
 from eventlog.envelope import EventMetadata
 from eventlog.errors import ConcurrencyError
 from eventlog.ports import EventStorePort
-from eventlog.store import get_store
 from orders import idempotency, metrics
 from orders.catalogue import product_infos
 from orders.domain.commands import Command, CreateOrder
@@ -30,11 +29,13 @@ from orders.domain.values import Actor, ProductInfo
 from orders.repository import AggregateRepository, Loaded
 
 MAX_ATTEMPTS = 20
-BACKOFF_BASE_SECONDS = 0.002
-BACKOFF_CAP_SECONDS = 0.25
+# Full jitter (all of each delay random): contending writers spread out instead of colliding again in lock-step.
+CONFLICT_BACKOFF = Backoff(base=0.002, cap=0.25, jitter=1.0)
 # Threads of one process writing the same stream queue on a striped lock instead of colliding
 # in the event store; writers in other processes still meet the expected-version check.
-_STREAM_LOCKS = tuple(threading.Lock() for _ in range(64))
+# Per process: a lock a parent's thread held when it forked would never be released in the child.
+_stream_locks = connections.per_process("orders.handlers.stream_locks",
+                                        lambda: tuple(threading.Lock() for _ in range(64)))
 
 # What CreateOrder prices its lines from: sku -> product (unknown skus absent).
 Catalogue = Callable[[Iterable[str]], Mapping[str, ProductInfo]]
@@ -80,7 +81,7 @@ def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = No
 def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, expected_version: int | None,
               correlation_id: UUID | None, causation_id: UUID | None, store: EventStorePort | None,
               remember_result: bool, catalogue: Catalogue) -> CommandResult:
-    store = store or get_store()
+    store = store or connections.event_store()
     repository = AggregateRepository(store)
     route = route_for(command)
     context = _context_for(route, command, catalogue)
@@ -94,7 +95,8 @@ def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, ex
         if first is not None:
             return _replayed(store, first)
 
-    stream_lock = _STREAM_LOCKS[hash(route.stream_name(command)) % len(_STREAM_LOCKS)]
+    stream_locks = _stream_locks.get()
+    stream_lock = stream_locks[hash(route.stream_name(command)) % len(stream_locks)]
     for attempt in range(MAX_ATTEMPTS):
         # A new order's stream is almost always new: try appending without reading it first.
         optimistic_create = route.creates and attempt == 0 and expected_version is None
@@ -103,7 +105,7 @@ def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, ex
                               metadata=metadata, expected_version=expected_version,
                               optimistic_create=optimistic_create)
         if result is None:
-            _backoff(attempt)
+            time.sleep(CONFLICT_BACKOFF.delay(attempt + 1))
             continue
         if key is not None and remember_result:
             first = idempotency.FirstResult(result.stream_name, result.new_version, result.commit_position,
@@ -176,7 +178,3 @@ def _replayed(store: EventStorePort, first: idempotency.FirstResult) -> CommandR
     return CommandResult(first.stream_name, first.new_version, first.commit_position,
                          tuple(e.data for e in events), first.event_ids, replayed=True)
 
-
-def _backoff(attempt: int) -> None:
-    # Full jitter: contending writers spread out instead of colliding again in lock-step.
-    time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import uuid4
 
+from eventlog import connections
 from eventlog.envelope import AppendResult, EventMetadata, NewEvent, RecordedEvent
 from eventlog.errors import EventLogError, StreamNotFoundError
 from eventlog.ports import EventStorePort
@@ -63,7 +64,8 @@ class _RecentStates:
             self._states.clear()
 
 
-recent_states = _RecentStates(10_000)
+# Per process: a forked child starts empty (and with its own lock, which a parent's thread may have held).
+recent_states = connections.per_process("orders.repository.recent_states", lambda: _RecentStates(10_000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,7 @@ class AggregateRepository:
         if as_of is not None or not use_snapshots:
             return self._load_from_snapshot(cls, aggregate_id, as_of=as_of, use_snapshots=use_snapshots)
         stream = cls.stream_name(aggregate_id)
-        cached = recent_states.get((self.store.url, stream)) if use_cache else None
+        cached = recent_states.get().get((self.store.url, stream)) if use_cache else None
         if cached is not None and cls.accepts_snapshot(cached.state):
             tail = self._read(stream, from_version=cached.version + 1, to_version=None)
             aggregate = cls.replay(aggregate_id, (event.data for event in tail), snapshot=cached)
@@ -121,8 +123,8 @@ class AggregateRepository:
     def remember(self, aggregate: Aggregate) -> None:
         """Keep the aggregate's state for this process's next load of it (after a load or an append)."""
         if aggregate.exists and not aggregate.pending_events:
-            recent_states.put((self.store.url, type(aggregate).stream_name(aggregate.id)),
-                              Snapshot(state=aggregate.snapshot(), version=aggregate.version))
+            recent_states.get().put((self.store.url, type(aggregate).stream_name(aggregate.id)),
+                                    Snapshot(state=aggregate.snapshot(), version=aggregate.version))
 
     def _read(self, stream: str, *, from_version: int, to_version: int | None,
               limit: int | None = None) -> list[RecordedEvent]:

@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from eventlog import connections
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import StreamNotFoundError
 from eventlog.ports import EventStorePort
-from eventlog.store import get_store
 from eventlog.timeline import TimelineEntry, build_timeline
 from orders.domain import events as ev
 from orders.domain.aggregate import Aggregate
@@ -45,7 +45,7 @@ def stream_timeline(stream_name: str, *, from_version: int = 0, to_version: int 
     aggregate_class = AGGREGATES.get(kind)
     if not dash or aggregate_class is None or not raw_id:
         return None
-    store = store or get_store()
+    store = store or connections.event_store()
     try:
         events = store.read_stream(stream_name, from_version=from_version, to_version=to_version, limit=limit,
                                    keep_unknown=True)

@@ -4,10 +4,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django_redis import get_redis_connection
-
+from eventlog import connections
 from eventlog.errors import EventStoreUnavailableError
-from eventlog.store import get_store
 from eventlog.subscriptions.checkpoints import at_or_past, live_checkpoints
 from eventlog.subscriptions.consistency import wait_for_position
 from eventlog.subscriptions.lag import measure_lag
@@ -22,7 +20,7 @@ def wait_for_read_models(position: int, *, names: Sequence[str] = READ_MODEL_NAM
     """True once the named read models have applied everything up to `position` (False after `timeout`)."""
     if position <= 0:
         return True
-    return wait_for_position(get_redis_connection("default"), names, position, timeout=timeout)
+    return wait_for_position(connections.redis(), names, position, timeout=timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +40,12 @@ def reach_position(position: int, *, names: Sequence[str] = READ_MODEL_NAMES,
     """
     if position <= 0:
         return Reach(True)
-    redis_client = get_redis_connection("default")
+    redis_client = connections.redis()
     checkpoints = live_checkpoints(redis_client, list(dict.fromkeys(names)))
     if all(at_or_past(checkpoint, position) for _, checkpoint in checkpoints.values()):
         return Reach(True)
     try:
-        head = get_store().head_position()
+        head = connections.event_store().head_position()
     except EventStoreUnavailableError:
         return Reach(False)  # no event can be appended or projected until it is back
     if position > head:
@@ -71,5 +69,5 @@ class Freshness:
 def freshness(name: str) -> Freshness:
     """The lag of one read model, in events and in seconds (age of its oldest unapplied event)."""
     spec = next(model.spec for model in READ_MODELS if model.spec.name == name)
-    lag = measure_lag(spec, store=get_store(), redis_client=get_redis_connection("default"), cap=1000)
+    lag = measure_lag(spec, store=connections.event_store(), redis_client=connections.redis(), cap=1000)
     return Freshness(events_behind=lag.events, seconds_behind=lag.seconds)

@@ -8,10 +8,8 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-from django_redis import get_redis_connection
-
+from eventlog import connections
 from eventlog.errors import EventLogError
-from eventlog.store import get_store
 from eventlog.subscriptions import dead_letters as letters
 from eventlog.subscriptions.attention import Attention
 from eventlog.subscriptions.attention import needing_attention as _needing_attention
@@ -46,10 +44,10 @@ class ConsoleRow:
 
 def rows() -> list[ConsoleRow]:
     """Every subscriber's status, in registry order."""
-    client = get_redis_connection("default")
+    client = connections.redis()
     result = []
     for candidate in all_subscribers():
-        current = status(candidate, store=get_store(), redis_client=client)
+        current = status(candidate, store=connections.event_store(), redis_client=client)
         # Requested while generation N served; once a worker starts (or switched), the rebuild state says more.
         marker = client.get(_requested_key(candidate.spec.name))
         requested = current.rebuild is None and marker is not None and int(marker) == current.generation
@@ -69,13 +67,13 @@ def _names() -> tuple[str, ...]:
 
 def needing_attention() -> list[Attention]:
     """Subscribers that are halted or hold dead letters (one Redis round trip: fit for every admin page)."""
-    return _needing_attention(_names(), redis_client=get_redis_connection("default"))
+    return _needing_attention(_names(), redis_client=connections.redis())
 
 
 def list_dead_letters(name: str) -> list[letters.DeadLetter]:
     """A subscriber's parked events, oldest first (KeyError for an unknown subscriber)."""
     subscriber(name)
-    return letters.list_dead_letters(get_redis_connection("default"), name)
+    return letters.list_dead_letters(connections.redis(), name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +86,7 @@ class DeadLetterRow:
 
 def dead_letters_with_payloads(name: str) -> list[DeadLetterRow]:
     """A subscriber's parked events with what they carried, oldest first."""
-    store = get_store()
+    store = connections.event_store()
     result = []
     for letter in list_dead_letters(name):
         try:
@@ -116,11 +114,11 @@ class Outcome:
 def retry(name: str, event_ids: list[str]) -> list[Outcome]:
     """Apply parked events through their subscriber now, one by one; failures stay parked."""
     target = subscriber(name)
-    client = get_redis_connection("default")
+    client = connections.redis()
     outcomes = []
     for event_id in event_ids:
         try:
-            outcome = letters.retry_dead_letter(target, event_id, store=get_store(), redis_client=client)
+            outcome = letters.retry_dead_letter(target, event_id, store=connections.event_store(), redis_client=client)
         except SubscriptionError as error:  # not parked (any more), or a run holds the lock
             outcomes.append(Outcome(event_id, False, str(error)))
         else:
@@ -131,7 +129,7 @@ def retry(name: str, event_ids: list[str]) -> list[Outcome]:
 def discard(name: str, event_ids: list[str]) -> list[str]:
     """Forget parked events without applying them; returns the ids discarded."""
     subscriber(name)
-    return letters.discard_dead_letters(name, event_ids, redis_client=get_redis_connection("default"))
+    return letters.discard_dead_letters(name, event_ids, redis_client=connections.redis())
 
 
 def start_rebuild(name: str) -> None:
@@ -140,6 +138,6 @@ def start_rebuild(name: str) -> None:
 
     if not subscriber(name).spec.rebuildable:
         raise ValueError(f"{name} is not a read model and cannot be rebuilt")
-    client = get_redis_connection("default")
+    client = connections.redis()
     client.set(_requested_key(name), live_generation(client, name), ex=REBUILD_REQUESTED_TTL)
     rebuild_read_model.delay(name)

@@ -4,11 +4,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from django_redis import get_redis_connection
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from eventlog.store import get_store
+from eventlog import connections
 from eventlog.subscriptions.status import status
 from eventlog.subscriptions.subscribers import all_subscribers
 
@@ -32,7 +31,7 @@ class ReadSideCollector(Collector):
                                    labels=["subscriber"])
         rebuilt = GaugeMetricFamily("ordersys_rebuild_events_done", "Events applied by a rebuild in progress.",
                                     labels=["subscriber", "generation"])
-        client, store = get_redis_connection("default"), get_store()
+        client, store = connections.redis(), connections.event_store()
         for subscriber in all_subscribers():
             name = subscriber.spec.name
             try:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
 import threading
 from typing import Any
 
 from celery import current_app
-from django_redis import get_redis_connection
+
+from eventlog import connections
 
 log = logging.getLogger(__name__)
 PENDING_KEY = "sub:nudge:pending"
@@ -43,8 +43,8 @@ class _Publisher:
                 log.warning("could not nudge the projections; beat will catch up", exc_info=True)
 
 
-_publishers: dict[int, _Publisher] = {}  # by pid: a forked child (gunicorn, prefork) needs its own thread
-_start_lock = threading.Lock()
+# One per process: a forked child (gunicorn, prefork) has no thread of its parent's, so it starts its own.
+_publisher = connections.per_process("projections.nudge.publisher", _Publisher)
 
 
 def clear(client: Any) -> None:
@@ -54,16 +54,11 @@ def clear(client: Any) -> None:
 
 def send_nudge(result: Any = None) -> None:
     """Callback of `eventlog.hooks.on_append` (events were appended): wake the publisher thread."""
-    pid = os.getpid()
-    publisher = _publishers.get(pid)
-    if publisher is None:
-        with _start_lock:
-            publisher = _publishers.get(pid) or _publishers.setdefault(pid, _Publisher())
-    publisher.wake()
+    _publisher.get().wake()
 
 
 def publish_nudge() -> None:
     """Queue one catch-up task unless one is pending (the flag is cleared when a run starts)."""
-    if get_redis_connection("default").set(PENDING_KEY, "1", nx=True, px=PENDING_TTL_MS):
+    if connections.redis().set(PENDING_KEY, "1", nx=True, px=PENDING_TTL_MS):
         # By name: projections.tasks imports this module (to clear the flag), never the other way round.
         current_app.send_task(CATCH_UP_ALL_TASK, retry=False, ignore_result=True)

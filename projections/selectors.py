@@ -349,9 +349,9 @@ class _Reader:
 
     def __init__(self, client: redis.Redis | None, name: str) -> None:
         if client is None:
-            from django_redis import get_redis_connection
+            from eventlog import connections
 
-            client = get_redis_connection("default")
+            client = connections.redis()
         self.client: redis.Redis = client
         self.name = name
         pointer = client.get(keys.generation_pointer(name))

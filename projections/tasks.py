@@ -8,9 +8,8 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django_redis import get_redis_connection
 
-from eventlog.store import get_store
+from eventlog import connections
 from eventlog.subscriptions import dead_letters
 from eventlog.subscriptions.rebuild import rebuild
 from eventlog.subscriptions.runner import RunResult, run_subscriber
@@ -25,12 +24,12 @@ log = logging.getLogger(__name__)
 @shared_task(name=nudge.CATCH_UP_ALL_TASK, ignore_result=True)
 def catch_up_all() -> list[dict]:
     """Run every subscriber up to the head of $all (skipping those another worker is running)."""
-    client = get_redis_connection("default")
+    client = connections.redis()
     nudge.clear(client)  # from here on, a new command must send a new nudge
     results = []
     for candidate in all_subscribers():
         try:
-            result = run_subscriber(candidate, store=get_store(), redis_client=client)
+            result = run_subscriber(candidate, store=connections.event_store(), redis_client=client)
         except Exception:  # one failing subscriber must not starve the others; beat retries
             log.exception("catch-up of %s failed", candidate.spec.name)
             continue
@@ -41,14 +40,14 @@ def catch_up_all() -> list[dict]:
 @shared_task(name="projections.catch_up", ignore_result=True)
 def catch_up(name: str) -> dict:
     """Run one subscriber up to the head of $all."""
-    result = run_subscriber(subscriber(name), store=get_store(), redis_client=get_redis_connection("default"))
+    result = run_subscriber(subscriber(name), store=connections.event_store(), redis_client=connections.redis())
     return _summary(result)
 
 
 @shared_task(name="projections.rebuild", ignore_result=True)
 def rebuild_read_model(name: str) -> dict:
     """Blue/green rebuild of one read model (resumes an interrupted one)."""
-    result = rebuild(subscriber(name), store=get_store(), redis_client=get_redis_connection("default"),
+    result = rebuild(subscriber(name), store=connections.event_store(), redis_client=connections.redis(),
                      cleanup="inline")
     return {"name": name, "switched": result.switched, "generation": result.generation, "done": result.done}
 
@@ -56,7 +55,7 @@ def rebuild_read_model(name: str) -> dict:
 @shared_task(name="projections.rebuild_outdated", ignore_result=True)
 def rebuild_outdated_read_models() -> list[dict]:
     """Blue/green rebuild of every read model whose serving generation another version built (sent at worker start)."""
-    results = rebuild_outdated(READ_MODELS, store=get_store(), redis_client=get_redis_connection("default"))
+    results = rebuild_outdated(READ_MODELS, store=connections.event_store(), redis_client=connections.redis())
     for result in results:
         log.info("rebuild of outdated read model %s: %s", result.name,
                  "switched" if result.switched else "busy" if result.busy else f"stopped ({result.last_error})")
@@ -66,8 +65,8 @@ def rebuild_outdated_read_models() -> list[dict]:
 @shared_task(name="projections.retry_dead_letter", ignore_result=True)
 def retry_dead_letter(name: str, event_id: str) -> dict:
     """Re-apply a parked event through its subscriber."""
-    outcome = dead_letters.retry_dead_letter(subscriber(name), event_id, store=get_store(),
-                                             redis_client=get_redis_connection("default"))
+    outcome = dead_letters.retry_dead_letter(subscriber(name), event_id, store=connections.event_store(),
+                                             redis_client=connections.redis())
     return {"name": name, "event_id": event_id, "succeeded": outcome.succeeded, "error": outcome.error}
 
 

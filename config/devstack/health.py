@@ -8,13 +8,13 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from django.conf import settings
-from django_redis import get_redis_connection
 from kombu import Connection
 
-from eventlog.store import get_store
+from eventlog import connections
 
 PROBE_TIMEOUT_SECONDS = 2.0
-_pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="healthz")
+_pool = connections.per_process("devstack.health.probes",
+                                lambda: ThreadPoolExecutor(max_workers=6, thread_name_prefix="healthz"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +36,12 @@ class ProbeResult:
 
 def probe_eventstore() -> None:
     """Ask the event store for its head position."""
-    get_store().head_position()
+    connections.event_store().head_position()
 
 
 def probe_redis() -> None:
     """PING the read-model Redis."""
-    get_redis_connection("default").ping()
+    connections.redis().ping()
 
 
 def probe_broker() -> None:
@@ -70,7 +70,7 @@ def _timed(name: str, probe: Callable[[], None]) -> ProbeResult:
 
 def check_all() -> list[ProbeResult]:
     """Run every probe concurrently, each bounded by PROBE_TIMEOUT_SECONDS."""
-    futures = {name: _pool.submit(_timed, name, probe) for name, probe in PROBES.items()}
+    futures = {name: _pool.get().submit(_timed, name, probe) for name, probe in PROBES.items()}
     results = []
     for name, future in futures.items():
         try:

@@ -23,10 +23,10 @@ from typing import Any
 import redis
 import structlog
 
+from eventlog.backoff import Backoff
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import EventDecodeError, EventStoreUnavailableError
 from eventlog.ports import EventStorePort
-from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.checkpoints import read_checkpoint
 from eventlog.subscriptions.commit import commit

@@ -30,7 +30,10 @@ end
 return 0
 """
 
-_HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+def _holder() -> str:
+    # Asked at each acquire, not at import: a forked child (Celery prefork) must name its own pid.
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @overload
@@ -66,7 +69,7 @@ class Lease:
     def acquire(self) -> bool:
         """Take the lock if it is free (never waits); start renewing it."""
         token = int(self.client.incr(self.fence_key))
-        value = f"{token} {_HOLDER}"
+        value = f"{token} {_holder()}"
         if not self.client.set(self.key, value, nx=True, px=self.ttl_ms):
             return False
         self.value, self.token = value, token

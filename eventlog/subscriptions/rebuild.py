@@ -24,9 +24,9 @@ from typing import Any, Literal
 
 import redis
 
+from eventlog.backoff import Backoff
 from eventlog.ports import EventStorePort
 from eventlog.subscriptions import keys
-from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.catchup import Progress, Target, catch_up
 from eventlog.subscriptions.checkpoints import at_or_past, live_generation, read_checkpoint

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 import redis
 
+from eventlog.backoff import Backoff
 from eventlog.ports import EventStorePort
 from eventlog.subscriptions import keys
-from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.catchup import OnCommit, Progress, Target, catch_up
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from eventlog.store import get_store
+from eventlog import connections
 from eventlog.subscriptions.runner import run_subscriber
 from eventlog.subscriptions.subscribers import all_subscribers
 from orders.domain.commands import ReceiveStock
@@ -60,7 +60,7 @@ def catch_up(redis_client) -> Callable[[], None]:
 
     def run() -> None:
         for _ in range(6):
-            applied = sum(run_subscriber(candidate, store=get_store(), redis_client=redis_client).applied
+            applied = sum(run_subscriber(candidate, store=connections.event_store(), redis_client=redis_client).applied
                           for candidate in all_subscribers())
             if not applied:
                 return

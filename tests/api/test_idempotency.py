@@ -7,12 +7,12 @@ from uuid import uuid4
 import pytest
 from django.core.cache import cache
 
-from eventlog.store import get_store
+from eventlog import connections
 from tests.api.conftest import place, problem
 
 
 def stream_version(stream: str) -> int | None:
-    return get_store().stream_version(stream)
+    return connections.event_store().stream_version(stream)
 
 
 @pytest.mark.django_db
@@ -114,5 +114,5 @@ def test_two_concurrent_requests_with_the_same_key_make_one_set_of_events(custom
     assert all(body == bodies[0] for body in bodies)
     assert sum(not r.has_header("Idempotent-Replayed") for r in responses) == 1
     assert stream_version(bodies[0]["stream"]) == 0
-    events = get_store().read_stream(bodies[0]["stream"])
+    events = connections.event_store().read_stream(bodies[0]["stream"])
     assert [e.event_type for e in events] == ["OrderCreated"]

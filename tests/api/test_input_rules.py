@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from eventlog.store import get_store
+from eventlog import connections
 from orders.timelines import order_timeline
 from tests.api.conftest import place, problem
 
@@ -60,7 +60,7 @@ def test_a_payment_reference_with_a_line_break_is_refused(customer_a, confirmed)
 
 
 def test_a_min_position_beyond_the_head_is_answered_at_once_as_stale(customer_a, confirmed):
-    head = get_store().head_position()
+    head = connections.event_store().head_position()
     beyond = head + 1_000_000
     started = time.monotonic()
     by_query = customer_a.client.get(confirmed["location"], {"min_position": beyond})
@@ -93,7 +93,7 @@ def test_a_key_refused_by_validation_is_not_kept_so_the_corrected_request_goes_t
     problem(invalid, 400)
     assert corrected.status_code == 201, corrected.content
     assert replayed.status_code == 201 and replayed["Idempotent-Replayed"] == "true"
-    events = get_store().read_stream(corrected.json()["stream"])
+    events = connections.event_store().read_stream(corrected.json()["stream"])
     assert [event.event_type for event in events] == ["OrderCreated"]
 
 

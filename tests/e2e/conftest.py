@@ -87,12 +87,12 @@ def _stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def celery_worker(tmp_path_factory) -> Iterator[None]:
     """A real worker (and beat, the backstop) projecting and fulfilling from the head of the shared store."""
-    from eventlog.store import get_store
+    from eventlog import connections
     from tests.conftest import start_subscribers_at_head
 
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     client.flushdb()
-    start_subscribers_at_head(client, get_store())  # other tests' events are not ours to project
+    start_subscribers_at_head(client, connections.event_store())  # other tests' events are not ours to project
     client.close()
     logs = tmp_path_factory.mktemp("celery")
     worker = _start("worker", "--pool", "prefork", "--concurrency", "2", "--without-gossip", "--without-mingle",

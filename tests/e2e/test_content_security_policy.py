@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from eventlog.store import get_store
+from eventlog import connections
 from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
@@ -42,7 +42,7 @@ def test_pages_work_with_no_policy_violations(browser, live_server, django_user_
     from playwright.sync_api import expect
 
     expect.set_options(timeout=WAIT_MS)
-    start_subscribers_at_head(redis_client, get_store())
+    start_subscribers_at_head(redis_client, connections.event_store())
     sku = f"CSP-{unique}".upper()
     Product.objects.create(sku=sku, name="Policy mug", unit_price=Decimal("9.50"))
     dispatch(ReceiveStock(sku=sku, quantity=3), actor=Actor.staff("1"))

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from eventlog.store import get_store
+from eventlog import connections
 from eventlog.subscriptions.runner import run_subscriber
 from eventlog.subscriptions.subscribers import all_subscribers
 from orders.domain.commands import ReceiveStock
@@ -49,7 +49,7 @@ def test_every_metric_the_rules_use_is_exported(client, redis_client, app_store,
     start_subscribers_at_head(redis_client, app_store)
     dispatch(ReceiveStock(sku=f"ALERT-{unique}".upper(), quantity=1), actor=Actor.staff("1"))
     for candidate in all_subscribers():  # as a worker would: batches applied, counted
-        run_subscriber(candidate, store=get_store(), redis_client=redis_client)
+        run_subscriber(candidate, store=connections.event_store(), redis_client=redis_client)
     client.force_login(make_staff(f"alerts{unique}", role=OPERATIONS))
     body = client.get("/metrics").content.decode()
 

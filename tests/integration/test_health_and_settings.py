@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from config.devstack.local_services import free_port
-from eventlog import store as store_module
+from eventlog import connections
 from eventlog.store import EventStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,9 +28,10 @@ def test_healthz_is_green_when_everything_is_up(admin_client, redis_client):
 
 @pytest.fixture
 def unreachable_eventstore():
-    store_module.set_store(EventStore(f"esdb://127.0.0.1:{free_port()}?Tls=false"))
-    yield
-    store_module.set_store(None)
+    store = EventStore(f"esdb://127.0.0.1:{free_port()}?Tls=false")
+    with connections.use(store=store):
+        yield
+    store.close()
 
 
 def test_healthz_is_503_and_names_the_event_store_when_it_is_down(admin_client, client, unreachable_eventstore):

@@ -23,7 +23,7 @@ import redis
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from eventlog.store import get_store
+from eventlog import connections
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.dead_letters import DeadLetter, Failure
 from eventlog.subscriptions.runner import run_subscriber
@@ -321,7 +321,8 @@ def _project() -> None:
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     try:
         for _ in range(10):
-            if not sum(run_subscriber(s, store=get_store(), redis_client=client).applied for s in all_subscribers()):
+            store = connections.event_store()
+            if not sum(run_subscriber(s, store=store, redis_client=client).applied for s in all_subscribers()):
                 return
     finally:
         client.close()
@@ -337,7 +338,7 @@ def world(django_db_setup, django_db_blocker) -> World:
     tag = uuid4().hex[:10]
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     client.flushdb()
-    start_subscribers_at_head(client, get_store())
+    start_subscribers_at_head(client, connections.event_store())
     client.close()
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
         ensure_role_groups()
@@ -395,7 +396,7 @@ def _lockout_objects() -> dict[str, str]:
 
 def _park_newest_event(order_id: UUID) -> str:
     """A dead letter of the orders read model (the order's newest event), as a failed run leaves one."""
-    event = get_store().read_stream(f"order-{order_id}", backwards=True, limit=1)[0]
+    event = connections.event_store().read_stream(f"order-{order_id}", backwards=True, limit=1)[0]
     try:
         raise RuntimeError("parked for the authorization matrix")
     except RuntimeError as error:
@@ -426,7 +427,7 @@ def _url(key: str, case: Case, names: dict[str, str], *, refused: bool) -> str:
 def _state(names: dict[str, str]) -> tuple[Any, ...]:
     """What a refused request must leave alone: the order's and the stock's streams, the catalogue row, the
     dead letters and rebuild requests."""
-    store = get_store()
+    store = connections.event_store()
     product = Product.objects.get(pk=names["pk"])
     letters = sorted(str(letter.event_id) for letter in console.list_dead_letters("orders"))
     rebuilds = sorted(row.status.name for row in console.rows() if row.rebuild_requested or row.status.rebuild)

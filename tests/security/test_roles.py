@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from eventlog.store import get_store
+from eventlog import connections
 from eventlog.subscriptions.runner import run_subscriber
 from eventlog.subscriptions.subscribers import all_subscribers
 from orders import roles
@@ -85,7 +85,8 @@ def _project() -> None:
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     try:
         for _ in range(10):
-            if not sum(run_subscriber(s, store=get_store(), redis_client=client).applied for s in all_subscribers()):
+            store = connections.event_store()
+            if not sum(run_subscriber(s, store=store, redis_client=client).applied for s in all_subscribers()):
                 return
     finally:
         client.close()
@@ -94,7 +95,7 @@ def _project() -> None:
 @pytest.fixture
 def paid_order(redis_client, unique, django_user_model):
     """A paid order of a customer, projected; returns (order id, sku, its product)."""
-    start_subscribers_at_head(redis_client, get_store())
+    start_subscribers_at_head(redis_client, connections.event_store())
     customer = django_user_model.objects.create_user(f"cust-{unique}", password="x-cust-pw-1")
     sku = f"ROLE-{unique}".upper()
     product = Product.objects.create(sku=sku, name="Role mug", unit_price=Decimal("5.00"))
@@ -116,7 +117,7 @@ def _client(role: str | None, name: str) -> Client:
 
 
 def _version(order_id: UUID) -> int | None:
-    return get_store().stream_version(f"order-{order_id}")
+    return connections.event_store().stream_version(f"order-{order_id}")
 
 
 NAV = {"orders": "admin:es_order_list", "events": "admin:es_event_browser", "projections": "admin:es_projections",
@@ -158,7 +159,7 @@ def test_support_adds_a_note_and_cancels_in_the_admin(paid_order):
     client.post(reverse("admin:es_order_action", args=[order_id, "add_note"]), {"version": version, "text": "called"})
     client.post(reverse("admin:es_order_action", args=[order_id, "cancel"]),
                 {"version": version + 1, "reason": "customer asked"})
-    timeline = [e.event_type for e in get_store().read_stream(f"order-{order_id}")]
+    timeline = [e.event_type for e in connections.event_store().read_stream(f"order-{order_id}")]
     assert timeline[-2:] == ["OrderNoteAdded", "OrderCancelled"]
 
 
@@ -169,12 +170,12 @@ def test_warehouse_ships_delivers_and_receives_stock(paid_order):
     client.post(reverse("admin:es_order_action", args=[order_id, "ship"]),
                 {"version": version, "carrier": "DHL", "tracking_number": "T"})
     client.post(reverse("admin:es_order_action", args=[order_id, "deliver"]), {"version": version + 1})
-    before = get_store().stream_version(f"inventory-{sku}")
+    before = connections.event_store().stream_version(f"inventory-{sku}")
     response = client.post(reverse("admin:orders_product_stock", args=[product.pk]),
                            {"_receive": "1", "receive-quantity": "3"})
     assert response.status_code == 302
-    assert get_store().stream_version(f"inventory-{sku}") == before + 1
-    assert [e.event_type for e in get_store().read_stream(f"order-{order_id}")][-2:] == ["OrderShipped",
+    assert connections.event_store().stream_version(f"inventory-{sku}") == before + 1
+    assert [e.event_type for e in connections.event_store().read_stream(f"order-{order_id}")][-2:] == ["OrderShipped",
                                                                                           "OrderDelivered"]
     # The catalogue is read-only to the Warehouse: it may not rename a product.
     assert client.get(reverse("admin:orders_product_change", args=[product.pk])).status_code == 200
@@ -200,11 +201,11 @@ def test_support_cancels_another_customers_order_through_the_api(paid_order):
     response = _client(roles.SUPPORT, "sue-api").post(f"/api/orders/{order_id}/cancel/", {"reason": "asked"},
                                                       content_type="application/json")
     assert response.status_code == 200, response.content
-    assert [e.event_type for e in get_store().read_stream(f"order-{order_id}")][-1] == "OrderCancelled"
+    assert [e.event_type for e in connections.event_store().read_stream(f"order-{order_id}")][-1] == "OrderCancelled"
 
 
 def test_staff_without_permissions_keep_a_customers_rights_on_their_own_order(redis_client, unique):
-    start_subscribers_at_head(redis_client, get_store())
+    start_subscribers_at_head(redis_client, connections.event_store())
     sku = f"OWN-{unique}".upper()
     Product.objects.create(sku=sku, name="Own mug", unit_price=Decimal("5.00"))
     dispatch(ReceiveStock(sku=sku, quantity=10), actor=Actor.staff("0"))

@@ -5,7 +5,7 @@ settings at a closed port, so an accidental connection fails instead of passing 
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import pytest
 
@@ -15,11 +15,14 @@ from tests.unit.builders import CATALOGUE
 
 
 @pytest.fixture
-def store() -> InMemoryEventStore:
-    """A fresh in-memory event store with the application's registry."""
+def store() -> Iterator[InMemoryEventStore]:
+    """A fresh in-memory event store with the application's registry, also the process's store meanwhile."""
     import orders.event_types  # noqa: F401 - registers the domain events, as the app does when it loads
+    from eventlog import connections
 
-    return InMemoryEventStore()
+    memory = InMemoryEventStore()
+    with connections.use(store=memory):  # code that asks eventlog.connections for the store gets this one
+        yield memory
 
 
 @pytest.fixture(autouse=True)

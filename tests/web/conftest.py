@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import redis
 
-from eventlog.store import get_store
+from eventlog import connections
 from eventlog.subscriptions.runner import run_subscriber
 from eventlog.subscriptions.subscribers import all_subscribers
 from orders import reading
@@ -34,7 +34,8 @@ def project(*, read_models_only: bool = False) -> int:
     total = 0
     try:
         for _ in range(10):
-            applied = sum(run_subscriber(s, store=get_store(), redis_client=client).applied for s in subscribers)
+            store = connections.event_store()
+            applied = sum(run_subscriber(s, store=store, redis_client=client).applied for s in subscribers)
             total += applied
             if not applied:
                 return total
@@ -51,7 +52,7 @@ def _fast_passwords(settings) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_read_side(redis_client, db, monkeypatch) -> None:
     """Empty Redis, subscribers at the head of the shared store, short waits for read-your-writes."""
-    start_subscribers_at_head(redis_client, get_store())
+    start_subscribers_at_head(redis_client, connections.event_store())
     # Pages wait up to a second for the read models; with nobody projecting, tests need not.
     monkeypatch.setattr(reading, "READ_WAIT_SECONDS", 0.05)
     monkeypatch.setattr(reading, "POLL_WAIT_SECONDS", 0.05)

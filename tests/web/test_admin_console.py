@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 
-from eventlog.store import get_store
+from eventlog import connections
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.dead_letters import DeadLetter, Failure
 from orders.domain.commands import AddOrderNote
@@ -28,7 +28,7 @@ def test_the_console_shows_every_subscriber_with_checkpoint_head_lag_generation_
     statuses = {row.status.name: row.status for row in response.context["rows"]}
     assert set(statuses) == {"orders", "inventory", "sales", "fulfillment"}
     assert statuses["orders"].lag_events == 1 and statuses["inventory"].lag_events == 0
-    assert statuses["orders"].head == get_store().head_position()
+    assert statuses["orders"].head == connections.event_store().head_position()
     for name in statuses:
         assert f'id="sub-{name}"' in page
     assert 'id="rebuild-orders"' in page and 'id="rebuild-fulfillment"' not in page  # process managers: no
@@ -37,7 +37,7 @@ def test_the_console_shows_every_subscriber_with_checkpoint_head_lag_generation_
 
 def parked(redis_client, order_id):
     """Park the order's newest event for the orders read model, as a failed run would have."""
-    event = get_store().read_stream(f"order-{order_id}", backwards=True, limit=1)[0]
+    event = connections.event_store().read_stream(f"order-{order_id}", backwards=True, limit=1)[0]
     try:
         raise RuntimeError("boom")
     except RuntimeError as error:

@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
+from eventlog import connections
 from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
-from eventlog.store import get_store
 from orders.admin import events as admin_events
 from orders.admin.forms import EventFilterForm
 from tests.web.conftest import place, project
@@ -204,7 +204,7 @@ def test_pages_listing_strange_stream_names_render(staff_client, redis_client, u
     meta = EventMetadata(correlation_id=uuid4(), causation_id=None, actor="system:test")
     names = [f"order-{unique}/a/b", f"order-{unique} %2F ü", f"inventory-{unique}/../x"]
     for name in names:
-        get_store().append(name, [NewEvent(uuid4(), "OrderNoteAdded", 1, b'{"broken": ', meta)],
+        connections.event_store().append(name, [NewEvent(uuid4(), "OrderNoteAdded", 1, b'{"broken": ', meta)],
                            expected_version=NO_STREAM)
     project()
 

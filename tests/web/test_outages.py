@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from config.devstack.local_services import free_port
-from eventlog import store as store_module
+from eventlog import connections
 from eventlog.store import EventStore
 
 from .conftest import place
@@ -19,11 +19,8 @@ def redis_down(settings):
     settings.CACHES = caches  # django drops its cache connections when this setting changes
 
 
-@pytest.fixture
-def eventstore_down():
-    store_module.set_store(EventStore(f"esdb://127.0.0.1:{free_port()}?Tls=false"))
-    yield
-    store_module.set_store(None)
+def _unreachable_store() -> EventStore:
+    return EventStore(f"esdb://127.0.0.1:{free_port()}?Tls=false")
 
 
 @pytest.mark.parametrize("path", ["/", "/orders/"])
@@ -35,12 +32,13 @@ def test_pages_answer_503_back_in_a_moment_while_redis_is_down(client_a, redis_d
     assert "Back in a moment" in response.content.decode()
 
 
-def test_the_order_page_answers_503_while_the_event_store_is_down(client_a, customer_a, stocked, eventstore_down):
-    store_module.set_store(None)
+def test_the_order_page_answers_503_while_the_event_store_is_down(client_a, customer_a, stocked):
     order_id = place(customer_a, (stocked(), 1))
-    store_module.set_store(EventStore(f"esdb://127.0.0.1:{free_port()}?Tls=false"))
+    store = _unreachable_store()
 
-    response = client_a.get(f"/orders/{order_id}/")
+    with connections.use(store=store):
+        response = client_a.get(f"/orders/{order_id}/")
+    store.close()
 
     assert response.status_code == 503 and "Back in a moment" in response.content.decode()
 

@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 from prometheus_client import REGISTRY
 
+from eventlog import connections
 from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent
-from eventlog.store import get_store
 from projections import selectors
 from tests.web.conftest import place, project
 
@@ -22,7 +22,7 @@ BANNER = 'id="projection-attention"'
 
 
 def _append_raw(stream: str, event_type: str, data: bytes) -> None:
-    get_store().append(stream, [NewEvent(uuid4(), event_type, 1, data, META)], expected_version=NO_STREAM)
+    connections.event_store().append(stream, [NewEvent(uuid4(), event_type, 1, data, META)], expected_version=NO_STREAM)
 
 
 @pytest.fixture
@@ -100,9 +100,9 @@ def test_an_unknown_event_inside_an_order_s_own_stream_leaves_the_order_usable(s
     order_id = place(customer_a, (mug, 1))
     project()
     stream = f"order-{order_id}"
-    version = get_store().stream_version(stream)
+    version = connections.event_store().stream_version(stream)
     mystery = f"GiftWrapped{uuid4().hex[:8]}"
-    get_store().append(stream, [NewEvent(uuid4(), mystery, 1, b'{"paper": "gold"}', META)],
+    connections.event_store().append(stream, [NewEvent(uuid4(), mystery, 1, b'{"paper": "gold"}', META)],
                        expected_version=version)
     project()
 
@@ -118,4 +118,4 @@ def test_an_unknown_event_inside_an_order_s_own_stream_leaves_the_order_usable(s
     cancelled = client_a.post(f"/orders/{order_id}/cancel/", {"reason": "changed my mind",
                                                                 "version": version + 1})
     assert cancelled.status_code == 302
-    assert get_store().read_stream(stream, backwards=True, limit=1)[0].event_type == "OrderCancelled"
+    assert connections.event_store().read_stream(stream, backwards=True, limit=1)[0].event_type == "OrderCancelled"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from eventlog import connections
 from eventlog.errors import EventStoreUnavailableError
-from eventlog.store import get_store
 from orders.catalogue_import import COLUMNS, CatalogueImportError, apply_catalogue, parse_catalogue
 
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"{file}: {len(rows)} products, no problems found (dry run: nothing written)")
             return
-        store = get_store()
+        store = connections.event_store()
         try:
             store.head_position()  # fail before the first write, not between products and stock
             summary = apply_catalogue(rows, store=store)

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from eventlog import connections
 from eventlog.errors import EventStoreUnavailableError
-from eventlog.store import get_store
 from orders.models import Product
 from orders.roles import OPERATIONS
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
         deadline = time.monotonic() + seconds
         while True:
             try:
-                get_store().head_position()
+                connections.event_store().head_position()
                 return
             except EventStoreUnavailableError:
                 if time.monotonic() > deadline:
@@ -84,7 +84,7 @@ class Command(BaseCommand):
 
         received = 0
         for sku, *_ in DEMO_PRODUCTS:
-            if get_store().stream_version(f"inventory-{sku}") is None:
+            if connections.event_store().stream_version(f"inventory-{sku}") is None:
                 dispatch(ReceiveStock(sku=sku, quantity=DEMO_STOCK), actor=Actor.system("seed_demo"))
                 received += 1
         if received:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import redis
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from config.beat import HEARTBEAT_KEY, heartbeat_age
+from eventlog import connections
 
 
 class Command(BaseCommand):
@@ -16,13 +16,10 @@ class Command(BaseCommand):
                             help="Oldest acceptable heartbeat, in seconds (default 60).")
 
     def handle(self, *args, max_age: float, **options) -> None:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=3, socket_connect_timeout=3)
         try:
-            age = heartbeat_age(client)
+            age = heartbeat_age(connections.redis())
         except redis.RedisError as error:
             raise CommandError(f"cannot read the beat heartbeat from Redis: {error}") from None
-        finally:
-            client.close()
         if age is None:
             raise CommandError(f"beat has not written its heartbeat ({HEARTBEAT_KEY}) yet")
         if age > max_age:

@@ -4,9 +4,8 @@ from __future__ import annotations
 import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django_redis import get_redis_connection
 
-from eventlog.store import get_store
+from eventlog import connections
 from eventlog.subscriptions import dead_letters
 from eventlog.subscriptions.rebuild import RebuildProgress, rebuild
 from eventlog.subscriptions.runner import run_subscriber
@@ -36,8 +35,8 @@ class Command(BaseCommand):
         dead.add_argument("--all", action="store_true", dest="all_events")
 
     def handle(self, *args: object, action: str, **options: object) -> None:
-        self.client = get_redis_connection("default")
-        self.store = get_store()
+        self.client = connections.redis()
+        self.store = connections.event_store()
         getattr(self, "_" + action.replace("-", "_"))(**options)
 
     def _subscriber(self, name: str):

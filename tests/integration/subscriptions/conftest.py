@@ -14,11 +14,11 @@ from uuid import uuid4
 import pytest
 import redis
 
+from eventlog.backoff import Backoff
 from eventlog.envelope import NO_STREAM, EventMetadata, NewEvent, RecordedEvent
 from eventlog.registry import EventRegistry
 from eventlog.store import EventStore
 from eventlog.subscriptions import keys
-from eventlog.subscriptions.backoff import Backoff
 from eventlog.subscriptions.base import SubscriberSpec
 
 FAST = Backoff(base=0.001, cap=0.002)

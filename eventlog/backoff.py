@@ -1,4 +1,4 @@
-"""How long to wait before trying a failed event again: exponential, capped, jittered."""
+"""How long to wait before trying again (a failed event, a conflicting append): exponential, capped, jittered."""
 from __future__ import annotations
 
 import random
