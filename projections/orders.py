@@ -5,7 +5,7 @@ transaction, so a listing never names an order whose summary is missing or older
 
 Relative keys (the writer scopes them to `rm:orders:g<gen>:`):
 
-    order:<order_id>                JSON summary (see `_new_summary`)
+    order:<order_id>                an `OrderSummary` as JSON, written and read by the event log's codec
     idx:all                         sorted set: order_id scored by the commit position of OrderCreated
     idx:status:<STATUS>             same scores, the orders currently in that status
     idx:customer:<customer_id>      same scores, one customer's orders
@@ -17,9 +17,14 @@ are the cardinalities of the status indexes, so they can never drift from the li
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+from eventlog import codec
 from eventlog.envelope import RecordedEvent
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.events import (
@@ -33,18 +38,86 @@ from orders.domain.events import (
     OrderRejected,
     OrderShipped,
 )
-from orders.domain.values import OrderStatus, money_text
-from projections.fields import iso
+from orders.domain.values import OrderLine, OrderStatus, UnavailableLine, money_text
+from projections.fields import as_utc
 
-__all__ = ["ALL_INDEX", "NAME", "OrderSummaryProjection", "customer_index", "status_index", "summary_key"]
+__all__ = ["ALL_INDEX", "NAME", "OrderSummary", "OrderSummaryProjection", "Tracking", "customer_index",
+           "load_summary", "status_index", "summary_key"]
 
 log = logging.getLogger(__name__)
 
 NAME = "orders"
-VERSION = 2  # raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green
+VERSION = 3  # raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green
 # 2: rejection_reason and cancellation_reason (were reject_reason and cancel_reason; selectors read both meanwhile)
+# 3: the document is an `OrderSummary` encoded by the event log's codec (tracking nested, times with "Z");
+#    `load_summary` still reads version 1 and 2 documents until the rebuild has replaced them
 STREAM_PREFIX = "order-"
 ALL_INDEX = "idx:all"
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """Where a shipped parcel can be followed."""
+
+    carrier: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """One order as the read side knows it (as of `last_position` in $all): the one read-model shape of an order."""
+
+    order_id: UUID
+    customer_id: str
+    status: OrderStatus
+    currency: str
+    total: Decimal
+    lines: tuple[OrderLine, ...]
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None
+    rejected_at: datetime | None
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+    amount_paid: Decimal | None
+    payment_reference: str | None
+    tracking: Tracking | None
+    cancellation_reason: str | None
+    cancelled_by: str | None  # "<kind>:<id>" of whoever cancelled
+    refund_amount: Decimal | None
+    rejection_reason: str | None
+    unavailable_lines: tuple[UnavailableLine, ...]
+    note_count: int
+    version: int  # stream position of the last event folded in (the aggregate version)
+    last_position: int  # commit position of that event
+    created_position: int  # commit position of OrderCreated: the order's score in every index
+
+
+def load_summary(doc: Mapping[str, Any]) -> OrderSummary:
+    """The summary a stored document holds (this version's, or the flat one versions 1 and 2 wrote)."""
+    return codec.from_plain(OrderSummary, doc if "tracking" in doc else _from_flat(doc))
+
+
+def _from_flat(doc: Mapping[str, Any]) -> dict[str, Any]:
+    # Versions 1 and 2 kept the tracking flat; version 1 also used other names for the reasons.
+    flat = dict(doc)
+    carrier, number = flat.pop("carrier", None), flat.pop("tracking_number", None)
+    flat["tracking"] = {"carrier": carrier, "number": number} if carrier is not None and number is not None else None
+    flat["cancellation_reason"] = flat.pop("cancellation_reason", flat.pop("cancel_reason", None))
+    flat["rejection_reason"] = flat.pop("rejection_reason", flat.pop("reject_reason", None))
+    flat.setdefault("unavailable_lines", [])
+    flat.setdefault("note_count", 0)
+    for name in ("confirmed_at", "rejected_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at",
+                 "amount_paid", "payment_reference", "cancelled_by", "refund_amount"):
+        flat.setdefault(name, None)
+    return flat
+
+
+def _money(amount: Decimal) -> Decimal:
+    # Two places whatever the event carried, as the documents have always held money.
+    return Decimal(money_text(amount))
 
 
 def summary_key(order_id: object) -> str:
@@ -85,103 +158,97 @@ class OrderSummaryProjection:
             log.warning("%s at %s@%d has no OrderCreated before it; skipped",
                         event.event_type, event.stream_name, event.stream_position)
             return
-        if event.stream_position <= doc["version"]:
+        summary = load_summary(doc)
+        if event.stream_position <= summary.version:
             return  # already folded in; keeps the document idempotent whatever the runner does
-        before = doc["status"]
-        at = iso(event.recorded_at)
-        apply(doc, data, at)
-        doc["version"] = event.stream_position
-        doc["last_position"] = event.commit_position
-        doc["updated_at"] = at
-        writer.set_doc(key, doc)
-        if doc["status"] != before:
+        at = as_utc(event.recorded_at)
+        after = replace(apply(summary, data, at), version=event.stream_position,
+                        last_position=event.commit_position, updated_at=at)
+        writer.set_doc(key, codec.to_plain(after))
+        if after.status != summary.status:
             member = str(data.order_id)
-            writer.zrem(status_index(before), member)
-            writer.zadd(status_index(doc["status"]), {member: doc["created_position"]})
+            writer.zrem(status_index(summary.status.value), member)
+            writer.zadd(status_index(after.status.value), {member: after.created_position})
 
     def _created(self, event: RecordedEvent, created: OrderCreated, writer: ReadModelWriter) -> None:
         key = summary_key(created.order_id)
         if writer.get_doc(key) is not None:
             return
-        doc = _new_summary(event, created)
-        writer.set_doc(key, doc)
-        member, score = str(created.order_id), doc["created_position"]
+        summary = _new_summary(event, created)
+        writer.set_doc(key, codec.to_plain(summary))
+        member, score = str(created.order_id), summary.created_position
         writer.zadd(ALL_INDEX, {member: score})
-        writer.zadd(status_index(doc["status"]), {member: score})
+        writer.zadd(status_index(summary.status.value), {member: score})
         writer.zadd(customer_index(created.customer_id), {member: score})
 
 
-def _new_summary(event: RecordedEvent, created: OrderCreated) -> dict[str, Any]:
-    at = iso(event.recorded_at)
-    return {
-        "order_id": str(created.order_id),
-        "customer_id": created.customer_id,
-        "status": OrderStatus.PENDING.value,
-        "currency": created.currency,
-        "total": money_text(created.total),
-        "lines": [
-            {"sku": line.sku, "name": line.name, "quantity": line.quantity, "unit_price": money_text(line.unit_price)}
-            for line in created.lines
-        ],
-        "created_at": at,
-        "updated_at": at,
-        "confirmed_at": None,
-        "rejected_at": None,
-        "paid_at": None,
-        "shipped_at": None,
-        "delivered_at": None,
-        "cancelled_at": None,
-        "amount_paid": None,
-        "payment_reference": None,
-        "carrier": None,
-        "tracking_number": None,
-        "cancellation_reason": None,
-        "cancelled_by": None,
-        "refund_amount": None,
-        "rejection_reason": None,
-        "unavailable_lines": [],
-        "note_count": 0,
-        "version": event.stream_position,
-        "created_position": event.commit_position,
-        "last_position": event.commit_position,
-    }
+def _new_summary(event: RecordedEvent, created: OrderCreated) -> OrderSummary:
+    at = as_utc(event.recorded_at)
+    return OrderSummary(
+        order_id=created.order_id,
+        customer_id=created.customer_id,
+        status=OrderStatus.PENDING,
+        currency=created.currency,
+        total=_money(created.total),
+        lines=tuple(OrderLine(line.sku, line.name, line.quantity, _money(line.unit_price)) for line in created.lines),
+        created_at=at,
+        updated_at=at,
+        confirmed_at=None,
+        rejected_at=None,
+        paid_at=None,
+        shipped_at=None,
+        delivered_at=None,
+        cancelled_at=None,
+        amount_paid=None,
+        payment_reference=None,
+        tracking=None,
+        cancellation_reason=None,
+        cancelled_by=None,
+        refund_amount=None,
+        rejection_reason=None,
+        unavailable_lines=(),
+        note_count=0,
+        version=event.stream_position,
+        last_position=event.commit_position,
+        created_position=event.commit_position,
+    )
 
 
-def _confirmed(doc: dict[str, Any], event: OrderConfirmed, at: str) -> None:
-    doc.update(status=OrderStatus.CONFIRMED.value, confirmed_at=at)
+def _confirmed(summary: OrderSummary, event: OrderConfirmed, at: datetime) -> OrderSummary:
+    return replace(summary, status=OrderStatus.CONFIRMED, confirmed_at=at)
 
 
-def _rejected(doc: dict[str, Any], event: OrderRejected, at: str) -> None:
-    doc.update(status=OrderStatus.REJECTED.value, rejected_at=at, rejection_reason=event.reason,
-               unavailable_lines=[{"sku": line.sku, "requested": line.requested, "available": line.available}
-                                  for line in event.unavailable_lines])
+def _rejected(summary: OrderSummary, event: OrderRejected, at: datetime) -> OrderSummary:
+    return replace(summary, status=OrderStatus.REJECTED, rejected_at=at, rejection_reason=event.reason,
+                   unavailable_lines=tuple(UnavailableLine(line.sku, line.requested, line.available)
+                                           for line in event.unavailable_lines))
 
 
-def _paid(doc: dict[str, Any], event: OrderPaid, at: str) -> None:
-    doc.update(status=OrderStatus.PAID.value, paid_at=at, amount_paid=money_text(event.amount),
-               payment_reference=event.payment_reference)
+def _paid(summary: OrderSummary, event: OrderPaid, at: datetime) -> OrderSummary:
+    return replace(summary, status=OrderStatus.PAID, paid_at=at, amount_paid=_money(event.amount),
+                   payment_reference=event.payment_reference)
 
 
-def _shipped(doc: dict[str, Any], event: OrderShipped, at: str) -> None:
-    doc.update(status=OrderStatus.SHIPPED.value, shipped_at=at, carrier=event.carrier,
-               tracking_number=event.tracking_number)
+def _shipped(summary: OrderSummary, event: OrderShipped, at: datetime) -> OrderSummary:
+    return replace(summary, status=OrderStatus.SHIPPED, shipped_at=at,
+                   tracking=Tracking(event.carrier, event.tracking_number))
 
 
-def _delivered(doc: dict[str, Any], event: OrderDelivered, at: str) -> None:
-    doc.update(status=OrderStatus.DELIVERED.value, delivered_at=at)
+def _delivered(summary: OrderSummary, event: OrderDelivered, at: datetime) -> OrderSummary:
+    return replace(summary, status=OrderStatus.DELIVERED, delivered_at=at)
 
 
-def _cancelled(doc: dict[str, Any], event: OrderCancelled, at: str) -> None:
-    doc.update(status=OrderStatus.CANCELLED.value, cancelled_at=at, cancellation_reason=event.reason,
-               cancelled_by=str(event.cancelled_by),
-               refund_amount=None if event.refund_amount is None else money_text(event.refund_amount))
+def _cancelled(summary: OrderSummary, event: OrderCancelled, at: datetime) -> OrderSummary:
+    return replace(summary, status=OrderStatus.CANCELLED, cancelled_at=at, cancellation_reason=event.reason,
+                   cancelled_by=str(event.cancelled_by),
+                   refund_amount=None if event.refund_amount is None else _money(event.refund_amount))
 
 
-def _note_added(doc: dict[str, Any], event: OrderNoteAdded, at: str) -> None:
-    doc["note_count"] += 1
+def _note_added(summary: OrderSummary, event: OrderNoteAdded, at: datetime) -> OrderSummary:
+    return replace(summary, note_count=summary.note_count + 1)
 
 
-_APPLIERS: dict[type[OrderEvent], Callable[[dict[str, Any], Any, str], None]] = {
+_APPLIERS: dict[type[OrderEvent], Callable[[OrderSummary, Any, datetime], OrderSummary]] = {
     OrderConfirmed: _confirmed,
     OrderRejected: _rejected,
     OrderPaid: _paid,

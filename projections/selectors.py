@@ -20,10 +20,11 @@ from uuid import UUID
 import redis
 
 from eventlog.subscriptions import keys
-from orders.domain.values import OrderLine, OrderStatus, UnavailableLine
+from orders.domain.values import OrderStatus
 from projections import inventory, sales
 from projections import orders as orders_read_model
 from projections.fields import from_cents, parse_time
+from projections.orders import OrderSummary, Tracking, load_summary
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -59,45 +60,6 @@ class InvalidCursorError(ValueError):
 
 
 # -- result types ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Tracking:
-    """Where a shipped parcel can be followed."""
-
-    carrier: str
-    number: str
-
-
-@dataclass(frozen=True, slots=True)
-class OrderSummary:
-    """One order as the read side knows it (as of `last_position` in $all)."""
-
-    order_id: UUID
-    customer_id: str
-    status: OrderStatus
-    currency: str
-    total: Decimal
-    lines: tuple[OrderLine, ...]
-    created_at: datetime
-    updated_at: datetime
-    confirmed_at: datetime | None
-    rejected_at: datetime | None
-    paid_at: datetime | None
-    shipped_at: datetime | None
-    delivered_at: datetime | None
-    cancelled_at: datetime | None
-    amount_paid: Decimal | None
-    payment_reference: str | None
-    tracking: Tracking | None
-    cancellation_reason: str | None
-    cancelled_by: str | None  # "<kind>:<id>" of whoever cancelled
-    refund_amount: Decimal | None
-    rejection_reason: str | None
-    unavailable_lines: tuple[UnavailableLine, ...]
-    note_count: int
-    version: int  # stream position of the last event folded in (the aggregate version)
-    last_position: int  # commit position of that event
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +124,7 @@ def get_order(order_id: UUID | str, *, client: redis.Redis | None = None) -> Ord
         return None
     reader = _Reader(client, orders_read_model.NAME)
     doc = reader.doc(orders_read_model.summary_key(order_id))
-    return None if doc is None else _summary(doc)
+    return None if doc is None else load_summary(doc)
 
 
 def list_orders(*, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE,
@@ -208,43 +170,9 @@ def _order_page(index: str, *, cursor: str | None, page_size: int, client: redis
     rows, total = pipe.execute()
     page = rows[:size]
     docs = reader.docs([orders_read_model.summary_key(_text(member)) for member, _ in page])
-    items = tuple(_summary(doc) for doc in docs if doc is not None)
+    items = tuple(load_summary(doc) for doc in docs if doc is not None)
     next_cursor = _encode_cursor(int(page[-1][1])) if len(rows) > size else None
     return OrderPage(items, next_cursor, int(total))
-
-
-def _summary(doc: Mapping[str, Any]) -> OrderSummary:
-    carrier, number = doc.get("carrier"), doc.get("tracking_number")
-    return OrderSummary(
-        order_id=UUID(doc["order_id"]),
-        customer_id=doc["customer_id"],
-        status=OrderStatus(doc["status"]),
-        currency=doc["currency"],
-        total=Decimal(doc["total"]),
-        lines=tuple(OrderLine(line["sku"], line["name"], int(line["quantity"]), Decimal(line["unit_price"]))
-                    for line in doc["lines"]),
-        created_at=_time(doc["created_at"]),
-        updated_at=_time(doc["updated_at"]),
-        confirmed_at=parse_time(doc.get("confirmed_at")),
-        rejected_at=parse_time(doc.get("rejected_at")),
-        paid_at=parse_time(doc.get("paid_at")),
-        shipped_at=parse_time(doc.get("shipped_at")),
-        delivered_at=parse_time(doc.get("delivered_at")),
-        cancelled_at=parse_time(doc.get("cancelled_at")),
-        amount_paid=_money(doc.get("amount_paid")),
-        payment_reference=doc.get("payment_reference"),
-        tracking=Tracking(carrier, number) if carrier is not None and number is not None else None,
-        # Summaries projected before the read model used the domain's words keep the old keys.
-        cancellation_reason=doc.get("cancellation_reason", doc.get("cancel_reason")),
-        cancelled_by=doc.get("cancelled_by"),
-        refund_amount=_money(doc.get("refund_amount")),
-        rejection_reason=doc.get("rejection_reason", doc.get("reject_reason")),
-        unavailable_lines=tuple(UnavailableLine(line["sku"], int(line["requested"]), int(line["available"]))
-                                for line in doc.get("unavailable_lines", ())),
-        note_count=int(doc.get("note_count", 0)),
-        version=int(doc["version"]),
-        last_position=int(doc["last_position"]),
-    )
 
 
 def _encode_cursor(position: int) -> str:
@@ -388,7 +316,3 @@ def _time(text: str) -> datetime:
     moment = parse_time(text)
     assert moment is not None
     return moment
-
-
-def _money(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)

@@ -24,6 +24,7 @@ from orders.domain.commands import (
 from orders.domain.validation import SKU_PATTERN
 from orders.domain.values import OrderStatus, money_text
 from orders.text_input import CleanTextValidator
+from orders.visibility import plain
 from projections.selectors import MAX_PAGE_SIZE
 
 STATUSES = [status.value for status in OrderStatus]
@@ -287,12 +288,19 @@ class TimelineQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=500, required=False, default=100)
 
 
+class PlainJSONField(serializers.JSONField):
+    """Any value of event data or aggregate state, as plain JSON (Decimal, UUID, datetime as strings)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return plain(value)
+
+
 class FieldChangeSerializer(serializers.Serializer):
     """One field an event changed (dotted path for nested fields)."""
 
     path = serializers.CharField()
-    before = serializers.JSONField(allow_null=True)
-    after = serializers.JSONField(allow_null=True)
+    before = PlainJSONField(allow_null=True)
+    after = PlainJSONField(allow_null=True)
 
 
 class EventMetadataSerializer(serializers.Serializer):
@@ -311,9 +319,10 @@ class TimelineEntrySerializer(serializers.Serializer):
     event_type = serializers.CharField()
     schema_version = serializers.IntegerField()
     commit_position = serializers.IntegerField()
-    recorded_at = serializers.DateTimeField()
+    recorded_at = MomentField()
     description = serializers.CharField()
-    # A field named like Serializer.data: this serializer only describes the response in the schema.
+    # A field named like Serializer.data (the metaclass takes declared fields out of the class, so the
+    # property stays); this serializer renders nested entries, whose `.data` is never read.
     data = serializers.DictField(child=serializers.JSONField(allow_null=True))  # type: ignore[assignment]
     changes = FieldChangeSerializer(many=True)
     metadata = EventMetadataSerializer(allow_null=True, help_text="Staff only; null for customers.")

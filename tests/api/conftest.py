@@ -139,7 +139,7 @@ def catalogue(db, unique) -> Catalogue:
     return Catalogue(mug, tee, old)
 
 
-def place(caller: Caller, *lines: tuple[str, int], **headers: str):
+def post_order(caller: Caller, *lines: tuple[str, int], **headers: str):
     """POST /api/orders/ as `caller`; returns the response."""
     body = {"lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines]}
     return caller.client.post("/api/orders/", body, format="json", **headers)

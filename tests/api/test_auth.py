@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.api.conftest import PASSWORD, place, problem
+from tests.api.conftest import PASSWORD, post_order, problem
 
 pytestmark = pytest.mark.django_db
 
@@ -110,11 +110,11 @@ def test_order_creation_is_throttled_per_user(settings, customer_a, customer_b, 
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         "order_create": "2/min", "login": "100/min"}}
 
-    statuses = [place(customer_a, (catalogue.mug, 1)).status_code for _ in range(3)]
-    other = place(customer_b, (catalogue.mug, 1))
+    statuses = [post_order(customer_a, (catalogue.mug, 1)).status_code for _ in range(3)]
+    other = post_order(customer_b, (catalogue.mug, 1))
 
     assert statuses == [201, 201, 429]
-    throttled = place(customer_a, (catalogue.mug, 1))
+    throttled = post_order(customer_a, (catalogue.mug, 1))
     assert problem(throttled, 429)["type"].endswith("throttled") and int(throttled["Retry-After"]) > 0
     assert other.status_code == 201
     assert customer_a.client.get("/api/orders/").status_code == 200  # reads are not throttled
@@ -160,7 +160,7 @@ def test_behind_a_trusted_proxy_the_address_it_saw_is_throttled(settings, custom
 def test_throttles_can_be_switched_off(settings, customer_a, catalogue):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         "order_create": "off", "login": "off"}}
-    assert all(place(customer_a, (catalogue.mug, 1)).status_code == 201 for _ in range(3))
+    assert all(post_order(customer_a, (catalogue.mug, 1)).status_code == 201 for _ in range(3))
 
 
 def test_staff_see_token_prefixes_and_revoke_tokens_in_the_admin(client, customer_a, unique):

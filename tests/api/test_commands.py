@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import place, problem
+from tests.api.conftest import post_order, problem
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def confirmed(customer_a, catalogue, catch_up) -> dict:
     """An order of customer A for two mugs (25.00), confirmed by fulfillment."""
-    created = place(customer_a, (catalogue.mug, 2)).json()
+    created = post_order(customer_a, (catalogue.mug, 2)).json()
     catch_up()
     order = customer_a.client.get(created["location"]).json()
     assert order["status"] == "CONFIRMED"

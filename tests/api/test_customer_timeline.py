@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from orders.visibility import sees_staff_view
-from tests.api.conftest import PASSWORD, _caller, place
+from tests.api.conftest import PASSWORD, _caller, post_order
 
 pytestmark = pytest.mark.django_db
 NOTE = "Customer is a VIP - call before delivery"
@@ -18,7 +18,7 @@ NOTE = "Customer is a VIP - call before delivery"
 @pytest.fixture
 def annotated(customer_a, staff, catalogue, catch_up) -> dict:
     """Customer A's order: confirmed, annotated by staff, then cancelled by staff."""
-    created = place(customer_a, (catalogue.mug, 1)).json()
+    created = post_order(customer_a, (catalogue.mug, 1)).json()
     catch_up()
     for action, body in (("notes", {"text": NOTE}), ("cancel", {"reason": "out of stock at the carrier"})):
         response = staff.client.post(f"{created['location']}{action}/", body, format="json")

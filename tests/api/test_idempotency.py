@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from eventlog import connections
-from tests.api.conftest import place, problem
+from tests.api.conftest import post_order, problem
 
 
 def stream_version(stream: str) -> int | None:
@@ -18,8 +18,8 @@ def stream_version(stream: str) -> int | None:
 @pytest.mark.django_db
 def test_the_same_key_and_body_replays_the_first_response_without_new_events(customer_a, catalogue):
     key = str(uuid4())
-    first = place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
-    again = place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
+    first = post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
+    again = post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
 
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
@@ -31,9 +31,9 @@ def test_the_same_key_and_body_replays_the_first_response_without_new_events(cus
 @pytest.mark.django_db
 def test_the_same_key_with_another_body_is_422(customer_a, catalogue):
     key = str(uuid4())
-    place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
+    post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
 
-    other = place(customer_a, (catalogue.mug, 2), HTTP_IDEMPOTENCY_KEY=key)
+    other = post_order(customer_a, (catalogue.mug, 2), HTTP_IDEMPOTENCY_KEY=key)
 
     assert problem(other, 422)["type"].endswith("idempotency-key-reused")
 
@@ -41,8 +41,8 @@ def test_the_same_key_with_another_body_is_422(customer_a, catalogue):
 @pytest.mark.django_db
 def test_keys_are_per_user(customer_a, customer_b, catalogue):
     key = str(uuid4())
-    mine = place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key).json()
-    theirs = place(customer_b, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key).json()
+    mine = post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key).json()
+    theirs = post_order(customer_b, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key).json()
 
     assert mine["aggregate_id"] != theirs["aggregate_id"] and theirs["replayed"] is False
 
@@ -50,10 +50,10 @@ def test_keys_are_per_user(customer_a, customer_b, catalogue):
 @pytest.mark.django_db
 def test_a_retry_after_the_http_record_expired_targets_the_same_order(customer_a, catalogue):
     key = str(uuid4())
-    first = place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key).json()
+    first = post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key).json()
     cache.clear()  # the 24 h record is gone; the event store still knows the key
 
-    again = place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
+    again = post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
 
     assert again.status_code == 201
     assert again.json()["aggregate_id"] == first["aggregate_id"] and again.json()["replayed"] is True
@@ -62,7 +62,7 @@ def test_a_retry_after_the_http_record_expired_targets_the_same_order(customer_a
 
 @pytest.mark.django_db
 def test_command_actions_and_their_refusals_are_replayed_too(customer_a, catalogue, catch_up):
-    order = place(customer_a, (catalogue.mug, 2)).json()
+    order = post_order(customer_a, (catalogue.mug, 2)).json()
     catch_up()
     url = f"/api/orders/{order['aggregate_id']}/pay/"
     key, bad_key = str(uuid4()), str(uuid4())
@@ -84,8 +84,8 @@ def test_command_actions_and_their_refusals_are_replayed_too(customer_a, catalog
 
 @pytest.mark.django_db
 def test_a_malformed_key_is_400(customer_a, catalogue):
-    problem(place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY="x" * 256), 400)
-    problem(place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY="with space"), 400)
+    problem(post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY="x" * 256), 400)
+    problem(post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY="with space"), 400)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,14 +9,14 @@ import pytest
 
 from eventlog import connections
 from orders.timelines import order_timeline
-from tests.api.conftest import place, problem
+from tests.api.conftest import post_order, problem
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def confirmed(customer_a, catalogue, catch_up) -> dict:
-    created = place(customer_a, (catalogue.mug, 1)).json()
+    created = post_order(customer_a, (catalogue.mug, 1)).json()
     catch_up()
     return created
 
@@ -86,9 +86,9 @@ def test_a_reached_position_is_not_stale_and_names_no_head(customer_a, confirmed
 def test_a_key_refused_by_validation_is_not_kept_so_the_corrected_request_goes_through(customer_a, catalogue):
     key = str(uuid4())
 
-    invalid = place(customer_a, (catalogue.mug, 0), HTTP_IDEMPOTENCY_KEY=key)
-    corrected = place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
-    replayed = place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
+    invalid = post_order(customer_a, (catalogue.mug, 0), HTTP_IDEMPOTENCY_KEY=key)
+    corrected = post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
+    replayed = post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY=key)
 
     problem(invalid, 400)
     assert corrected.status_code == 201, corrected.content

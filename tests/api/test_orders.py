@@ -6,13 +6,13 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from tests.api.conftest import place, problem
+from tests.api.conftest import post_order, problem
 
 pytestmark = pytest.mark.django_db
 
 
 def test_placing_an_order_answers_201_with_location_position_and_etag(customer_a, catalogue):
-    response = place(customer_a, (catalogue.mug, 2), (catalogue.tee, 1))
+    response = post_order(customer_a, (catalogue.mug, 2), (catalogue.tee, 1))
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -25,7 +25,7 @@ def test_placing_an_order_answers_201_with_location_position_and_etag(customer_a
 
 
 def test_a_read_with_min_position_waits_for_the_read_model(customer_a, catalogue, catch_up):
-    created = place(customer_a, (catalogue.mug, 2)).json()
+    created = post_order(customer_a, (catalogue.mug, 2)).json()
     catch_up()
 
     response = customer_a.client.get(created["location"], {"min_position": created["commit_position"]})
@@ -40,9 +40,9 @@ def test_a_read_with_min_position_waits_for_the_read_model(customer_a, catalogue
 
 
 def test_a_read_that_the_read_model_has_not_reached_is_marked_stale(customer_a, catalogue, catch_up):
-    first = place(customer_a, (catalogue.mug, 1)).json()
+    first = post_order(customer_a, (catalogue.mug, 1)).json()
     catch_up()
-    second = place(customer_a, (catalogue.mug, 1)).json()  # not projected: no subscriber runs now
+    second = post_order(customer_a, (catalogue.mug, 1)).json()  # not projected: no subscriber runs now
 
     fresh = customer_a.client.get(first["location"])
     stale = customer_a.client.get(first["location"], HTTP_X_MIN_POSITION=str(second["commit_position"]))
@@ -79,9 +79,9 @@ def test_malformed_orders_are_400_with_field_errors(customer_a, body, field):
 
 
 def test_unknown_duplicate_and_inactive_skus_are_refused(customer_a, catalogue):
-    unknown = place(customer_a, ("NOPE-404", 1))
-    duplicate = place(customer_a, (catalogue.mug, 1), (catalogue.mug, 2))
-    inactive = place(customer_a, (catalogue.old, 1))
+    unknown = post_order(customer_a, ("NOPE-404", 1))
+    duplicate = post_order(customer_a, (catalogue.mug, 1), (catalogue.mug, 2))
+    inactive = post_order(customer_a, (catalogue.old, 1))
 
     assert "NOPE-404" in problem(unknown, 400)["detail"]
     assert problem(duplicate, 400)["errors"][0]["field"] == "lines"
@@ -106,8 +106,8 @@ def test_malformed_and_unknown_order_ids_are_404(customer_a):
 
 def test_lists_are_newest_first_paged_by_cursor_and_filtered_by_status(customer_a, customer_b, staff, catalogue,
                                                                         catch_up):
-    mine = [place(customer_a, (catalogue.mug, 1)).json()["aggregate_id"] for _ in range(3)]
-    theirs = place(customer_b, (catalogue.tee, 1)).json()["aggregate_id"]
+    mine = [post_order(customer_a, (catalogue.mug, 1)).json()["aggregate_id"] for _ in range(3)]
+    theirs = post_order(customer_b, (catalogue.tee, 1)).json()["aggregate_id"]
     catch_up()
     customer_a.client.post(f"/api/orders/{mine[0]}/cancel/", {"reason": "changed my mind"}, format="json")
     catch_up()

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from tests.api.conftest import place
+from tests.api.conftest import post_order
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def _created_event(app_store, response):
 def test_a_clients_request_id_is_logged_but_not_the_correlation_id(customer_a, catalogue, app_store, caplog):
     sent = str(uuid4())
     with caplog.at_level(logging.INFO, logger="http"):
-        response = place(customer_a, (catalogue.mug, 1), HTTP_X_REQUEST_ID=sent)
+        response = post_order(customer_a, (catalogue.mug, 1), HTTP_X_REQUEST_ID=sent)
 
     event = _created_event(app_store, response)
     assert event.metadata.correlation_id != UUID(sent)
@@ -33,7 +33,7 @@ def test_a_trusted_proxys_request_id_is_the_correlation_id(settings, customer_a,
     settings.TRUST_REQUEST_ID_HEADER = True
     sent = str(uuid4())
 
-    response = place(customer_a, (catalogue.mug, 1), HTTP_X_REQUEST_ID=sent)
+    response = post_order(customer_a, (catalogue.mug, 1), HTTP_X_REQUEST_ID=sent)
 
     assert _created_event(app_store, response).metadata.correlation_id == UUID(sent)
     assert response["X-Request-ID"] == sent

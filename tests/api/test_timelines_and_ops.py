@@ -8,7 +8,7 @@ import pytest
 from eventlog.errors import EventStoreUnavailableError
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.dead_letters import DeadLetter
-from tests.api.conftest import place, problem
+from tests.api.conftest import post_order, problem
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def order(customer_a, catalogue, catch_up) -> dict:
     """Customer A's order for two mugs, confirmed and then cancelled (versions 0, 1, 2)."""
-    created = place(customer_a, (catalogue.mug, 2)).json()
+    created = post_order(customer_a, (catalogue.mug, 2)).json()
     catch_up()
     customer_a.client.post(f"{created['location']}cancel/", {"reason": "changed my mind"}, format="json")
     return created
@@ -100,7 +100,7 @@ def test_an_unavailable_event_store_is_503_with_retry_after(customer_a, catalogu
         raise EventStoreUnavailableError("event store unavailable: test")
 
     monkeypatch.setattr("orders.api.views.orders.dispatch", down)
-    response = place(customer_a, (catalogue.mug, 1))
+    response = post_order(customer_a, (catalogue.mug, 1))
 
     assert problem(response, 503)["type"].endswith("service-unavailable")
     assert response["Retry-After"] == "1"
@@ -112,7 +112,7 @@ def test_an_unavailable_redis_is_503_with_retry_after(settings, customer_a, cata
         "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "SOCKET_CONNECT_TIMEOUT": 0.2}}}
 
     read = customer_a.client.get(f"/api/orders/{uuid4()}/")
-    keyed = place(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY="k1")
+    keyed = post_order(customer_a, (catalogue.mug, 1), HTTP_IDEMPOTENCY_KEY="k1")
 
     for response in (read, keyed):
         problem(response, 503)

@@ -10,10 +10,8 @@ import pytest
 from orders.domain.commands import (
     CancelOrder,
     ConfirmOrder,
-    CreateOrder,
     PayOrder,
     ReceiveStock,
-    RequestedLine,
     ShipOrder,
 )
 from orders.domain.inventory import Inventory
@@ -22,8 +20,12 @@ from orders.domain.values import OrderStatus, UnavailableLine
 from orders.fulfillment import FULFILLMENT_ACTOR, FulfillmentProcessManager
 from orders.handlers import dispatch
 from orders.repository import AggregateRepository
-from tests.unit.builders import CUSTOMER, ORDER_ID, OTHER_ORDER_ID, STAFF, create_order
+from tests.factories import place
+from tests.unit.builders import CUSTOMER, CUSTOMER_ID, ORDER_ID, OTHER_ORDER_ID, STAFF
 from tests.unit.conftest import catalogue
+
+# The standard test order's lines (as tests.unit.builders.create_order places them).
+STANDARD_LINES = (("MUG-1", 2), ("TEA-2", 1))
 
 
 @pytest.fixture
@@ -35,10 +37,9 @@ def send(store, command, *, actor=STAFF):
     return dispatch(command, actor=actor, store=store, catalogue=catalogue)
 
 
-def place(store, order_id: UUID = ORDER_ID, *lines: tuple[str, int]):
-    command = CreateOrder(order_id, "42", tuple(RequestedLine(sku, qty) for sku, qty in lines)) if lines \
-        else create_order(order_id)
-    send(store, command, actor=CUSTOMER)
+def placed(store, order_id: UUID = ORDER_ID, *lines: tuple[str, int]):
+    """Place an order as the test customer (2 mugs, 1 tea unless `lines`); returns its recorded creation."""
+    place(CUSTOMER_ID, *(lines or STANDARD_LINES), order_id=order_id, store=store, catalogue=catalogue)
     return store.read_stream(f"order-{order_id}")[-1]
 
 
@@ -57,7 +58,7 @@ def stock(store, sku: str) -> Inventory:
 def test_an_order_in_stock_is_reserved_then_confirmed_as_caused_by_its_creation(store, manager):
     send(store, ReceiveStock(sku="MUG-1", quantity=5))
     send(store, ReceiveStock(sku="TEA-2", quantity=5))
-    created = place(store)
+    created = placed(store)
 
     manager.handle(created)
 
@@ -74,7 +75,7 @@ def test_an_order_in_stock_is_reserved_then_confirmed_as_caused_by_its_creation(
 
 def test_short_stock_rejects_naming_every_short_line_and_gives_back_what_it_held(store, manager):
     send(store, ReceiveStock(sku="MUG-1", quantity=5))  # no tea at all
-    manager.handle(place(store))
+    manager.handle(placed(store))
 
     rejected = order(store)
     assert rejected.status is OrderStatus.REJECTED
@@ -86,7 +87,7 @@ def test_short_stock_rejects_naming_every_short_line_and_gives_back_what_it_held
 def test_handling_the_same_event_again_appends_nothing(store, manager):
     send(store, ReceiveStock(sku="MUG-1", quantity=5))
     send(store, ReceiveStock(sku="TEA-2", quantity=5))
-    created = place(store)
+    created = placed(store)
     manager.handle(created)
     head = store.head_position()
 
@@ -98,7 +99,7 @@ def test_handling_the_same_event_again_appends_nothing(store, manager):
 def test_a_cancelled_order_gives_its_stock_back(store, manager):
     send(store, ReceiveStock(sku="MUG-1", quantity=5))
     send(store, ReceiveStock(sku="TEA-2", quantity=5))
-    manager.handle(place(store))
+    manager.handle(placed(store))
     send(store, CancelOrder(order_id=ORDER_ID, reason="changed my mind"), actor=CUSTOMER)
 
     manager.handle(store.read_stream(f"order-{ORDER_ID}")[-1])
@@ -110,7 +111,7 @@ def test_a_cancelled_order_gives_its_stock_back(store, manager):
 def test_a_shipped_order_takes_its_reserved_stock_out_of_the_warehouse(store, manager):
     send(store, ReceiveStock(sku="MUG-1", quantity=5))
     send(store, ReceiveStock(sku="TEA-2", quantity=5))
-    manager.handle(place(store))
+    manager.handle(placed(store))
     send(store, PayOrder(order_id=ORDER_ID, amount=Decimal("18.25"), payment_reference="p"), actor=CUSTOMER)
     send(store, ShipOrder(order_id=ORDER_ID, carrier="DHL", tracking_number="T-1"))
 
@@ -123,7 +124,7 @@ def test_a_shipped_order_takes_its_reserved_stock_out_of_the_warehouse(store, ma
 def test_an_order_decided_meanwhile_is_left_alone(store, manager):
     send(store, ReceiveStock(sku="MUG-1", quantity=5))
     send(store, ReceiveStock(sku="TEA-2", quantity=5))
-    created = place(store)
+    created = placed(store)
     send(store, ConfirmOrder(order_id=ORDER_ID))  # staff decided first
 
     manager.handle(created)
@@ -133,8 +134,8 @@ def test_an_order_decided_meanwhile_is_left_alone(store, manager):
 
 def test_a_batch_is_first_come_first_served_for_shared_stock(store, manager):
     send(store, ReceiveStock(sku="MUG-1", quantity=2))
-    first = place(store, ORDER_ID, ("MUG-1", 2))
-    second = place(store, OTHER_ORDER_ID, ("MUG-1", 1))
+    first = placed(store, ORDER_ID, ("MUG-1", 2))
+    second = placed(store, OTHER_ORDER_ID, ("MUG-1", 1))
 
     manager.prepare_batch([first, second])
     for event in (first, second):

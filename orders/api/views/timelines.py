@@ -17,7 +17,7 @@ from orders.api.schema import RETRY_AFTER, STREAM, problems
 from orders.api.serializers import TimelineQuerySerializer, TimelineSerializer
 from orders.api.views.base import ApiMixin, query
 from orders.timelines import Timeline, stream_timeline, window_end, window_start
-from orders.visibility import VisibleEntry, plain, timeline_for
+from orders.visibility import timeline_for
 
 STREAM_NAME = re.compile(r"(order|inventory)-[A-Za-z0-9._-]{1,64}")
 TIMELINE_DESCRIPTION = (
@@ -49,39 +49,21 @@ def timeline_body(request: Request, stream_name: str, *, owner: str | None = Non
     view = timeline_for(timeline, staff=roles.may_read_stream(request.user, stream_name))
     wanted_end = timeline.last_version if as_of is None else as_of
     next_from = (view.window_end + 1 if view.window_end is not None and view.window_end < wanted_end else None)
-    return {
+    # Rendered by the serializer the schema documents, so the two cannot drift.
+    return TimelineSerializer({
         "stream": view.stream_name,
         "kind": view.kind,
         "aggregate_id": view.aggregate_id,
         "last_version": view.last_version,
         "as_of_version": view.window_end,
         "state": view.state,
-        "entries": [_entry(entry) for entry in view.entries],
+        "entries": view.entries,
         "next_from_version": next_from,
-    }
+    }).data
 
 
 def _belongs_to(timeline: Timeline, customer_id: str) -> bool:
     return bool(timeline.entries) and timeline.entries[0].state.get("customer_id") == customer_id
-
-
-def _entry(entry: VisibleEntry) -> dict[str, Any]:
-    metadata = entry.metadata
-    return {
-        "version": entry.version,
-        "event_id": str(entry.event_id),
-        "event_type": entry.event_type,
-        "schema_version": entry.schema_version,
-        "commit_position": entry.commit_position,
-        "recorded_at": entry.recorded_at.isoformat(),
-        "description": entry.description,
-        "data": entry.data,
-        "changes": [{"path": c.path, "before": plain(c.before), "after": plain(c.after)} for c in entry.changes],
-        "metadata": None if metadata is None else {
-            "correlation_id": str(metadata.correlation_id),
-            "causation_id": None if metadata.causation_id is None else str(metadata.causation_id),
-            "actor": metadata.actor},
-    }
 
 
 class StreamEventsView(ApiMixin, APIView):
