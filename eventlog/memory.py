@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from eventlog.envelope import NO_STREAM, AppendResult, NewEvent, RecordedEvent, aggregate_id_of
 from eventlog.errors import ConcurrencyError, EventStoreUnavailableError, StreamDeletedError, StreamNotFoundError
+from eventlog.ports import all_in_batches
 from eventlog.registry import EventRegistry, undecoded
 from eventlog.registry import registry as default_registry
 
@@ -205,13 +206,8 @@ class InMemoryEventStore:
                  event_types: Sequence[str] = (), batch_size: int = DEFAULT_READ_BATCH,
                  decode: bool = True) -> Iterator[RecordedEvent]:
         """Every matching event of $all after `after`, read in batches until the end."""
-        while True:
-            batch = self.read_all(after=after, stream_prefixes=stream_prefixes, event_types=event_types,
-                                  limit=batch_size, decode=decode)
-            yield from batch
-            if len(batch) < batch_size:
-                return
-            after = batch[-1].commit_position
+        return all_in_batches(self, after=after, stream_prefixes=stream_prefixes, event_types=event_types,
+                              batch_size=batch_size, decode=decode)
 
     def head_position(self) -> int:
         """The commit position of the newest event in $all (0 when empty)."""

@@ -62,3 +62,15 @@ class EventStorePort(Protocol):
                       event_types: Sequence[str] = ..., decode: bool = ...,
                       timeout: float | None = ...) -> AbstractContextManager[Iterator[RecordedEvent]]:
         """A catch-up subscription to $all after `after` that goes on with live events (a context manager)."""
+
+
+def all_in_batches(store: EventStorePort, *, after: int | None, stream_prefixes: Sequence[str],
+                   event_types: Sequence[str], batch_size: int, decode: bool) -> Iterator[RecordedEvent]:
+    """Every matching event of $all after `after`, read `batch_size` at a time until the end."""
+    while True:
+        batch = store.read_all(after=after, stream_prefixes=stream_prefixes, event_types=event_types,
+                               limit=batch_size, decode=decode)
+        yield from batch
+        if len(batch) < batch_size:
+            return
+        after = batch[-1].commit_position

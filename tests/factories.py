@@ -24,3 +24,23 @@ def place(customer: Any, *lines: tuple[str, int], order_id: UUID | None = None,
                          lines=tuple(RequestedLine(sku=sku, quantity=quantity) for sku, quantity in lines)),
              actor=Actor.customer(customer_id), store=store, catalogue=catalogue, **dispatch_options)
     return order_id
+
+
+def project_everything(*, rounds: int = 10) -> None:
+    """Run every subscriber (read models and the process manager) in-process until nothing is left to apply."""
+    import os
+
+    import redis
+
+    from eventlog import connections
+    from eventlog.subscriptions.runner import run_subscriber
+    from eventlog.subscriptions.subscribers import all_subscribers
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    try:
+        for _ in range(rounds):
+            store = connections.event_store()
+            if not sum(run_subscriber(s, store=store, redis_client=client).applied for s in all_subscribers()):
+                return
+    finally:
+        client.close()

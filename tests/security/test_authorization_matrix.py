@@ -26,8 +26,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from eventlog import connections
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.dead_letters import DeadLetter, Failure
-from eventlog.subscriptions.runner import run_subscriber
-from eventlog.subscriptions.subscribers import all_subscribers
 from orders import roles
 from orders.domain.commands import AddOrderNote, CreateOrder, PayOrder, ReceiveStock, RequestedLine
 from orders.domain.values import Actor
@@ -35,6 +33,7 @@ from orders.handlers import dispatch
 from orders.models import Product
 from projections import console
 from tests.conftest import ensure_role_groups, start_subscribers_at_head
+from tests.factories import project_everything
 
 ANON, A, B, STAFF, SUPPORT, WAREHOUSE, OPS, SUPER = (
     "anonymous", "customer_a", "customer_b", "staff_no_perms", "support", "warehouse", "operations", "superuser")
@@ -317,16 +316,6 @@ class World:
     users: dict[str, Any]
 
 
-def _project() -> None:
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    try:
-        for _ in range(10):
-            store = connections.event_store()
-            if not sum(run_subscriber(s, store=store, redis_client=client).applied for s in all_subscribers()):
-                return
-    finally:
-        client.close()
-
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker) -> World:
@@ -357,11 +346,11 @@ def world(django_db_setup, django_db_blocker) -> World:
         order_id = uuid4()
         dispatch(CreateOrder(order_id=order_id, customer_id=str(users[A].pk),
                              lines=(RequestedLine(sku=sku, quantity=1),)), actor=Actor.customer(str(users[A].pk)))
-        _project()  # fulfillment confirms it
+        project_everything()  # fulfillment confirms it
         dispatch(PayOrder(order_id=order_id, amount=Decimal("12.50"), payment_reference="P-0"),
                  actor=Actor.customer(str(users[A].pk)))
         paid = dispatch(AddOrderNote(order_id=order_id, text=STAFF_NOTE), actor=Actor.staff(str(users[OPS].pk)))
-        _project()
+        project_everything()
         letter = _park_newest_event(order_id)
         names = {"letter": letter, "order": str(order_id), "sku": sku, "pk": str(product.pk), "user": str(users[A].pk),
                  "group": str(Group.objects.get(name=roles.SUPPORT).pk), "token_object": token_object,

@@ -7,21 +7,19 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
-import redis
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from eventlog import connections
-from eventlog.subscriptions.runner import run_subscriber
-from eventlog.subscriptions.subscribers import all_subscribers
 from orders import roles
 from orders.domain.commands import CreateOrder, PayOrder, ReceiveStock, RequestedLine
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
 from tests.conftest import ensure_role_groups, make_staff, start_subscribers_at_head
+from tests.factories import project_everything
 from tests.security.test_authorization_matrix import HOLDS, OPS, SUPPORT, WAREHOUSE
 
 pytestmark = pytest.mark.django_db
@@ -81,16 +79,6 @@ def test_demo_staff_user_is_in_operations(settings):
 # -- what each role sees and does ---------------------------------------------------------------------
 
 
-def _project() -> None:
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    try:
-        for _ in range(10):
-            store = connections.event_store()
-            if not sum(run_subscriber(s, store=store, redis_client=client).applied for s in all_subscribers()):
-                return
-    finally:
-        client.close()
-
 
 @pytest.fixture
 def paid_order(redis_client, unique, django_user_model):
@@ -103,10 +91,10 @@ def paid_order(redis_client, unique, django_user_model):
     order_id = uuid4()
     dispatch(CreateOrder(order_id=order_id, customer_id=str(customer.pk), lines=(RequestedLine(sku=sku, quantity=1),)),
              actor=Actor.customer(str(customer.pk)))
-    _project()
+    project_everything()
     dispatch(PayOrder(order_id=order_id, amount=Decimal("5.00"), payment_reference="P"),
              actor=Actor.customer(str(customer.pk)))
-    _project()
+    project_everything()
     return order_id, sku, product
 
 
@@ -212,7 +200,7 @@ def test_staff_without_permissions_keep_a_customers_rights_on_their_own_order(re
     client = _client(None, f"own-{unique}")
     placed = client.post("/api/orders/", {"lines": [{"sku": sku, "quantity": 1}]}, content_type="application/json")
     order_id = placed.json()["aggregate_id"]
-    _project()
+    project_everything()
     assert client.get(f"/api/orders/{order_id}/").status_code == 200
     cancelled = client.post(f"/api/orders/{order_id}/cancel/", {"reason": "mine"}, content_type="application/json")
     assert cancelled.status_code == 200, cancelled.content
