@@ -201,6 +201,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Mail: where the shop's emails go (notifications, password reset, email change, welcome), one URL
+# via django-environ: smtp://user:password@host:587 (smtp+tls://, smtps://), consolemail://,
+# filemail:// (one file per mail under EMAIL_FILE_PATH, default var/mail/: what `make run` uses).
+# Tests use Django's locmem backend.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+# django-environ reads a path in the URL as relative (filemail:///x gives "x"): the directory is
+# a setting of its own instead.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ordersys <orders@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung mail server must not hang a worker forever
+
 # Celery: the broker defaults to the same Redis; tasks only nudge, they never carry events.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_IGNORE_RESULT = True

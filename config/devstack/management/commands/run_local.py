@@ -38,6 +38,10 @@ class Command(BaseCommand):
             env["REDIS_URL"] = f"redis://127.0.0.1:{REDIS_PORT}/0"
             env.setdefault("CELERY_BROKER_URL", env["REDIS_URL"])
 
+        if "EMAIL_URL" not in os.environ:  # every mail the shop sends lands as a file in var/mail/
+            (var / "mail").mkdir(exist_ok=True)
+            env["EMAIL_URL"] = "filemail://"
+
         call_command("migrate", interactive=False, verbosity=0)
         python = shlex.quote(sys.executable)
         manage = f"{python} manage.py"
