@@ -213,6 +213,9 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ordersys <orders@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung mail server must not hang a worker forever
+# How long the links in account mails work: password reset (Django's setting) and email change.
+PASSWORD_RESET_TIMEOUT = int(timedelta(hours=env.float("PASSWORD_RESET_TIMEOUT_HOURS", default=24)).total_seconds())
+EMAIL_CHANGE_TIMEOUT = int(timedelta(hours=env.float("EMAIL_CHANGE_TIMEOUT_HOURS", default=24)).total_seconds())
 
 # Celery: the broker defaults to the same Redis; tasks only nudge, they never carry events.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

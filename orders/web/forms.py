@@ -18,7 +18,7 @@ from orders.text_input import MULTI_LINE
 class SignUpForm(UserCreationForm):
     """A new customer account: username, email and password twice."""
 
-    email = forms.EmailField(required=True, help_text="Where we would send order updates.")
+    email = forms.EmailField(required=True, max_length=254, help_text="Where we send order updates.")
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()

@@ -25,6 +25,7 @@ from orders.product_stock import with_stock
 from orders.query_params import int_param
 from orders.sending import send
 from orders.visibility import customer_view
+from orders.web.account_views import send_welcome
 from orders.web.forms import CancelForm, OrderActionForm, OrderForm, SignUpForm, quantity_field_name
 from projections import selectors
 from projections.inventory import NAME as INVENTORY_READ_MODEL
@@ -132,13 +133,14 @@ def order_cancel(request: HttpRequest, order_id: UUID) -> HttpResponse:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    """Create a customer account and sign in."""
+    """Create a customer account, sign in, and send a welcome mail."""
     if request.user.is_authenticated:
         return redirect("web:catalogue")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        send_welcome(request, user)
         messages.success(request, f"Welcome, {user.username}! Your account is ready.")
         return redirect("web:catalogue")
     return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
