@@ -117,8 +117,8 @@ class PasswordResetConfirmView(_BadRequestOnInvalidForm, auth_views.PasswordRese
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        # Whoever reset it reads the account's mailbox: the lockout of this username (earned by someone
-        # guessing its old password) is lifted. A locked address stays locked.
+        # Whoever reset it reads the account's mailbox: the failed logins on this username (someone guessing
+        # the old password) are forgotten, so its lockout is lifted. Failures on other usernames still count.
         reset_lockout(username=form.user.get_username())
         return response
 
