@@ -136,20 +136,22 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 @require_http_methods(["GET", "POST"])
 def email_change(request: HttpRequest) -> HttpResponse:
     """Ask to change the email: a confirmation link goes to the new address; nothing changes until it is opened."""
-    form = EmailChangeForm(request.POST if request.method == "POST" else None, user=request.user)
+    user = request.user
+    assert user.is_authenticated  # login_required
+    form = EmailChangeForm(request.POST if request.method == "POST" else None, user=user)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             new_email = form.cleaned_data["new_email"]
-            token = email_change_link.make_token(request.user, new_email=new_email)
+            token = email_change_link.make_token(user, new_email=new_email)
             link = request.build_absolute_uri(reverse("web:email_change_confirm", kwargs={"token": token}))
             mail = templated_mail("mail/account/email_change_confirm", to=[new_email], context={
-                **mail_context(request), "user": request.user, "new_email": new_email, "link": link,
+                **mail_context(request), "user": user, "new_email": new_email, "link": link,
                 "valid_hours": _hours(settings.EMAIL_CHANGE_TIMEOUT)})
             if send_now(mail, what="email change confirmation"):
                 messages.success(request, f"We sent a link to {new_email}. Open it to confirm the change; "
-                                          f"until then your email stays {request.user.email or 'unset'}.")
+                                          f"until then your email stays {user.email or 'unset'}.")
                 return redirect("web:account")
             form.add_error(None, "We could not send the email just now; nothing was changed. "
                                  "Please try again in a few minutes.")

@@ -124,6 +124,7 @@ def _read_and_revoke_admin(app: str, model: str, object_name: str, holds: str) -
 
 
 SUPERUSER_ONLY = admin("auth.*")
+NEW_MATRIX_PASSWORD = {"new_password1": "Matrix-new-pw-2", "new_password2": "Matrix-new-pw-2"}
 PRODUCT = {"object_id": "{pk}"}
 RECEIVE = {"_receive": "1", "receive-quantity": "1"}
 
@@ -145,8 +146,8 @@ RULES: dict[str, list[Case]] = {
     "web:password_change": [
         Case(everyone(200, ANON=LOGIN)),
         Case(everyone(400, ANON=LOGIN), "post", note="allowed callers send a wrong current password",
-             body={"old_password": "x-matrix-pw-1", "new_password1": "Matrix-new-pw-2", "new_password2": "Matrix-new-pw-2"},
-             inert={"old_password": "wrong", "new_password1": "Matrix-new-pw-2", "new_password2": "Matrix-new-pw-2"}),
+             body={"old_password": "x-matrix-pw-1", **NEW_MATRIX_PASSWORD},
+             inert={"old_password": "wrong", **NEW_MATRIX_PASSWORD}),
     ],
     "web:email_change": [
         Case(everyone(200, ANON=LOGIN)),

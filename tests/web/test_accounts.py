@@ -6,7 +6,6 @@ import re
 import time
 
 import pytest
-from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 from django.urls import reverse
@@ -227,7 +226,8 @@ def test_bad_email_change_requests_name_the_field_and_send_nothing(client_a, cus
 
 
 def link_for(user, new_email: str) -> str:
-    return reverse("web:email_change_confirm", kwargs={"token": email_change_link.make_token(user, new_email=new_email)})
+    token = email_change_link.make_token(user, new_email=new_email)
+    return reverse("web:email_change_confirm", kwargs={"token": token})
 
 
 def test_an_expired_or_altered_link_is_refused(client_a, customer_a, settings, monkeypatch):
