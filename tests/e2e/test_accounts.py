@@ -8,10 +8,17 @@ import re
 import pytest
 
 from tests.e2e.accessibility import CONTEXT_OPTIONS
+from tests.e2e.conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 WAIT_MS = 10_000
 RESET_LINK = re.compile(r"https?://\S+/accounts/reset/\S+/")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:
+    # The live server runs in this process, so it hashes with these too: seconds saved per password.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -51,6 +58,7 @@ def test_a_forgotten_password_is_reset_by_email_and_the_new_one_logs_in(shop, li
     shop.click("button[type=submit]")
     expect(shop.locator(".errorlist").first).to_contain_text("too short")
     assert_accessible(shop, what="set a new password, with errors")
+    shop.screenshot(path=str(SCREENSHOTS / "e2e-accounts-set-password-errors.png"), full_page=True)
     shop.fill("#id_new_password1", "fran-New-password-2")
     shop.fill("#id_new_password2", "fran-New-password-2")
     shop.click("button[type=submit]")
@@ -66,6 +74,7 @@ def test_a_forgotten_password_is_reset_by_email_and_the_new_one_logs_in(shop, li
     expect(shop.locator("#account-username")).to_have_text("fran")
     expect(shop.locator("#account-email")).to_have_text("fran@example.com")
     assert_accessible(shop, what="account page")
+    shop.screenshot(path=str(SCREENSHOTS / "e2e-accounts-account-page.png"), full_page=True)
     shop.get_by_role("link", name="Change password").click()
     expect(shop.locator("h1")).to_have_text("Change password")
     assert_accessible(shop, what="change password")

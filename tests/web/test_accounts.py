@@ -314,3 +314,16 @@ def test_account_mails_come_from_the_shop_with_a_one_line_subject_and_rendered_b
     [message] = mailoutbox
     assert "\n" not in message.subject and "{{" not in message.body and "{%" not in message.alternatives[0][0]
     assert message.from_email == "ordersys <orders@localhost>"
+
+
+def test_with_make_runs_file_backend_each_mail_is_a_file_in_the_mail_directory(client, customer_a, settings,
+                                                                              tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"  # what filemail:// selects
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+
+    client.post("/accounts/password-reset/", {"email": "alice@example.com"})
+
+    [written] = tmp_path.iterdir()
+    content = written.read_text()
+    assert "To: alice@example.com" in content and "Subject: Reset your ordersys shop password" in content
+    assert "text/html" in content and "/accounts/reset/" in content
