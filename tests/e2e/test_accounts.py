@@ -119,3 +119,10 @@ def test_signing_up_with_an_email_sends_the_welcome_mail_and_the_email_can_be_ch
     shop.click("main button[type=submit]")
     expect(shop.locator("#account-email")).to_have_text("hana.new@example.com")
     assert [m.to for m in mailoutbox[2:]] == [["hana@example.com"]]  # the notice to the old address
+
+    shop.goto(link)  # used: refused, and the page says why
+    expect(shop.locator("#link-problem")).to_contain_text("no longer valid")
+    assert_accessible(shop, what="email change link refused")
+    shop.goto(f"{url}/accounts/reset/MQ/not-a-token/")
+    expect(shop.locator("#link-problem")).to_be_visible()
+    assert_accessible(shop, what="password reset link refused")
