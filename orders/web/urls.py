@@ -4,7 +4,8 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from orders.web import account_views, views
+from orders.web import views
+from orders.web.account import email_change, page, passwords
 
 app_name = "web"
 
@@ -14,16 +15,16 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Forgotten password: a link by email (Django's views; the same answer whether or not the address is known).
-    path("accounts/password-reset/", account_views.PasswordResetView.as_view(), name="password_reset"),
-    path("accounts/password-reset/sent/", account_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("accounts/reset/<uidb64>/<token>/", account_views.PasswordResetConfirmView.as_view(),
+    path("accounts/password-reset/", passwords.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/sent/", passwords.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("accounts/reset/<uidb64>/<token>/", passwords.PasswordResetConfirmView.as_view(),
          name="password_reset_confirm"),
-    path("accounts/reset/done/", account_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("accounts/reset/done/", passwords.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     # The signed-in customer's account page and what it links to.
-    path("account/", account_views.account, name="account"),
-    path("account/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
-    path("account/email/", account_views.email_change, name="email_change"),
-    path("account/email/confirm/<str:token>/", account_views.email_change_confirm, name="email_change_confirm"),
+    path("account/", page.account, name="account"),
+    path("account/password/", passwords.PasswordChangeView.as_view(), name="password_change"),
+    path("account/email/", email_change.email_change, name="email_change"),
+    path("account/email/confirm/<str:token>/", email_change.email_change_confirm, name="email_change_confirm"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/new/", views.order_new, name="order_new"),
     path("orders/<uuid:order_id>/", views.order_detail, name="order_detail"),

@@ -25,7 +25,7 @@ from orders.product_stock import with_stock
 from orders.query_params import int_param
 from orders.sending import send
 from orders.visibility import customer_view
-from orders.web.account_views import send_welcome
+from orders.web.account.mails import send_welcome
 from orders.web.forms import CancelForm, OrderActionForm, OrderForm, SignUpForm, quantity_field_name
 from projections import selectors
 from projections.inventory import NAME as INVENTORY_READ_MODEL

@@ -10,7 +10,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 from django.urls import reverse
 
-from orders.web import email_change_link
+from orders.web.account import email_link
 
 PASSWORD = "alice-password-1"  # customer_a's
 NEW_PASSWORD = "a-Brand-new-pass-42"
@@ -226,7 +226,7 @@ def test_bad_email_change_requests_name_the_field_and_send_nothing(client_a, cus
 
 
 def link_for(user, new_email: str) -> str:
-    token = email_change_link.make_token(user, new_email=new_email)
+    token = email_link.make_token(user, new_email=new_email)
     return reverse("web:email_change_confirm", kwargs={"token": token})
 
 

@@ -1,0 +1,1 @@
+"""The account a customer runs themselves: the account page, passwords (Django's views), the email address."""
