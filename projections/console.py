@@ -18,6 +18,7 @@ from eventlog.subscriptions.errors import SubscriptionError
 from eventlog.subscriptions.status import SubscriberStatus, status
 from eventlog.subscriptions.subscribers import all_subscribers, subscriber
 
+HEALTH_LAG_CAP = 1000  # the dashboard counts at most this many unapplied events per subscriber
 REBUILD_REQUESTED_TTL = 120  # seconds a "rebuild requested" marker shows before a worker picks it up
 
 
@@ -52,6 +53,40 @@ def rows() -> list[ConsoleRow]:
         marker = client.get(_requested_key(candidate.spec.name))
         requested = current.rebuild is None and marker is not None and int(marker) == current.generation
         result.append(ConsoleRow(current, candidate.spec.rebuildable, requested))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """One subscriber on the dashboard: how far behind (None: the event store cannot be reached), parked, halted."""
+
+    name: str
+    state: str
+    lag_seconds: float | None
+    lag_events: str | None  # "0", "42", "1000+"
+    dead_letters: int
+    halted_on: str | None
+
+
+def health() -> list[Health]:
+    """Every subscriber's lag, dead letters and halt, in registry order (lag counting stops at HEALTH_LAG_CAP).
+
+    Lag compares a checkpoint with the event store's newest events, so it reads the store (only
+    what lies past each checkpoint); when the store is down, lag is unknown and the rest still shows.
+    """
+    client, store = connections.redis(), connections.event_store()
+    result = []
+    for candidate in all_subscribers():
+        try:
+            current = status(candidate, store=store, redis_client=client, lag_cap=HEALTH_LAG_CAP)
+        except EventLogError:
+            attention = _needing_attention([candidate.spec.name], redis_client=client)
+            found = attention[0] if attention else None
+            result.append(Health(candidate.spec.name, "unknown", None, None,
+                                 found.dead_letters if found else 0, found.halted_on if found else None))
+            continue
+        result.append(Health(current.name, current.state, current.lag_seconds, current.lag_display,
+                             current.dead_letters, current.halted_on))
     return result
 
 
