@@ -16,9 +16,12 @@ import redis
 from projections import selectors
 from projections.selectors import MAX_DAYS, DailySales, ProductSales
 
-__all__ = ["MAX_DAYS", "CurrencyTotals", "SalesReport", "last_days", "sales_report", "today", "totals_by_currency"]
+__all__ = ["DEFAULT_TOP_PRODUCTS", "MAX_DAYS", "MAX_TOP_PRODUCTS", "CurrencyTotals", "SalesReport", "last_days",
+           "sales_report", "today", "totals_by_currency"]
 
 ZERO = Decimal("0.00")
+DEFAULT_TOP_PRODUCTS = 10
+MAX_TOP_PRODUCTS = 100
 
 
 def today() -> date:
@@ -96,7 +99,8 @@ def totals_by_currency(days: Sequence[DailySales]) -> tuple[CurrencyTotals, ...]
     ) for currency in currencies)
 
 
-def sales_report(start: date, end: date, *, top: int = 10, client: redis.Redis | None = None) -> SalesReport:
+def sales_report(start: date, end: date, *, top: int = DEFAULT_TOP_PRODUCTS,
+                 client: redis.Redis | None = None) -> SalesReport:
     """The report from `start` to `end` inclusive (ValueError if reversed or longer than MAX_DAYS days)."""
     if end < start:
         raise ValueError("the range ends before it starts")

@@ -259,6 +259,7 @@ RULES: dict[str, list[Case]] = {
     "api:inventory-adjust": [Case(api(roles.MANAGE_STOCK, ok=412), "post", {"sku": "{sku}"}, as_json=True,
                                   body={"delta": 1, "reason": "count"}, inert={"delta": 1, "reason": "count"},
                                   inert_headers=PAID_ORDER_STALE)],
+    "api:reports-sales": [Case(api(roles.VIEW_ORDERS), query="from=2026-01-01&to=2026-01-31")],
     "api:projections": [Case(api(roles.OPERATE_PROJECTIONS))],
     "api:dead-letters": [Case(api(roles.OPERATE_PROJECTIONS), kwargs={"name": "orders"})],
     "api:dead-letters-retry": [Case(api(roles.OPERATE_PROJECTIONS), "post", {"name": "orders"}, as_json=True,
