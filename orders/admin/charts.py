@@ -79,7 +79,7 @@ def line_chart(points: Sequence[Point], *, chart_id: str, title: str, descriptio
 def _chart(points: Sequence[Point], *, chart_id: str, title: str, description: str, whole: bool,
            kind: str) -> str:
     ident = escape(chart_id)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="es-chart es-chart-{kind}" id="{ident}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="es-chart es-chart-{kind}s" id="{ident}" '
              f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{ident}-title {ident}-desc">',
              f'<title id="{ident}-title">{escape(title)}</title>',
              f'<desc id="{ident}-desc">{escape(description)}</desc>']
@@ -103,13 +103,14 @@ def _chart(points: Sequence[Point], *, chart_id: str, title: str, description: s
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
                      f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_number(tick))}</text>')
     parts.append("</g>")
-    parts.append(f'<g class="es-chart-marks">')
+    parts.append('<g class="es-chart-marks">')
     if kind == "bar":
         width = max(1.0, slot * 0.7)
         for index, point in enumerate(points):
             y = y_of(point.value)
             parts.append(f'<rect x="{x_of(index) - width / 2:.1f}" y="{y:.1f}" width="{width:.1f}" '
-                         f'height="{TOP + plot_height - y:.1f}"{_data(point)}><title>{escape(point.text)}</title></rect>')
+                         f'height="{TOP + plot_height - y:.1f}"{_data(point)}>'
+                         f'<title>{escape(point.text)}</title></rect>')
     else:
         path = " ".join(f"{'M' if i == 0 else 'L'}{x_of(i):.1f},{y_of(p.value):.1f}" for i, p in enumerate(points))
         parts.append(f'<path class="es-chart-line" d="{path}"/>')

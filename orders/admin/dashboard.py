@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -58,7 +59,15 @@ def _panel(found: dict[str, Any], name: str, read: Callable[[], T]) -> T | None:
         return None
 
 
-def _charts(sales: dashboard.Sales) -> list[SafeString]:
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A chart's visible caption and its SVG."""
+
+    caption: str
+    svg: SafeString
+
+
+def _charts(sales: dashboard.Sales) -> list[Chart]:
     """Orders per day, then revenue per day for each currency with figures (amounts never mix currencies)."""
     report = sales.report
     span = f"{report.start.isoformat()} to {report.end.isoformat()} (UTC days)"
@@ -66,21 +75,23 @@ def _charts(sales: dashboard.Sales) -> list[SafeString]:
                            f"{day.day.isoformat()}: {day.orders_created} order{'s' if day.orders_created != 1 else ''}")
               for day in report.days]
     busiest = max(report.days, key=lambda day: day.orders_created)
-    result = [charts.bar_chart(
+    result = [("Orders placed per day", charts.bar_chart(
         orders, chart_id="chart-orders", title=f"Orders placed per day, last {len(report.days)} days",
         description=f"{span}: {report.orders_created} orders in all; most on {busiest.day.isoformat()} "
-                    f"({busiest.orders_created}).")]
+                    f"({busiest.orders_created}).")
+    )]
     for totals in report.totals:
         currency = totals.currency
         zero = Decimal("0.00")
         points = [charts.Point(day.day.isoformat(), _short(day.day), day.revenue.get(currency, zero),
                                f"{day.day.isoformat()}: {day.revenue.get(currency, zero)} {currency}")
                   for day in report.days]
-        result.append(charts.line_chart(
+        result.append((f"Revenue per day in {currency} (paid; refunds are in the table)", charts.line_chart(
             points, chart_id=f"chart-revenue-{currency.lower()}",
             title=f"Revenue per day in {currency}, last {len(report.days)} days",
-            description=f"{span}: {totals.revenue} {currency} paid in all, {totals.refunds} {currency} refunded."))
-    return [mark_safe(svg) for svg in result]  # noqa: S308 - built by orders.admin.charts, which escapes all text
+            description=f"{span}: {totals.revenue} {currency} paid in all, {totals.refunds} {currency} refunded.")))
+    # mark_safe: the SVG is built by orders.admin.charts, which escapes every text it writes.
+    return [Chart(caption, mark_safe(svg)) for caption, svg in result]  # noqa: S308
 
 
 def _short(day: Any) -> str:
