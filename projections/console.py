@@ -75,18 +75,22 @@ def health() -> list[Health]:
     what lies past each checkpoint); when the store is down, lag is unknown and the rest still shows.
     """
     client, store = connections.redis(), connections.event_store()
-    result = []
+    result: list[Health] = []
+    store_down = False
     for candidate in all_subscribers():
-        try:
-            current = status(candidate, store=store, redis_client=client, lag_cap=HEALTH_LAG_CAP)
-        except EventLogError:
-            attention = _needing_attention([candidate.spec.name], redis_client=client)
-            found = attention[0] if attention else None
-            result.append(Health(candidate.spec.name, "unknown", None, None,
-                                 found.dead_letters if found else 0, found.halted_on if found else None))
-            continue
-        result.append(Health(current.name, current.state, current.lag_seconds, current.lag_display,
-                             current.dead_letters, current.halted_on))
+        name = candidate.spec.name
+        if not store_down:
+            try:
+                current = status(candidate, store=store, redis_client=client, lag_cap=HEALTH_LAG_CAP)
+            except EventLogError:
+                store_down = True  # one timeout is enough: the others are not asked
+            else:
+                result.append(Health(name, current.state, current.lag_seconds, current.lag_display,
+                                     current.dead_letters, current.halted_on))
+                continue
+        found = next(iter(_needing_attention([name], redis_client=client)), None)
+        result.append(Health(name, "unknown", None, None, found.dead_letters if found else 0,
+                             found.halted_on if found else None))
     return result
 
 
