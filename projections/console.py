@@ -18,6 +18,7 @@ from eventlog.subscriptions.errors import SubscriptionError
 from eventlog.subscriptions.status import SubscriberStatus, status
 from eventlog.subscriptions.subscribers import all_subscribers, subscriber
 
+HEALTH_LAG_CAP = 1000  # the dashboard counts at most this many unapplied events per subscriber
 REBUILD_REQUESTED_TTL = 120  # seconds a "rebuild requested" marker shows before a worker picks it up
 
 
@@ -52,6 +53,44 @@ def rows() -> list[ConsoleRow]:
         marker = client.get(_requested_key(candidate.spec.name))
         requested = current.rebuild is None and marker is not None and int(marker) == current.generation
         result.append(ConsoleRow(current, candidate.spec.rebuildable, requested))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """One subscriber on the dashboard: how far behind (None: the event store cannot be reached), parked, halted."""
+
+    name: str
+    state: str
+    lag_seconds: float | None
+    lag_events: str | None  # "0", "42", "1000+"
+    dead_letters: int
+    halted_on: str | None
+
+
+def health() -> list[Health]:
+    """Every subscriber's lag, dead letters and halt, in registry order (lag counting stops at HEALTH_LAG_CAP).
+
+    Lag compares a checkpoint with the event store's newest events, so it reads the store (only
+    what lies past each checkpoint); when the store is down, lag is unknown and the rest still shows.
+    """
+    client, store = connections.redis(), connections.event_store()
+    result: list[Health] = []
+    store_down = False
+    for candidate in all_subscribers():
+        name = candidate.spec.name
+        if not store_down:
+            try:
+                current = status(candidate, store=store, redis_client=client, lag_cap=HEALTH_LAG_CAP)
+            except EventLogError:
+                store_down = True  # one timeout is enough: the others are not asked
+            else:
+                result.append(Health(name, current.state, current.lag_seconds, current.lag_display,
+                                     current.dead_letters, current.halted_on))
+                continue
+        found = next(iter(_needing_attention([name], redis_client=client)), None)
+        result.append(Health(name, "unknown", None, None, found.dead_letters if found else 0,
+                             found.halted_on if found else None))
     return result
 
 

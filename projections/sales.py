@@ -12,7 +12,8 @@ Definitions (UTC calendar days of the events' `recorded_at`):
 Relative keys (scoped by the writer to `rm:sales:g<gen>:`):
 
     day:<YYYY-MM-DD>     hash: orders_created, orders_paid, orders_cancelled, orders_refunded,
-                         orders_rejected, revenue_cents:<CUR>, refund_cents:<CUR>
+                         orders_rejected (all currencies), orders_created:<CUR>, orders_paid:<CUR>,
+                         revenue_cents:<CUR>, refund_cents:<CUR>
     days                 sorted set of days with figures, scored by date.toordinal()
     units:all            sorted set sku -> units sold, all time
     units:<YYYY-MM-DD>   sorted set sku -> units sold on orders paid that day
@@ -31,7 +32,9 @@ from projections.fields import to_cents, utc_day
 __all__ = ["DAYS", "NAME", "UNITS_ALL", "SalesProjection", "day_key", "units_key"]
 
 NAME = "sales"
-VERSION = 1  # raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green
+# Raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green.
+# 2: order counts per currency as well (orders_created:<CUR>, orders_paid:<CUR>), for the staff dashboard.
+VERSION = 2
 STREAM_PREFIX = "order-"
 DAYS = "days"
 UNITS_ALL = "units:all"
@@ -80,10 +83,12 @@ class SalesProjection:
         match data:
             case OrderCreated():
                 writer.hincrby(counts, "orders_created", 1)
+                writer.hincrby(counts, f"orders_created:{doc['currency']}", 1)
             case OrderRejected():
                 writer.hincrby(counts, "orders_rejected", 1)
             case OrderPaid(amount=amount):
                 writer.hincrby(counts, "orders_paid", 1)
+                writer.hincrby(counts, f"orders_paid:{doc['currency']}", 1)
                 writer.hincrby(counts, f"revenue_cents:{doc['currency']}", to_cents(amount))
                 doc["paid_day"] = day.isoformat()
                 _add_units(writer, doc, day, sign=1)

@@ -96,6 +96,14 @@ class DailySales:
     orders_rejected: int = 0
     revenue: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> amount paid that day
     refunds: Mapping[str, Decimal] = field(default_factory=dict)  # currency -> amount refunded that day
+    created_by_currency: Mapping[str, int] = field(default_factory=dict)  # currency -> orders created that day
+    paid_by_currency: Mapping[str, int] = field(default_factory=dict)  # currency -> orders paid that day
+
+    @property
+    def currencies(self) -> list[str]:
+        """Every currency with a figure on this day, sorted."""
+        return sorted(set(self.revenue) | set(self.refunds) | set(self.created_by_currency)
+                      | set(self.paid_by_currency))
 
     @property
     def net_revenue(self) -> dict[str, Decimal]:
@@ -259,14 +267,18 @@ def top_products(*, limit: int = 10, start: date | None = None, end: date | None
 
 def _daily(day: date, raw: Mapping[Any, Any]) -> DailySales:
     fields = {_text(name): int(value) for name, value in raw.items()}
-    revenue = {name.split(":", 1)[1]: from_cents(cents) for name, cents in sorted(fields.items())
-               if name.startswith("revenue_cents:")}
-    refunds = {name.split(":", 1)[1]: from_cents(cents) for name, cents in sorted(fields.items())
-               if name.startswith("refund_cents:")}
+
+    def per_currency(prefix: str) -> dict[str, int]:
+        return {name.split(":", 1)[1]: value for name, value in sorted(fields.items()) if name.startswith(prefix)}
+
     return DailySales(day=day, orders_created=fields.get("orders_created", 0),
                       orders_paid=fields.get("orders_paid", 0), orders_cancelled=fields.get("orders_cancelled", 0),
                       orders_refunded=fields.get("orders_refunded", 0),
-                      orders_rejected=fields.get("orders_rejected", 0), revenue=revenue, refunds=refunds)
+                      orders_rejected=fields.get("orders_rejected", 0),
+                      revenue={c: from_cents(v) for c, v in per_currency("revenue_cents:").items()},
+                      refunds={c: from_cents(v) for c, v in per_currency("refund_cents:").items()},
+                      created_by_currency=per_currency("orders_created:"),
+                      paid_by_currency=per_currency("orders_paid:"))
 
 
 # -- reading Redis --------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 Orders, event timelines, the event browser and the projections console are not Django models,
 so this site adds them to its URLs (before the catch-all) and to its app list, where the index
 page and the sidebar pick them up like any model; each only for viewers holding its permission
-(orders/roles.py), as Django does for models. Every admin page also gets the "projections need
-attention" banner for staff who may operate projections.
+(orders/roles.py), as Django does for models. The index is the staff dashboard (dashboard.py).
+Every admin page also gets the "projections need attention" banner for staff who may operate
+projections.
 """
 from __future__ import annotations
 
@@ -12,16 +13,26 @@ from typing import Any
 
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 
 from orders import roles
-from orders.admin import console, events, orders
+from orders.admin import console, dashboard, events, orders
 from projections.console import Attention, needing_attention
 from projections.ops import is_unavailable
 
 
 class OrdersAdminSite(AdminSite):
     """The default admin site (made so by `orders.admin.apps.OrdersAdminConfig`)."""
+
+    site_header = "ordersys back office"
+    site_title = "ordersys"
+    index_title = "Dashboard"
+    index_template = "admin/es/dashboard.html"
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        """The staff dashboard (panels by permission), with the app list below it."""
+        return super().index(request, {**dashboard.context(request.user), **(extra_context or {})})
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         return [*orders.urls(self), *events.urls(self), *console.urls(self), *super().get_urls()]

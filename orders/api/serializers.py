@@ -1,7 +1,8 @@
 """Request and response shapes of the API (parsing and presentation only; rules live in the domain)."""
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ from orders.domain.validation import SKU_PATTERN
 from orders.domain.values import OrderStatus, money_text
 from orders.text_input import CleanTextValidator
 from orders.visibility import plain
+from projections.reports import DEFAULT_TOP_PRODUCTS, MAX_DAYS, MAX_TOP_PRODUCTS
 from projections.selectors import MAX_PAGE_SIZE
 
 STATUSES = [status.value for status in OrderStatus]
@@ -500,3 +502,97 @@ class ProblemSerializer(serializers.Serializer):
                                   help_text="Validation problems only.")
     current_version = serializers.IntegerField(required=False, allow_null=True,
                                                help_text="412 only: the aggregate's current version.")
+
+
+# -- reports --------------------------------------------------------------------------------------
+
+
+class DayField(serializers.DateField):
+    """A calendar day written exactly YYYY-MM-DD (strptime alone would also take "2026-1-2")."""
+
+    PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(input_formats=["%Y-%m-%d"], **kwargs)
+
+    def to_internal_value(self, value: Any) -> date:
+        if not (isinstance(value, str) and self.PATTERN.fullmatch(value)):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class SalesReportQuerySerializer(serializers.Serializer):
+    """`from` and `to` (inclusive UTC days, at most MAX_DAYS of them); `from` is a Python keyword, hence get_fields."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "from": DayField(help_text="First UTC day, YYYY-MM-DD."),
+            "to": DayField(help_text=f"Last UTC day (inclusive), YYYY-MM-DD; at most {MAX_DAYS} days "
+                                   "from `from`, not before it."),
+            "top": serializers.IntegerField(min_value=1, max_value=MAX_TOP_PRODUCTS, required=False,
+                                            default=DEFAULT_TOP_PRODUCTS,
+                                            help_text="How many best-selling skus to list."),
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs["from"], attrs["to"]
+        if end < start:
+            raise serializers.ValidationError({"to": "must not be before from"})
+        if (end - start).days + 1 > MAX_DAYS:
+            raise serializers.ValidationError({"to": f"the range may span at most {MAX_DAYS} days"})
+        return attrs
+
+
+class CurrencyTotalsSerializer(serializers.Serializer):
+    """One currency's figures (amounts never mix currencies)."""
+
+    currency = serializers.CharField()
+    orders_created = serializers.IntegerField(help_text="Orders placed in this currency.")
+    orders_paid = serializers.IntegerField(help_text="Orders paid in this currency.")
+    revenue = money_field(help_text="Amount paid.")
+    refunds = money_field(help_text="Amount refunded on cancellation.")
+    net_revenue = money_field(help_text="revenue - refunds.")
+
+
+class SalesCountsSerializer(serializers.Serializer):
+    """Order counts over all currencies."""
+
+    orders_created = serializers.IntegerField()
+    orders_paid = serializers.IntegerField()
+    orders_cancelled = serializers.IntegerField()
+    orders_refunded = serializers.IntegerField()
+    orders_rejected = serializers.IntegerField()
+
+
+class SalesDaySerializer(SalesCountsSerializer):
+    """One UTC day."""
+
+    day = serializers.DateField()
+    currencies = CurrencyTotalsSerializer(many=True)
+
+
+class SalesTotalsSerializer(SalesCountsSerializer):
+    """The whole range."""
+
+    currencies = CurrencyTotalsSerializer(many=True)
+
+
+class TopProductSerializer(serializers.Serializer):
+    """A best-selling sku: units on paid, not refunded orders paid within the range."""
+
+    sku = serializers.CharField()
+    name = serializers.CharField(help_text="Its catalogue name; empty if it left the catalogue.")
+    units = serializers.IntegerField()
+
+
+class SalesReportSerializer(serializers.Serializer):
+    """Sales per UTC day and in total, per currency, and the best-selling products."""
+
+    to = serializers.DateField(help_text="Last day of the range.")
+    days = SalesDaySerializer(many=True, help_text="Every day of the range, oldest first (days without orders too).")
+    totals = SalesTotalsSerializer()
+    top_products = TopProductSerializer(many=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `from` is a Python keyword: it cannot be a class attribute.
+        return {"from": serializers.DateField(help_text="First day of the range."), **super().get_fields()}

@@ -15,6 +15,7 @@ from orders.api.views.projections import (
     DeadLetterRetryView,
     ProjectionListView,
 )
+from orders.api.views.reports import SalesReportView
 from orders.api.views.timelines import StreamEventsView
 
 app_name = "api"
@@ -33,6 +34,7 @@ urlpatterns = [
     path("projections/<str:name>/dead-letters/retry/", DeadLetterRetryView.as_view(), name="dead-letters-retry"),
     path("projections/<str:name>/dead-letters/discard/", DeadLetterDiscardView.as_view(),
          name="dead-letters-discard"),
+    path("reports/sales/", SalesReportView.as_view(), name="reports-sales"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the CSP allows no inline scripts.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -285,6 +285,7 @@ RULES: dict[str, list[Case]] = {
     "api:inventory-adjust": [Case(api(roles.MANAGE_STOCK, ok=412), "post", {"sku": "{sku}"}, as_json=True,
                                   body={"delta": 1, "reason": "count"}, inert={"delta": 1, "reason": "count"},
                                   inert_headers=PAID_ORDER_STALE)],
+    "api:reports-sales": [Case(api(roles.VIEW_ORDERS), query="from=2026-01-01&to=2026-01-31")],
     "api:projections": [Case(api(roles.OPERATE_PROJECTIONS))],
     "api:dead-letters": [Case(api(roles.OPERATE_PROJECTIONS), kwargs={"name": "orders"})],
     "api:dead-letters-retry": [Case(api(roles.OPERATE_PROJECTIONS), "post", {"name": "orders"}, as_json=True,
@@ -506,3 +507,27 @@ def test_authorization(world, settings, key, case):
     assert got == case.expected, {c: (got[c], case.expected[c]) for c in CALLERS if got[c] != case.expected[c]}
     if case.method != "get":  # the allowed sent inert requests: nothing changed for anyone
         assert _state(names) == initial
+
+
+# -- the dashboard's panels -------------------------------------------------------------------------------
+
+# Which permission opens each panel of the admin index (orders/admin/dashboard.py); without it the panel is absent.
+DASHBOARD_PANELS = {
+    "panel-sales": roles.VIEW_ORDERS, "panel-charts": roles.VIEW_ORDERS, "panel-statuses": roles.VIEW_ORDERS,
+    "panel-top-products": roles.VIEW_ORDERS, "panel-low-stock": roles.MANAGE_STOCK,
+    "panel-health": roles.OPERATE_PROJECTIONS,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("caller", STAFF_CALLERS)
+def test_each_dashboard_panel_shows_only_to_holders_of_its_permission(world, caller):
+    import re
+
+    client = Client()
+    client.force_login(world.users[caller])
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 200
+    shown = set(re.findall(r'<section class="module es-panel" id="(panel-[a-z-]+)"', response.content.decode()))
+    assert shown == {panel for panel, permission in DASHBOARD_PANELS.items() if caller in _holders(permission)}

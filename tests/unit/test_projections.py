@@ -161,7 +161,8 @@ def test_sales_counts_days_revenue_refunds_and_units():
     state = twice(SalesProjection(), events).state()
 
     assert state["hashes"] == {
-        "day:2026-03-01": {"orders_created": "2", "orders_paid": "2", "revenue_cents:EUR": "3650"},
+        "day:2026-03-01": {"orders_created": "2", "orders_created:EUR": "2", "orders_paid": "2", "orders_paid:EUR": "2",
+                           "revenue_cents:EUR": "3650"},
         "day:2026-03-02": {"orders_cancelled": "1", "orders_refunded": "1", "refund_cents:EUR": "1825"},
     }
     assert state["zsets"]["units:all"] == [["TEA-2", 1.0], ["MUG-1", 2.0]]

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from eventlog.subscriptions import keys
-from projections import inventory
+from projections import inventory, sales
 from projections import orders as order_summaries
 
 CONSOLE = "/admin/projections/subscribers/"
@@ -31,11 +31,11 @@ def sales_built_by_version_0(redis_client):
 def test_the_console_and_status_show_versions_and_an_outdated_read_model(staff_client, redis_client,
                                                                          sales_built_by_version_0):
     page = staff_client.get(CONSOLE).content.decode()
-    assert page.count("code is v1: rebuild due") == 1  # sales only
-    assert "<th>Version</th>" in page and ">v1<" in page.replace("</td>", "<")
+    assert page.count(f"code is v{sales.VERSION}: rebuild due") == 1  # sales only
+    assert "<th>Version</th>" in page and f">v{inventory.VERSION}<" in page.replace("</td>", "<")
 
     out = io.StringIO()
     call_command("projections", "status", stdout=out)
     rows = {line.split()[0]: line for line in out.getvalue().splitlines()[1:] if line and not line.startswith(" ")}
-    assert rows["sales"].endswith("v0 (code v1: rebuild-outdated)")
+    assert rows["sales"].endswith(f"v0 (code v{sales.VERSION}: rebuild-outdated)")
     assert rows["orders"].endswith(f"v{order_summaries.VERSION}")

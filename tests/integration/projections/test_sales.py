@@ -47,6 +47,8 @@ def test_orders_count_when_created_revenue_when_paid_refunds_when_cancelled(app_
     assert sum(d.orders_paid for d in days) == 2
     assert (sum(d.orders_cancelled for d in days), sum(d.orders_refunded for d in days)) == (1, 1)
     assert sum(d.orders_rejected for d in days) == 1
+    assert sum(d.created_by_currency.get("EUR", 0) for d in days) == 3
+    assert sum(d.paid_by_currency.get("EUR", 0) for d in days) == 2
     assert sum((d.revenue.get("EUR", Decimal(0)) for d in days), Decimal(0)) == Decimal("69.60")
     assert sum((d.refunds.get("EUR", Decimal(0)) for d in days), Decimal(0)) == Decimal("24.70")
     assert sum((d.net_revenue.get("EUR", Decimal(0)) for d in days), Decimal(0)) == Decimal("44.90")
