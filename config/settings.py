@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "eventlog",
     "config.devstack",
     "orders",
+    "orders.notifications.apps.NotificationsConfig",  # after orders: its subscriber runs after fulfillment
     "projections",
 ]
 
@@ -213,6 +214,11 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ordersys <orders@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung mail server must not hang a worker forever
+# Order emails link back to the shop: the address customers reach it at.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Order events older than this when the notifications subscriber first reads them are recorded but not
+# mailed: switching notifications on in a shop with history must not mail every customer about the past.
+NOTIFICATIONS_MAX_AGE_HOURS = env.int("NOTIFICATIONS_MAX_AGE_HOURS", default=72)
 
 # Celery: the broker defaults to the same Redis; tasks only nudge, they never carry events.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from orders.web import views
+from orders.web import notification_settings, views
 
 app_name = "web"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/notifications/", notification_settings.account_notifications, name="account-notifications"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/new/", views.order_new, name="order_new"),
     path("orders/<uuid:order_id>/", views.order_detail, name="order_detail"),
