@@ -10,8 +10,8 @@ from eventlog.subscriptions import subscribers
 from eventlog.subscriptions.base import SubscriberSpec
 from orders.domain.events import OrderCreated
 from orders.fulfillment import FulfillmentProcessManager
-from orders.notifications.subscriber import NotificationSubscriber
 from orders.handlers import dispatch
+from orders.notifications.subscriber import NotificationSubscriber
 from projections.subscribers import READ_MODELS
 from tests.unit.builders import CUSTOMER, ORDER_ID, create_order
 from tests.unit.conftest import catalogue
