@@ -182,7 +182,7 @@ def test_a_refusing_mail_server_dead_letters_with_the_reason_and_a_retry_sends_o
     order_id = placed(stack, 3, "FAULT-A")  # the command succeeds whatever the mail server does
     wait_until(lambda: status(stack, order_id) == "CONFIRMED", timeout=60, what="the order to be confirmed")
     confirmation = str(notifying_events(stack, order_id)[0].event_id)
-    parked = wait_until(lambda: parked_for(stack, confirmation), timeout=60, what="the notification to be dead-lettered")
+    parked = wait_until(lambda: parked_for(stack, confirmation), timeout=60, what="the email to be dead-lettered")
     assert "Connection refused" in parked[0].error and parked[0].attempts == 5, parked[0]
     with stack.staff() as http:  # what the console shows operators
         listed = http.get(stack.url(f"/api/projections/{NOTIFICATIONS}/dead-letters/"), timeout=HTTP_TIMEOUT).text
