@@ -199,7 +199,8 @@ def test_a_refusing_mail_server_dead_letters_with_the_reason_and_a_retry_sends_o
         assert retried.status_code == 200, retried.text
         again = http.post(stack.url(f"/api/projections/{NOTIFICATIONS}/dead-letters/retry/"),
                           json={"event_ids": [confirmation]}, timeout=HTTP_TIMEOUT)
-    assert again.status_code != 500
+    assert retried.json()["outcomes"] == [{"event_id": confirmation, "succeeded": True, "error": None}], retried.text
+    assert again.json()["outcomes"][0]["succeeded"] is False, again.text  # nothing left to send
     settle(stack)
     assert event_ids(mails(stack)) - before == Counter({confirmation: 1})
     assert not parked_for(stack, confirmation)
