@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "eventlog",
     "config.devstack",
     "orders",
+    "orders.notifications.apps.NotificationsConfig",  # after orders: its subscriber runs after fulfillment
     "projections",
 ]
 
@@ -216,6 +217,11 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung mail server must 
 # How long the links in account mails work: password reset (Django's setting) and email change.
 PASSWORD_RESET_TIMEOUT = int(timedelta(hours=env.float("PASSWORD_RESET_TIMEOUT_HOURS", default=24)).total_seconds())
 EMAIL_CHANGE_TIMEOUT = int(timedelta(hours=env.float("EMAIL_CHANGE_TIMEOUT_HOURS", default=24)).total_seconds())
+# Order emails link back to the shop: the address customers reach it at.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Order events older than this when the notifications subscriber first reads them are recorded but not
+# mailed: switching notifications on in a shop with history must not mail every customer about the past.
+NOTIFICATIONS_MAX_AGE_HOURS = env.int("NOTIFICATIONS_MAX_AGE_HOURS", default=72)
 
 # Celery: the broker defaults to the same Redis; tasks only nudge, they never carry events.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import uuid
 
 import pytest
@@ -34,6 +35,25 @@ def app_store(eventstore_url: str) -> EventStore:
     store = EventStore(eventstore_url)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory):
+    """Users, tokens and products in a migrated SQLite file (tests.faults.stack.Template), built once per run."""
+    from tests.faults.stack import build_template
+
+    return build_template(tmp_path_factory.mktemp("db-template"))
+
+
+@pytest.fixture(scope="session")
+def worker_database_url(template, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database for the Celery workers tests start (the test database lives in this process's memory).
+
+    Workers need one: the notifications subscriber keeps its records in the Django database.
+    """
+    path = tmp_path_factory.mktemp("worker-db") / "db.sqlite3"
+    shutil.copyfile(template.path, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture

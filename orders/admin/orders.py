@@ -29,6 +29,7 @@ from orders.admin.pages import binder
 from orders.domain import commands as c
 from orders.domain.errors import DomainError
 from orders.domain.values import OrderStatus
+from orders.notifications.history import notifications_of
 from orders.query_params import choice_param, int_param, text_param
 from orders.sending import send
 from orders.visibility import staff_view
@@ -184,6 +185,7 @@ def order_detail(request: HttpRequest, site: AdminSite, *, order_id: UUID) -> Ht
         "any_action_hidden": len(permitted) < len([a for a in ACTION_LABELS if a in allowed]),
         "may_browse": roles.may(request.user, roles.BROWSE_EVENT_LOG),
         "may_see_stock": roles.may(request.user, roles.BROWSE_EVENT_LOG, roles.MANAGE_STOCK),
+        "notifications": notifications_of(order_id),
     }
     return TemplateResponse(request, "admin/es/order_detail.html", context)
 

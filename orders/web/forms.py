@@ -105,3 +105,11 @@ class CancelForm(OrderActionForm):
 
     def clean_reason(self) -> str:
         return self.cleaned_data["reason"].strip() or "Cancelled by the customer"
+
+
+class NotificationSettingsForm(forms.Form):
+    """The customer's one switch: order emails on or off."""
+
+    order_emails = forms.BooleanField(
+        required=False, label="Email me when my orders move on",
+        help_text="Confirmed or rejected, payment received, shipped, delivered, cancelled.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from orders.web import views
+from orders.web import notification_settings, views
 from orders.web.account import email_change, page, passwords
 
 app_name = "web"
@@ -25,6 +25,7 @@ urlpatterns = [
     path("account/password/", passwords.PasswordChangeView.as_view(), name="password_change"),
     path("account/email/", email_change.email_change, name="email_change"),
     path("account/email/confirm/<str:token>/", email_change.email_change_confirm, name="email_change_confirm"),
+    path("account/notifications/", notification_settings.account_notifications, name="account-notifications"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/new/", views.order_new, name="order_new"),
     path("orders/<uuid:order_id>/", views.order_detail, name="order_detail"),

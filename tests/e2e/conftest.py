@@ -67,10 +67,11 @@ def browser() -> Iterator[object]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-def _start(*args: str, log: Path) -> subprocess.Popen:
+def _start(*args: str, log: Path, database_url: str) -> subprocess.Popen:
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args], cwd=ROOT,
-                                env=os.environ.copy(), start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
+                                env={**os.environ, "DATABASE_URL": database_url}, start_new_session=True, stdout=out,
+                                stderr=subprocess.STDOUT)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -85,7 +86,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def celery_worker(tmp_path_factory) -> Iterator[None]:
+def celery_worker(tmp_path_factory, worker_database_url) -> Iterator[None]:
     """A real worker (and beat, the backstop) projecting and fulfilling from the head of the shared store."""
     from eventlog import connections
     from tests.conftest import start_subscribers_at_head
@@ -96,8 +97,10 @@ def celery_worker(tmp_path_factory) -> Iterator[None]:
     client.close()
     logs = tmp_path_factory.mktemp("celery")
     worker = _start("worker", "--pool", "prefork", "--concurrency", "2", "--without-gossip", "--without-mingle",
-                    "--without-heartbeat", "--loglevel", "WARNING", log=logs / "worker.log")
-    beat = _start("beat", "--schedule", str(logs / "schedule"), "--loglevel", "WARNING", log=logs / "beat.log")
+                    "--without-heartbeat", "--loglevel", "WARNING", log=logs / "worker.log",
+                    database_url=worker_database_url)
+    beat = _start("beat", "--schedule", str(logs / "schedule"), "--loglevel", "WARNING", log=logs / "beat.log",
+                  database_url=worker_database_url)
     sys.stderr.write(f"\ncelery logs: {logs}\n")
     try:
         yield None

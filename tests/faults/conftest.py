@@ -1,4 +1,4 @@
-"""Fixtures of the fault-injection suite: one migrated database template per session, a stack per module."""
+"""Fixtures of the fault-injection suite: a stack per module (from the session's database `template`)."""
 from __future__ import annotations
 
 import faulthandler
@@ -8,15 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.stack import Stack, Template, build_template
+from tests.faults.stack import Stack, Template
 
 SCENARIO_SECONDS = 150  # hard ceiling of one scenario, on top of every wait's own deadline
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    """Users, tokens and products in a migrated SQLite file, copied into each stack."""
-    return build_template(tmp_path_factory.mktemp("faults-template"))
 
 
 @pytest.fixture(scope="module")

@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def start_worker() -> subprocess.Popen:
+def start_worker(database_url: str) -> subprocess.Popen:
     """A real Celery worker (prefork, 2 processes) on the run's private Redis broker."""
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2",
                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"]
-    return subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -64,11 +64,11 @@ def start_at_the_head(app_store, redis_client) -> None:
 
 
 @pytest.fixture
-def worker() -> Iterator[Callable[[], subprocess.Popen]]:
+def worker(worker_database_url: str) -> Iterator[Callable[[], subprocess.Popen]]:
     started: list[subprocess.Popen] = []
 
     def start() -> subprocess.Popen:
-        started.append(start_worker())
+        started.append(start_worker(worker_database_url))
         return started[-1]
 
     yield start

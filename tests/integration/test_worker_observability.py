@@ -42,7 +42,7 @@ class Stack:
     events and generations, which would make lines an idle system never writes.
     """
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, *, database_url: str) -> None:
         store_port, redis_port = free_port(), free_port()
         self.services = [local_services.start(local_services.eventstore_command(store_port), port=store_port),
                          local_services.start(local_services.redis_command(redis_port), port=redis_port)]
@@ -54,7 +54,8 @@ class Stack:
         self.metrics_dir.mkdir()
         (self.metrics_dir / "counter_999999.db").write_bytes(b"left over by an earlier run")
         self.port = free_port()
-        env = {**os.environ, **urls, "LOG_JSON": "true", "LOG_LEVEL": "INFO", "WORKER_METRICS_PORT": str(self.port),
+        env = {**os.environ, **urls, "DATABASE_URL": database_url,
+               "LOG_JSON": "true", "LOG_LEVEL": "INFO", "WORKER_METRICS_PORT": str(self.port),
                "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
         self.worker_log, self.beat_log = tmp / "worker.log", tmp / "beat.log"
         celery = [sys.executable, "-m", "celery", "-A", "config", "--quiet"]
@@ -84,8 +85,8 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("worker"))
+def stack(tmp_path_factory, worker_database_url) -> Iterator[Stack]:
+    running = Stack(tmp_path_factory.mktemp("worker"), database_url=worker_database_url)
     try:
         eventually(lambda: _answers(running), timeout=40, what="the worker's metrics endpoint")
         eventually(lambda: any("ready" in line for line in running.lines()), timeout=40, what="the worker")

@@ -11,6 +11,7 @@ from eventlog.subscriptions.base import SubscriberSpec
 from orders.domain.events import OrderCreated
 from orders.fulfillment import FulfillmentProcessManager
 from orders.handlers import dispatch
+from orders.notifications.subscriber import NotificationSubscriber
 from projections.subscribers import READ_MODELS
 from tests.unit.builders import CUSTOMER, ORDER_ID, create_order
 from tests.unit.conftest import catalogue
@@ -52,7 +53,8 @@ def test_registering_a_callback_twice_calls_it_once(store):
 def test_the_apps_register_their_read_models_before_the_process_manager():
     names = [s.spec.name for s in subscribers.all_subscribers()]
 
-    assert names == [*(m.spec.name for m in READ_MODELS), FulfillmentProcessManager.spec.name]
+    assert names == [*(m.spec.name for m in READ_MODELS), FulfillmentProcessManager.spec.name,
+                     NotificationSubscriber.spec.name]
 
 
 class _Named:

@@ -26,12 +26,13 @@ def test_the_console_shows_every_subscriber_with_checkpoint_head_lag_generation_
 
     page = response.content.decode()
     statuses = {row.status.name: row.status for row in response.context["rows"]}
-    assert set(statuses) == {"orders", "inventory", "sales", "fulfillment"}
+    assert set(statuses) == {"orders", "inventory", "sales", "fulfillment", "notifications"}
     assert statuses["orders"].lag_events == 1 and statuses["inventory"].lag_events == 0
     assert statuses["orders"].head == connections.event_store().head_position()
     for name in statuses:
         assert f'id="sub-{name}"' in page
     assert 'id="rebuild-orders"' in page and 'id="rebuild-fulfillment"' not in page  # process managers: no
+    assert 'id="rebuild-notifications"' not in page  # nor customer emails: a rebuild would mail again
     assert "not rebuildable" in page
 
 

@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from orders.notifications.recipients import wants_order_emails
+
 
 def _no_context(request: HttpRequest) -> Mapping[str, Any]:
     return {}
@@ -26,6 +28,8 @@ class AccountSection:
 SECTIONS: tuple[AccountSection, ...] = (
     AccountSection("web/account/section_details.html"),
     AccountSection("web/account/section_password.html"),
+    AccountSection("web/account/section_notifications.html", lambda request: {
+        "order_emails": wants_order_emails(request.user.pk)}),
 )
 
 

@@ -1,0 +1,50 @@
+"""Who is told about an order: the one place that decides the address, and whether they want mail."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+
+from orders.notifications.models import NotificationPreference, OrderContact
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Where an order's emails go ('' when no address is known) and whether the customer opted out."""
+
+    email: str
+    opted_out: bool
+
+
+def recipient_for(contact: OrderContact) -> Recipient:
+    """The order's contact email when it has one, else the email of the customer's account.
+
+    Orders are placed with the customer's user id as `customer_id` (pages and API alike); the
+    opt-out belongs to that account, whichever address the order names.
+    """
+    user_id = int(contact.customer_id) if contact.customer_id.isdigit() else None
+    account_email = ""
+    if user_id is not None and not contact.contact_email:
+        account_email = get_user_model().objects.filter(pk=user_id, is_active=True) \
+            .values_list("email", flat=True).first() or ""
+    opted_out = user_id is not None and NotificationPreference.objects.filter(user_id=user_id,
+                                                                              order_emails=False).exists()
+    return Recipient(email=contact.contact_email or account_email, opted_out=opted_out)
+
+
+def wants_order_emails(user_id: int) -> bool:
+    """Whether this customer gets order emails (the default) or turned them off."""
+    return not NotificationPreference.objects.filter(user_id=user_id, order_emails=False).exists()
+
+
+def set_order_emails(user_id: int, *, enabled: bool) -> None:
+    """Turn this customer's order emails on or off."""
+    NotificationPreference.objects.update_or_create(user_id=user_id, defaults={"order_emails": enabled})
+
+
+def mask(email: str) -> str:
+    """An address as staff see it in lists: enough to recognise, not to copy (j***@example.com)."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return "***" if email else ""
+    return f"{local[:1]}***@{domain}"
