@@ -29,7 +29,7 @@ SECTIONS: tuple[AccountSection, ...] = (
     AccountSection("web/account/section_details.html"),
     AccountSection("web/account/section_password.html"),
     AccountSection("web/account/section_notifications.html", lambda request: {
-        "order_emails": wants_order_emails(request.user.pk)}),
+        "order_emails": wants_order_emails(int(request.user.pk or 0))}),  # the page requires a login
 )
 
 
