@@ -39,6 +39,14 @@ def create_order_command(index: int):
                               RequestedLine(sku=SKUS[(index + 1) % 3], quantity=1)))
 
 
+def command_pair(index: int):
+    """The workload's two commands for one order: create it (a customer), then confirm it (the system)."""
+    from orders.domain.commands import ConfirmOrder
+
+    create = create_order_command(index)
+    return create, ConfirmOrder(order_id=create.order_id)
+
+
 def dispatch_client(spec: ClientSpec) -> Operation:
     """Each operation dispatches one CreateOrder (catalogue lookup, load, decide, append)."""
     configure_django(*spec.params["ports"], spec.params["database"])
