@@ -245,6 +245,12 @@ def measure_commands(params: dict, *, seconds: float, rounds: int, with_peer: bo
         label = f"{threads}t"
         note(f"{threads} thread(s): " + ", ".join(f"{name} {rate.per_second:.0f}/s {_turns(rate)}"
                                                   for name, rate in rates.items()))
+        # Turns of one round ran seconds apart, under much the same outside load: their ratios are steadier.
+        pairs = [("dispatch", "peer")] if with_peer else []
+        pairs += [("dispatch", "raw"), ("create", "create-raw")]
+        note(f"{threads} thread(s), median of the per-round ratios: " + ", ".join(
+            f"{a}/{b} {statistics.median(x / y for x, y in zip(rates[a].turns, rates[b].turns, strict=True) if y):.2f}"
+            for a, b in pairs))
         dispatched = rates["dispatch"].per_second
         if with_peer:
             emit(f"order_workload_dispatch_vs_peer_{label}", dispatched, "orders/s",
@@ -307,8 +313,8 @@ def measure_snapshot_loads() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of one turn")
-    parser.add_argument("--rounds", type=int, default=4, help="turns of each target per layout")
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of one turn")
+    parser.add_argument("--rounds", type=int, default=8, help="turns of each target per layout")
     parser.add_argument("--no-peer", action="store_true", help="leave the eventsourcing peer out")
     args = parser.parse_args()
     with_peer = not args.no_peer and ensure_peer_venv()
