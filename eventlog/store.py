@@ -288,6 +288,7 @@ class _AppendCall:
             iter(self._requests.get, None), timeout=None,
             metadata=self._streams._metadata(client._call_metadata, requires_leader=True),
             credentials=client._call_credentials)
+        self._deadline = client._default_deadline  # DefaultDeadline of the URL: the store enforces it per request
         self._broken = False
         # A thread that ends drops its call: end the request feeder (else it waits for ever) and the call.
         # Only in this process: a forked child must not touch the gRPC state it inherited.
@@ -300,7 +301,8 @@ class _AppendCall:
     def append(self, stream_name: str, current: Any, events: list[esdbclient.NewEvent]) -> int | None:
         """The commit position; None when the call failed (the outcome is then unknown: resend)."""
         request = self._streams._construct_batch_append_req(stream_name=stream_name, current_version=current,
-                                                            events=events, correlation_id=uuid4())
+                                                            events=events, correlation_id=uuid4(),
+                                                            timeout=self._deadline)
         try:
             self._requests.put(request)
             reply = next(self._replies)
