@@ -21,7 +21,8 @@ from typing import Any
 
 from bench.common import BENCH_VAR, REPO_ROOT
 
-NOT_SCRIPTS = {"__init__.py", "common.py", "run_all.py"}
+# profile_dispatch is a tool, peer_eventsourcing the peer that bench/commands.py runs in its own virtualenv.
+NOT_SCRIPTS = {"__init__.py", "common.py", "run_all.py", "profile_dispatch.py", "peer_eventsourcing.py"}
 MAIN_GUARD = 'if __name__ == "__main__":'
 # A bench script aims at about two minutes; this only stops a hung one.
 SCRIPT_TIMEOUT = 600.0

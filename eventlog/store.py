@@ -6,6 +6,8 @@ both speak the same gRPC protocol. Moving to kurrentdbclient is a change to this
 from __future__ import annotations
 
 import json
+import os
+import queue
 import re
 import sys
 import threading
@@ -14,10 +16,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import esdbclient
 import esdbclient.exceptions as esdb_errors
+import grpc
 from esdbclient import EventStoreDBClient, StreamState
 
 from eventlog.envelope import NO_STREAM, AppendResult, EventMetadata, NewEvent, RecordedEvent, aggregate_id_of
@@ -77,14 +80,24 @@ class EventStore:
         current: EventStoreDBClient = local.client
         return current
 
+    def _append_call(self) -> _AppendCall:
+        """This thread's open BatchAppend call, opened anew after a reconnect or a failure."""
+        local, client = self._local, self.client
+        call: _AppendCall | None = getattr(local, "append_call", None)
+        if call is None or not call.usable_with(client):
+            if call is not None:
+                call.close()
+            call = local.append_call = _AppendCall(client)
+        return call
+
     def close(self) -> None:
         """Close this process's clients (new ones are made on next use)."""
         with self._lock:
             mine, self._clients = [ref() for ref in self._clients], []
+        self._local = threading.local()  # drops this process's open append calls (each closes as it goes)
         for client in mine:
             if client is not None:
                 client.close()
-        self._local = threading.local()
 
     def forget_inherited_clients(self) -> None:
         """In a forked child: drop the parent's clients without closing them (the parent still uses them)."""
@@ -114,8 +127,11 @@ class EventStore:
         wire = [_to_wire(event) for event in events]
         try:
             with _translated_errors(stream_name):
-                commit_position = self.client.append_to_stream(stream_name, current_version=current,
-                                                               events=wire)
+                commit_position = self._append_call().append(stream_name, current, wire)
+                if commit_position is None:  # the open call broke: the same request again, the usual way
+                    # Safe to resend: the events keep their ids, so the store takes them at most once.
+                    commit_position = self.client.append_to_stream(stream_name, current_version=current,
+                                                                   events=wire)
         except esdb_errors.WrongCurrentVersion as error:
             match = _ACTUAL_VERSION.search(str(error))
             actual = int(match.group(1)) if match else None
@@ -252,6 +268,61 @@ class EventStore:
             data=data,
             metadata=metadata,
         )
+
+
+class _AppendCall:
+    """One thread's long-lived BatchAppend call: each append is one request on it and the reply to it.
+
+    Why: grpcio starts two Python threads for every new streaming call (a request feeder and a
+    channel poller); appends were paying that on every command. A call kept open per thread pays
+    it once. One request is in flight at a time (the thread waits for its reply), so the next
+    reply always answers the request just sent. Any failure of the call itself (server gone,
+    channel closed, the server ending the call) makes `append` return None: the caller resends the
+    same events, with the same ids, through esdbclient's ordinary path with its reconnects.
+    """
+
+    def __init__(self, client: EventStoreDBClient) -> None:
+        self._streams = client.streams  # the connection it rides on; a reconnect makes a new one
+        self._requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._replies = self._streams._stub.BatchAppend(
+            iter(self._requests.get, None), timeout=None,
+            metadata=self._streams._metadata(client._call_metadata, requires_leader=True),
+            credentials=client._call_credentials)
+        self._deadline = client._default_deadline  # DefaultDeadline of the URL: the store enforces it per request
+        self._broken = False
+        # A thread that ends drops its call: end the request feeder (else it waits for ever) and the call.
+        # Only in this process: a forked child must not touch the gRPC state it inherited.
+        weakref.finalize(self, _end_call, self._requests, self._replies, os.getpid())
+
+    def usable_with(self, client: EventStoreDBClient) -> bool:
+        """False once it failed, or when the client has reconnected since it was opened."""
+        return not self._broken and client.streams is self._streams
+
+    def append(self, stream_name: str, current: Any, events: list[esdbclient.NewEvent]) -> int | None:
+        """The commit position; None when the call failed (the outcome is then unknown: resend)."""
+        request = self._streams._construct_batch_append_req(stream_name=stream_name, current_version=current,
+                                                            events=events, correlation_id=uuid4(),
+                                                            timeout=self._deadline)
+        try:
+            self._requests.put(request)
+            reply = next(self._replies)
+        except (grpc.RpcError, StopIteration, ValueError):
+            self._broken = True
+            return None
+        # Raises WrongCurrentVersion (and the like) for a refused append: an answer, the call stays open.
+        position: int = self._streams._convert_batch_append_resp(reply, stream_name, current)
+        return position
+
+    def close(self) -> None:
+        """End the call (idempotent)."""
+        self._broken = True
+        _end_call(self._requests, self._replies, os.getpid())
+
+
+def _end_call(requests: queue.SimpleQueue[Any], replies: Any, opened_by: int) -> None:
+    if os.getpid() == opened_by:
+        requests.put(None)
+        replies.cancel()
 
 
 def _to_wire(event: NewEvent) -> esdbclient.NewEvent:

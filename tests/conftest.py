@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import sys
 import uuid
 
 import pytest
@@ -63,6 +64,14 @@ def redis_client() -> redis.Redis:
     client.flushdb()
     yield client
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_catalogue_carried_over() -> None:
+    """A product a previous test saved (rolled back since, without a signal) is not remembered by this one."""
+    catalogue = sys.modules.get("orders.catalogue")
+    if catalogue is not None:
+        catalogue.forget_recent()
 
 
 @pytest.fixture(autouse=True)

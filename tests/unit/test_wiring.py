@@ -24,8 +24,9 @@ MAKERS: dict[str, tuple[str, ...]] = {
     r"EventStoreDBClient\(": ("eventlog/store.py", "bench/eventstore.py"),
     r"register_at_fork\(": ("eventlog/connections.py",),
     r"threading\.local\(": ("eventlog/store.py",),  # the store's per-thread clients, reset by the fork rule
-    # A lease names its holder; a worker process marks its own metric files dead. Neither is a per-pid cache.
-    r"os\.getpid\(\)": ("eventlog/subscriptions/lock.py", "config/worker_signals.py"),
+    # A lease names its holder; a worker process marks its own metric files dead; an open append call is
+    # ended only by the process that opened it (a forked child drops its copy untouched). None is a per-pid cache.
+    r"os\.getpid\(\)": ("eventlog/subscriptions/lock.py", "config/worker_signals.py", "eventlog/store.py"),
 }
 
 
