@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "eventlog",
     "config.devstack",
     "orders",
+    "orders.addressbook.apps.AddressBookConfig",
     "projections",
 ]
 
