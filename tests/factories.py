@@ -10,7 +10,6 @@ from orders.domain.commands import CreateOrder, RequestedLine
 from orders.domain.values import Actor
 from orders.handlers import Catalogue, dispatch
 
-
 # Where test orders ship unless a test says otherwise.
 ADDRESS = ShippingAddress(recipient_name="Ada Lovelace", line1="12 Example Street", city="London",
                           postal_code="N1 9GU", country="GB")
