@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from eventlog.errors import EventStoreUnavailableError
 from orders import reading, roles
-from orders.admin.forms import ACTION_FORMS
+from orders.admin.forms import ACTION_FORMS, CorrectAddressForm
 from orders.admin.pages import binder
 from orders.domain import commands as c
 from orders.domain.errors import DomainError
@@ -39,7 +39,7 @@ PAGE_SIZE = 25
 MAX_SCAN = 2000  # orders read to search by customer or to sort oldest first
 MAX_PAGE = MAX_SCAN // PAGE_SIZE + 1
 ACTION_LABELS = {"confirm": "Confirm", "reject": "Reject", "pay": "Mark paid", "ship": "Ship", "deliver": "Deliver",
-                 "cancel": "Cancel order", "add_note": "Add note"}
+                 "cancel": "Cancel order", "add_note": "Add note", "correct_address": "Correct the address"}
 CONFLICT = ("Someone else changed this order after you opened it (you saw version {seen}, it is now at version "
             "{now}). Nothing was changed. This is the order as it is now: check it and try again.")
 
@@ -166,8 +166,11 @@ def order_detail(request: HttpRequest, site: AdminSite, *, order_id: UUID) -> Ht
     allowed = reading.allowed_actions(state.get("status"))
     permitted = [action for action in ACTION_LABELS
                  if action in allowed and roles.may(request.user, roles.ORDER_ACTION_PERMISSIONS[action])]
-    forms = [(action, ACTION_LABELS[action], ACTION_FORMS[action](initial={"version": version},
-                                                                    auto_id=f"id_{action}_%s"))
+    # The address form starts from the current address: staff change what is wrong, not retype it all.
+    current = {"version": version, **(state.get("shipping_address") or {})}
+    forms = [(action, ACTION_LABELS[action],
+              ACTION_FORMS[action](initial=current if action == "correct_address" else {"version": version},
+                                   auto_id=f"id_{action}_%s"))
              for action in permitted]
     customer_id = str(state.get("customer_id", ""))
     customer = get_user_model().objects.filter(pk=customer_id).first() if customer_id.isdigit() else None
@@ -203,7 +206,7 @@ def order_action(request: HttpRequest, site: AdminSite, *, order_id: UUID, actio
         return back
     data, seen = form.cleaned_data, form.cleaned_data["version"]
     try:
-        command = _command(action, order_id, data)
+        command = _command(action, order_id, data, form)
     except DomainError as error:
         messages.error(request, f"{ACTION_LABELS[action]} was refused: {error}")
         return back
@@ -222,7 +225,7 @@ def order_action(request: HttpRequest, site: AdminSite, *, order_id: UUID, actio
     return back
 
 
-def _command(action: str, order_id: UUID, data: dict[str, Any]) -> c.Command:
+def _command(action: str, order_id: UUID, data: dict[str, Any], form: Any) -> c.Command:
     match action:
         case "confirm":
             return c.ConfirmOrder(order_id=order_id)
@@ -238,6 +241,10 @@ def _command(action: str, order_id: UUID, data: dict[str, Any]) -> c.Command:
             return c.CancelOrder(order_id=order_id, reason=data["reason"])
         case "add_note":
             return c.AddOrderNote(order_id=order_id, text=data["text"])
+        case "correct_address":
+            assert isinstance(form, CorrectAddressForm)
+            return c.CorrectShippingAddress(order_id=order_id, shipping_address=form.shipping_address(),
+                                            reason=data["reason"])
     raise Http404("no such action")
 
 

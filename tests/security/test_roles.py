@@ -198,7 +198,11 @@ def test_staff_without_permissions_keep_a_customers_rights_on_their_own_order(re
     Product.objects.create(sku=sku, name="Own mug", unit_price=Decimal("5.00"))
     dispatch(ReceiveStock(sku=sku, quantity=10), actor=Actor.staff("0"))
     client = _client(None, f"own-{unique}")
-    placed = client.post("/api/orders/", {"lines": [{"sku": sku, "quantity": 1}]}, content_type="application/json")
+    placed = client.post("/api/orders/", {"lines": [{"sku": sku, "quantity": 1}], "contact_email": "own@example.com",
+                                          "shipping_address": {"recipient_name": "Own", "line1": "1 Main St",
+                                                               "city": "Berlin", "postal_code": "10115",
+                                                               "country": "DE"}},
+                         content_type="application/json")
     order_id = placed.json()["aggregate_id"]
     project_everything()
     assert client.get(f"/api/orders/{order_id}/").status_code == 200

@@ -136,3 +136,44 @@ def test_an_order_placed_before_addresses_says_no_address_recorded(client_a, cus
     page = client_a.get(detail(order_id)).content.decode()
 
     assert "No address recorded" in page
+
+
+# -- the admin order page ------------------------------------------------------------------------------
+
+
+def admin_detail(order_id) -> str:
+    return reverse("admin:es_order_detail", kwargs={"order_id": order_id})
+
+
+def test_the_admin_order_page_shows_the_address_and_corrects_it_with_a_reason(staff_client, customer_a, stocked):
+    order_id = place(customer_a, (stocked(), 1))
+    project()
+    page = staff_client.get(admin_detail(order_id))
+    form = dict(page.context["forms"][[a for a, _, _ in page.context["forms"]].index("correct_address")][2].initial)
+    assert "12 Example Street" in page.content.decode() and "customer@example.com" in page.content.decode()
+    assert form["line1"] == "12 Example Street"  # the form starts from the current address
+
+    url = reverse("admin:es_order_action", kwargs={"order_id": order_id, "action": "correct_address"})
+    bad = staff_client.post(url, {**form, "country": "XX", "reason": "moved"})
+    assert order_timeline(order_id).last_version == form["version"]  # nothing written
+    good = staff_client.post(url, {**form, "line1": "14 Example Street", "reason": "customer phoned"})
+
+    assert bad.status_code == good.status_code == 302
+    state = order_timeline(order_id).state
+    assert state["shipping_address"]["line1"] == "14 Example Street"
+    after = staff_client.get(admin_detail(order_id)).content.decode()
+    assert "14 Example Street" in after and "customer phoned" in after  # staff read the reason on the timeline
+
+
+def test_the_customer_sees_the_correction_without_the_staff_reason(staff_client, client_a, customer_a, stocked):
+    order_id = place(customer_a, (stocked(), 1))
+    project()
+    page = staff_client.get(admin_detail(order_id))
+    form = dict(page.context["forms"][[a for a, _, _ in page.context["forms"]].index("correct_address")][2].initial)
+    url = reverse("admin:es_order_action", kwargs={"order_id": order_id, "action": "correct_address"})
+    staff_client.post(url, {**form, "line1": "14 Example Street", "reason": "internal: fraud check"})
+    project()
+
+    mine = client_a.get(detail(order_id)).content.decode()
+
+    assert "14 Example Street" in mine and "corrected by our team" in mine and "fraud" not in mine

@@ -12,7 +12,6 @@ from orders.domain.commands import AddOrderNote, ShipOrder
 from orders.handlers import dispatch
 from tests.web.conftest import STAFF_ACTOR, place, project
 
-
 # The shipping part of the order form, filled in.
 SHIP = {"saved_address": "new", "recipient_name": "Alice Example", "line1": "1 Main Street", "city": "Berlin",
         "postal_code": "10115", "country": "DE", "contact_email": "alice@example.com"}

@@ -83,7 +83,7 @@ def fixture(customer_a, stocked) -> dict[str, object]:
     order_id = place(customer_a, (stocked(), 1))
     project()
     return {"order_id": order_id, "stream_name": f"order-{order_id}", "name": "orders", "action": "confirm",
-            "app_label": "orders", "user_id": customer_a.pk, "id": customer_a.pk}
+            "app_label": "orders", "user_id": customer_a.pk, "id": customer_a.pk, "address_id": 1}
 
 
 def _attempts(url_name: str, *, who: str) -> list[dict[str, str]]:
