@@ -148,7 +148,7 @@ class StrictTextField(serializers.CharField):
 
 
 def _address_text(max_length: int, *, optional: bool = False, **kwargs: Any) -> StrictTextField:
-    validators = [CleanTextValidator()] if optional else [_not_blank, CleanTextValidator()]
+    validators: list[Any] = [CleanTextValidator()] if optional else [_not_blank, CleanTextValidator()]
     extra: dict[str, Any] = {"required": False, "allow_blank": True, "default": ""} if optional else {"min_length": 1}
     return StrictTextField(max_length=max_length, trim_whitespace=False, validators=validators, **extra, **kwargs)
 
