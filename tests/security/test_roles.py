@@ -128,8 +128,8 @@ def test_admin_index_and_sidebar_list_only_what_the_role_may_open(redis_client, 
 
 @pytest.mark.parametrize("role, buttons", [
     (roles.SUPPORT, {"cancel", "add_note"}),
-    (roles.WAREHOUSE, {"ship"}),
-    (roles.OPERATIONS, {"ship", "cancel", "add_note"}),
+    (roles.WAREHOUSE, {"ship", "correct_address"}),
+    (roles.OPERATIONS, {"ship", "cancel", "add_note", "correct_address"}),
 ])
 def test_order_page_offers_only_the_actions_the_role_may_take(paid_order, role, buttons):
     order_id, sku, _ = paid_order
