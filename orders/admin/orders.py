@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from eventlog.errors import EventStoreUnavailableError
 from orders import reading, roles
+from orders.admin import packing_slips
 from orders.admin.forms import ACTION_FORMS, CorrectAddressForm
 from orders.admin.pages import binder
 from orders.domain import commands as c
@@ -48,6 +49,7 @@ def urls(site: AdminSite) -> list[URLPattern]:
     """The order pages, inside the admin's URL namespace."""
     bind = binder(site)
     return [
+        *packing_slips.urls(site),
         path("orders/order/", bind(order_list), name="es_order_list"),
         path("orders/order/<uuid:order_id>/", bind(order_detail), name="es_order_detail"),
         path("orders/order/<uuid:order_id>/<str:action>/", bind(require_POST(order_action)),
@@ -96,6 +98,8 @@ def order_list(request: HttpRequest, site: AdminSite) -> HttpResponse:
         "next_cursor": next_cursor, "first_page": cursor is None and page_number == 1,
         "page_number": page_number, "has_next": has_next,
         "lag": reading.lag_of(ORDERS_READ_MODEL),
+        "may_print_slips": roles.may(request.user, roles.SHIP_ORDERS),
+        "ready_to_ship": {s.value for s in packing_slips.READY_TO_SHIP},
     }
     return TemplateResponse(request, "admin/es/order_list.html", context)
 
@@ -186,6 +190,7 @@ def order_detail(request: HttpRequest, site: AdminSite, *, order_id: UUID) -> Ht
         "correlation_id": first_event.metadata.correlation_id if first_event else None,
         "any_action_hidden": len(permitted) < len([a for a in ACTION_LABELS if a in allowed]),
         "may_browse": roles.may(request.user, roles.BROWSE_EVENT_LOG),
+        "may_print_slip": roles.may(request.user, roles.SHIP_ORDERS),
         "may_see_stock": roles.may(request.user, roles.BROWSE_EVENT_LOG, roles.MANAGE_STOCK),
     }
     return TemplateResponse(request, "admin/es/order_detail.html", context)

@@ -163,6 +163,8 @@ RULES: dict[str, list[Case]] = {
     "admin:es_order_list": [Case(admin(roles.VIEW_ORDERS))],
     "admin:es_order_detail": [Case(admin(roles.VIEW_ORDERS), kwargs=ORDER)],
     "admin:es_order_action": [_order_action(action) for action in ORDER_ACTION_BODIES],
+    "admin:es_packing_slip": [Case(admin(roles.SHIP_ORDERS), kwargs=ORDER)],
+    "admin:es_packing_slips": [Case(admin(roles.SHIP_ORDERS), query="order={order}")],
     "admin:es_event_browser": [Case(admin(roles.BROWSE_EVENT_LOG))],
     "admin:es_stream_lookup": [Case(admin(roles.BROWSE_EVENT_LOG, ok=302), query="stream=order-{order}")],
     "admin:es_stream_timeline": [

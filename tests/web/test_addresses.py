@@ -177,3 +177,44 @@ def test_the_customer_sees_the_correction_without_the_staff_reason(staff_client,
     mine = client_a.get(detail(order_id)).content.decode()
 
     assert "14 Example Street" in mine and "corrected by our team" in mine and "fraud" not in mine
+
+
+# -- packing slips -----------------------------------------------------------------------------------------
+
+
+def test_a_packing_slip_has_the_lines_the_address_and_the_order_id_as_text_and_qr(role_client, customer_a, stocked):
+    order_id = place(customer_a, (stocked("Mug"), 2))
+    project()
+
+    page = role_client("Warehouse").get(reverse("admin:es_packing_slip", kwargs={"order_id": order_id}))
+
+    html = page.content.decode()
+    assert page.status_code == 200 and len(page.context["slips"]) == 1
+    assert str(order_id) in html and "12 Example Street" in html and "N1 9GU London" in html
+    assert '<td class="qty">2</td>' in html
+    assert "<svg" in html and f"QR code of order id {order_id}" in html and "packing-slip.css" in html
+    assert role_client("Support").get(reverse("admin:es_packing_slip", kwargs={"order_id": order_id})) \
+        .status_code == 403
+
+
+def test_packing_slips_of_a_selection_print_only_orders_ready_to_ship(role_client, customer_a, stocked):
+    from orders.domain.commands import CancelOrder
+    from orders.domain.values import Actor
+    from orders.handlers import dispatch
+
+    sku = stocked("Mug")
+    confirmed, other, cancelled = (place(customer_a, (sku, 1)) for _ in range(3))
+    project()
+    dispatch(CancelOrder(order_id=cancelled, reason="changed my mind"), actor=Actor.customer(str(customer_a.pk)))
+    project()
+    warehouse = role_client("Warehouse")
+    listing = warehouse.get("/admin/orders/order/").content.decode()
+    assert f'value="{confirmed}" form="packing-slips-form"' in listing
+    assert f'value="{cancelled}" form="packing-slips-form"' not in listing
+
+    page = warehouse.get(reverse("admin:es_packing_slips"),
+                         {"order": [str(confirmed), str(other), str(cancelled), "not-an-id"]})
+
+    assert [slip.order.order_id for slip in page.context["slips"]] == [confirmed, other]
+    assert page.context["skipped"] == [(cancelled, "CANCELLED")]
+    assert page.content.decode().count('class="slip"') == 2
