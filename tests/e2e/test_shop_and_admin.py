@@ -108,6 +108,12 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     admin.click(f"text={order_id}")
     expect(admin.locator("#order-status")).to_have_text("Paid")
     assert_accessible(admin, what="admin order page")
+    expect(admin.locator("#shipping-address")).to_contain_text("5 Harbour Road")
+    admin.click("#packing-slip")
+    expect(admin.locator(".slip")).to_contain_text("D02 XY45 Dublin")
+    expect(admin.locator(".slip svg")).to_have_count(1)  # the order id as a QR code
+    assert_accessible(admin, what="packing slip")
+    admin.go_back()
     admin.fill("#id_ship_carrier", "DHL")
     admin.fill("#id_ship_tracking_number", "JD0146000012")
     admin.click("#action-ship input[type=submit]")
