@@ -161,16 +161,17 @@ class AddressFieldsForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None
-        if self.address_required() and not self.errors:
+        if self.address_required():
             self._address = self._check_address(cleaned)
         return cleaned
 
     def _check_address(self, cleaned: Mapping[str, Any]) -> ShippingAddress | None:
-        missing = [name for name in ADDRESS_FIELDS
-                   if name not in OPTIONAL_ADDRESS_FIELDS and not (cleaned.get(name) or "").strip()]
-        for name in missing:
-            self.add_error(name, "This field is required.")
-        if missing:
+        # Every missing part is named at once, beside the parts that failed their own checks.
+        for name in ADDRESS_FIELDS:
+            if name not in OPTIONAL_ADDRESS_FIELDS and name not in self.errors \
+                    and not (cleaned.get(name) or "").strip():
+                self.add_error(name, "This field is required.")
+        if self.errors:
             return None
         try:
             return checked_address(ShippingAddress(**{name: cleaned.get(name) or "" for name in ADDRESS_FIELDS}))

@@ -218,3 +218,12 @@ def test_packing_slips_of_a_selection_print_only_orders_ready_to_ship(role_clien
     assert [slip.order.order_id for slip in page.context["slips"]] == [confirmed, other]
     assert page.context["skipped"] == [(cancelled, "CANCELLED")]
     assert page.content.decode().count('class="slip"') == 2
+
+
+def test_every_wrong_part_is_named_at_once(client_a, stocked):
+    mug = stocked()
+    project()
+
+    response = order(client_a, mug, recipient_name="", city="", country="XX")
+
+    assert set(response.context["shipping"].errors) == {"recipient_name", "city", "country"}
