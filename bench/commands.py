@@ -65,11 +65,15 @@ PEER_START_TIMEOUT = 60.0
 
 def create_order_command(index: int):
     """A CreateOrder of two lines, as a customer's checkout sends it."""
+    from orders.domain.addresses import ShippingAddress
     from orders.domain.commands import CreateOrder, RequestedLine
 
     return CreateOrder(order_id=uuid.uuid4(), customer_id=str(index % 100 + 1),
                        lines=(RequestedLine(sku=SKUS[index % 3], quantity=2),
-                              RequestedLine(sku=SKUS[(index + 1) % 3], quantity=1)))
+                              RequestedLine(sku=SKUS[(index + 1) % 3], quantity=1)),
+                       shipping_address=ShippingAddress(recipient_name="Bench Customer", line1="1 Load Street",
+                                                        city="Berlin", postal_code="10115", country="DE"),
+                       contact_email=f"bench-{index % 100 + 1}@example.com")
 
 
 def command_pair(index: int):

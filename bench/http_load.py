@@ -398,13 +398,18 @@ async def log_in(session: aiohttp.ClientSession, fixture: Fixture, username: str
     fixture.reader_session = cookie_header(jar)
 
 
+# Where the benchmark's orders ship (checkout always sends an address since issue 12).
+SHIPPING_ADDRESS = {"recipient_name": "Bench Customer", "line1": "1 Load Street", "city": "Berlin",
+                    "postal_code": "10115", "country": "DE"}
+
+
 def order_lines(n: int) -> dict[str, Any]:
     """The body of the n-th order: one or two lines."""
     first, second = SKUS[n % len(SKUS)][0], SKUS[(n + 1) % len(SKUS)][0]
     lines = [{"sku": first, "quantity": 1 + n % 2}]
     if n % 2:
         lines.append({"sku": second, "quantity": 1})
-    return {"lines": lines}
+    return {"lines": lines, "shipping_address": SHIPPING_ADDRESS, "contact_email": f"bench-{n % 50}@example.com"}
 
 
 async def create_read_orders(session: aiohttp.ClientSession, fixture: Fixture) -> None:

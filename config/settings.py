@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "config.devstack",
     "orders",
     "orders.notifications.apps.NotificationsConfig",  # after orders: its subscriber runs after fulfillment
+    "orders.addressbook.apps.AddressBookConfig",
     "projections",
 ]
 

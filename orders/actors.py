@@ -18,3 +18,11 @@ def is_customer_id(customer_id: str) -> bool:
     if not (customer_id.isascii() and customer_id.isdigit()) or len(customer_id) > 18:
         return False
     return get_user_model().objects.filter(pk=int(customer_id)).exists()
+
+
+def email_of(customer_id: str) -> str:
+    """The email of the customer's account ("" when there is no such user or it has none)."""
+    if not (customer_id.isascii() and customer_id.isdigit()) or len(customer_id) > 18:
+        return ""
+    email = get_user_model().objects.filter(pk=int(customer_id)).values_list("email", flat=True).first()
+    return email or ""

@@ -26,11 +26,14 @@ STAFF_PERMISSIONS = (VIEW_ORDERS, ADD_ORDER_NOTE, DECIDE_ORDERS, CANCEL_ORDERS, 
 
 SUPPORT, WAREHOUSE, OPERATIONS = "Support", "Warehouse", "Operations"
 
+# The address is what the warehouse ships to: those who ship correct it before the label is printed.
+CORRECT_ADDRESS = SHIP_ORDERS
+
 # What each admin order action needs (the API's order commands use the same permissions).
 ORDER_ACTION_PERMISSIONS = {
     "confirm": DECIDE_ORDERS, "reject": DECIDE_ORDERS, "pay": DECIDE_ORDERS,
     "ship": SHIP_ORDERS, "deliver": SHIP_ORDERS,
-    "cancel": CANCEL_ORDERS, "add_note": ADD_ORDER_NOTE,
+    "cancel": CANCEL_ORDERS, "add_note": ADD_ORDER_NOTE, "correct_address": CORRECT_ADDRESS,
 }
 
 

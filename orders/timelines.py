@@ -119,6 +119,12 @@ def describe(event: RecordedEvent, *, for_customer: bool = False) -> str:
         case ev.OrderCancelled():
             refund = f"; {_money(data.refund_amount)} refunded" if data.refund_amount else ""
             return f"Cancelled by {_who(data.cancelled_by, for_customer=for_customer)}: {data.reason}{refund}"
+        case ev.ShippingAddressCorrected():
+            where = ", ".join(data.shipping_address.as_lines()[1:])
+            if for_customer:  # the staff reason is internal, like notes
+                return f"Shipping address corrected by our team: now {where}"
+            return f"Shipping address corrected by {_who(data.corrected_by, for_customer=False)}: now {where} " \
+                   f"(reason: {data.reason})"
         case ev.OrderNoteAdded():
             return "Note added" if for_customer else f"Note from staff {data.author}: {data.text}"
         case ev.StockReceived():

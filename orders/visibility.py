@@ -21,8 +21,10 @@ from orders.timelines import Timeline, describe
 STAFF_ONLY_EVENT_TYPES = frozenset({"OrderNoteAdded"})
 # Fields of an order's state (timeline) or summary (API body) that only staff see.
 STAFF_ONLY_FIELDS = frozenset({"notes", "note_count"})
+# Fields of one event type's data that only staff see (an address correction's reason is internal, like a note).
+STAFF_ONLY_EVENT_FIELDS: Mapping[str, frozenset[str]] = {"ShippingAddressCorrected": frozenset({"reason"})}
 # Fields naming an actor ({"kind", "id"} or "kind:id"): a customer sees the kind, never the id.
-ACTOR_FIELDS = frozenset({"cancelled_by"})
+ACTOR_FIELDS = frozenset({"cancelled_by", "corrected_by"})
 
 
 def sees_staff_view(user: Any) -> bool:
@@ -99,7 +101,8 @@ def _entry(entry: TimelineEntry, *, staff: bool) -> VisibleEntry:
         version=event.stream_position, event_id=event.event_id, event_type=event.event_type,
         schema_version=event.schema_version, commit_position=event.commit_position,
         recorded_at=event.recorded_at, description=describe(event, for_customer=not staff),
-        data=data if staff else _redacted(data), changes=changes,
+        data=data if staff else _redacted(data, hidden=STAFF_ONLY_EVENT_FIELDS.get(event.event_type, frozenset())),
+        changes=changes,
         state=_state(entry.state, staff=staff), metadata=event.metadata if staff else None)
 
 
@@ -118,9 +121,9 @@ def _state(state: Mapping[str, Any], *, staff: bool) -> dict[str, Any]:
     return plain(state) if staff else _redacted(plain(state))
 
 
-def _redacted(fields: Mapping[str, Any]) -> dict[str, Any]:
+def _redacted(fields: Mapping[str, Any], *, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
     return {name: _actor_kind(value) if name in ACTOR_FIELDS else value
-            for name, value in fields.items() if name not in STAFF_ONLY_FIELDS}
+            for name, value in fields.items() if name not in STAFF_ONLY_FIELDS and name not in hidden}
 
 
 def _actor_kind(value: Any) -> Any:

@@ -27,6 +27,7 @@ from uuid import UUID
 from eventlog import codec
 from eventlog.envelope import RecordedEvent
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
+from orders.domain.addresses import ShippingAddress
 from orders.domain.events import (
     OrderCancelled,
     OrderConfirmed,
@@ -37,6 +38,7 @@ from orders.domain.events import (
     OrderPaid,
     OrderRejected,
     OrderShipped,
+    ShippingAddressCorrected,
 )
 from orders.domain.values import OrderLine, OrderStatus, UnavailableLine, money_text
 from projections.fields import as_utc
@@ -47,10 +49,11 @@ __all__ = ["ALL_INDEX", "NAME", "OrderSummary", "OrderSummaryProjection", "Track
 log = logging.getLogger(__name__)
 
 NAME = "orders"
-VERSION = 3  # raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green
+VERSION = 4  # raise when this read model changes shape or meaning: a deploy then rebuilds it blue/green
 # 2: rejection_reason and cancellation_reason (were reject_reason and cancel_reason; selectors read both meanwhile)
 # 3: the document is an `OrderSummary` encoded by the event log's codec (tracking nested, times with "Z");
 #    `load_summary` still reads version 1 and 2 documents until the rebuild has replaced them
+# 4: shipping_address, contact_email, address_corrected_at (older documents read as "no address recorded")
 STREAM_PREFIX = "order-"
 ALL_INDEX = "idx:all"
 
@@ -93,6 +96,10 @@ class OrderSummary:
     version: int  # stream position of the last event folded in (the aggregate version)
     last_position: int  # commit position of that event
     created_position: int  # commit position of OrderCreated: the order's score in every index
+    # Personal fields (None for orders placed before addresses were recorded); the address is the current one.
+    shipping_address: ShippingAddress | None = None
+    contact_email: str | None = None
+    address_corrected_at: datetime | None = None
 
 
 def load_summary(doc: Mapping[str, Any]) -> OrderSummary:
@@ -211,6 +218,8 @@ def _new_summary(event: RecordedEvent, created: OrderCreated) -> OrderSummary:
         version=event.stream_position,
         last_position=event.commit_position,
         created_position=event.commit_position,
+        shipping_address=created.shipping_address,
+        contact_email=created.contact_email,
     )
 
 
@@ -248,6 +257,10 @@ def _note_added(summary: OrderSummary, event: OrderNoteAdded, at: datetime) -> O
     return replace(summary, note_count=summary.note_count + 1)
 
 
+def _address_corrected(summary: OrderSummary, event: ShippingAddressCorrected, at: datetime) -> OrderSummary:
+    return replace(summary, shipping_address=event.shipping_address, address_corrected_at=at)
+
+
 _APPLIERS: dict[type[OrderEvent], Callable[[OrderSummary, Any, datetime], OrderSummary]] = {
     OrderConfirmed: _confirmed,
     OrderRejected: _rejected,
@@ -256,4 +269,5 @@ _APPLIERS: dict[type[OrderEvent], Callable[[OrderSummary, Any, datetime], OrderS
     OrderDelivered: _delivered,
     OrderCancelled: _cancelled,
     OrderNoteAdded: _note_added,
+    ShippingAddressCorrected: _address_corrected,
 }

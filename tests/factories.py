@@ -5,13 +5,20 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventlog.ports import EventStorePort
+from orders.domain.addresses import ShippingAddress
 from orders.domain.commands import CreateOrder, RequestedLine
 from orders.domain.values import Actor
 from orders.handlers import Catalogue, dispatch
 
+# Where test orders ship unless a test says otherwise.
+ADDRESS = ShippingAddress(recipient_name="Ada Lovelace", line1="12 Example Street", city="London",
+                          postal_code="N1 9GU", country="GB")
+CONTACT_EMAIL = "customer@example.com"
+
 
 def place(customer: Any, *lines: tuple[str, int], order_id: UUID | None = None,
           store: EventStorePort | None = None, catalogue: Catalogue | None = None,
+          shipping_address: ShippingAddress | None = ADDRESS, contact_email: str | None = CONTACT_EMAIL,
           **dispatch_options: Any) -> UUID:
     """Place an order straight through `dispatch` as the customer (a user or a customer id); returns its id.
 
@@ -21,7 +28,8 @@ def place(customer: Any, *lines: tuple[str, int], order_id: UUID | None = None,
     customer_id = customer if isinstance(customer, str) else str(customer.pk)
     order_id = order_id or uuid4()
     dispatch(CreateOrder(order_id=order_id, customer_id=customer_id,
-                         lines=tuple(RequestedLine(sku=sku, quantity=quantity) for sku, quantity in lines)),
+                         lines=tuple(RequestedLine(sku=sku, quantity=quantity) for sku, quantity in lines),
+                         shipping_address=shipping_address, contact_email=contact_email),
              actor=Actor.customer(customer_id), store=store, catalogue=catalogue, **dispatch_options)
     return order_id
 

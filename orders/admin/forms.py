@@ -4,7 +4,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django_countries import countries
 
+from orders.domain.addresses import (
+    MAX_ADDRESS_LINE_LENGTH,
+    MAX_CITY_LENGTH,
+    MAX_PHONE_LENGTH,
+    MAX_POSTAL_CODE_LENGTH,
+    MAX_RECIPIENT_LENGTH,
+    ShippingAddress,
+)
 from orders.domain.commands import (
     MAX_CARRIER_LENGTH,
     MAX_NOTE_LENGTH,
@@ -54,6 +63,29 @@ class NoteForm(VersionedForm):
                            widget=forms.Textarea(attrs={"rows": 2, "cols": 50, "placeholder": "Internal note"}))
 
 
+class CorrectAddressForm(VersionedForm):
+    """A corrected shipping address and why (the domain checks each part; the reason stays internal)."""
+
+    recipient_name = forms.CharField(label="Recipient name", max_length=MAX_RECIPIENT_LENGTH, validators=[SINGLE_LINE])
+    line1 = forms.CharField(label="Address line 1", max_length=MAX_ADDRESS_LINE_LENGTH, validators=[SINGLE_LINE])
+    line2 = forms.CharField(label="Address line 2", max_length=MAX_ADDRESS_LINE_LENGTH, required=False,
+                            validators=[SINGLE_LINE])
+    postal_code = forms.CharField(label="Postal code", max_length=MAX_POSTAL_CODE_LENGTH, validators=[SINGLE_LINE])
+    city = forms.CharField(label="City", max_length=MAX_CITY_LENGTH, validators=[SINGLE_LINE])
+    country = forms.ChoiceField(label="Country", choices=[("", "Choose a country"), *countries])
+    phone = forms.CharField(label="Phone", max_length=MAX_PHONE_LENGTH, required=False, validators=[SINGLE_LINE])
+    reason = forms.CharField(label="Why (internal)", max_length=MAX_REASON_LENGTH, validators=[MULTI_LINE])
+
+    labelled = True  # the page renders this form's labels (several fields of the same kind)
+
+    def shipping_address(self) -> ShippingAddress:
+        """The corrected address as entered (valid form only; the command checks it)."""
+        data = self.cleaned_data
+        return ShippingAddress(recipient_name=data["recipient_name"], line1=data["line1"], line2=data["line2"],
+                               city=data["city"], postal_code=data["postal_code"], country=data["country"],
+                               phone=data["phone"])
+
+
 ACTION_FORMS: dict[str, type[VersionedForm]] = {
     "confirm": VersionedForm,
     "reject": ReasonForm,
@@ -62,6 +94,7 @@ ACTION_FORMS: dict[str, type[VersionedForm]] = {
     "deliver": VersionedForm,
     "cancel": ReasonForm,
     "add_note": NoteForm,
+    "correct_address": CorrectAddressForm,
 }
 
 

@@ -24,7 +24,8 @@ from django.views.decorators.http import require_POST
 
 from eventlog.errors import EventStoreUnavailableError
 from orders import reading, roles
-from orders.admin.forms import ACTION_FORMS
+from orders.admin import packing_slips
+from orders.admin.forms import ACTION_FORMS, CorrectAddressForm
 from orders.admin.pages import binder
 from orders.domain import commands as c
 from orders.domain.errors import DomainError
@@ -40,7 +41,7 @@ PAGE_SIZE = 25
 MAX_SCAN = 2000  # orders read to search by customer or to sort oldest first
 MAX_PAGE = MAX_SCAN // PAGE_SIZE + 1
 ACTION_LABELS = {"confirm": "Confirm", "reject": "Reject", "pay": "Mark paid", "ship": "Ship", "deliver": "Deliver",
-                 "cancel": "Cancel order", "add_note": "Add note"}
+                 "cancel": "Cancel order", "add_note": "Add note", "correct_address": "Correct the address"}
 CONFLICT = ("Someone else changed this order after you opened it (you saw version {seen}, it is now at version "
             "{now}). Nothing was changed. This is the order as it is now: check it and try again.")
 
@@ -49,6 +50,7 @@ def urls(site: AdminSite) -> list[URLPattern]:
     """The order pages, inside the admin's URL namespace."""
     bind = binder(site)
     return [
+        *packing_slips.urls(site),
         path("orders/order/", bind(order_list), name="es_order_list"),
         path("orders/order/<uuid:order_id>/", bind(order_detail), name="es_order_detail"),
         path("orders/order/<uuid:order_id>/<str:action>/", bind(require_POST(order_action)),
@@ -97,6 +99,8 @@ def order_list(request: HttpRequest, site: AdminSite) -> HttpResponse:
         "next_cursor": next_cursor, "first_page": cursor is None and page_number == 1,
         "page_number": page_number, "has_next": has_next,
         "lag": reading.lag_of(ORDERS_READ_MODEL),
+        "may_print_slips": roles.may(request.user, roles.SHIP_ORDERS),
+        "ready_to_ship": {s.value for s in packing_slips.READY_TO_SHIP},
     }
     return TemplateResponse(request, "admin/es/order_list.html", context)
 
@@ -167,8 +171,11 @@ def order_detail(request: HttpRequest, site: AdminSite, *, order_id: UUID) -> Ht
     allowed = reading.allowed_actions(state.get("status"))
     permitted = [action for action in ACTION_LABELS
                  if action in allowed and roles.may(request.user, roles.ORDER_ACTION_PERMISSIONS[action])]
-    forms = [(action, ACTION_LABELS[action], ACTION_FORMS[action](initial={"version": version},
-                                                                    auto_id=f"id_{action}_%s"))
+    # The address form starts from the current address: staff change what is wrong, not retype it all.
+    current = {"version": version, **(state.get("shipping_address") or {})}
+    forms = [(action, ACTION_LABELS[action],
+              ACTION_FORMS[action](initial=current if action == "correct_address" else {"version": version},
+                                   auto_id=f"id_{action}_%s"))
              for action in permitted]
     customer_id = str(state.get("customer_id", ""))
     customer = get_user_model().objects.filter(pk=customer_id).first() if customer_id.isdigit() else None
@@ -184,6 +191,7 @@ def order_detail(request: HttpRequest, site: AdminSite, *, order_id: UUID) -> Ht
         "correlation_id": first_event.metadata.correlation_id if first_event else None,
         "any_action_hidden": len(permitted) < len([a for a in ACTION_LABELS if a in allowed]),
         "may_browse": roles.may(request.user, roles.BROWSE_EVENT_LOG),
+        "may_print_slip": roles.may(request.user, roles.SHIP_ORDERS),
         "may_see_stock": roles.may(request.user, roles.BROWSE_EVENT_LOG, roles.MANAGE_STOCK),
         "notifications": notifications_of(order_id),
     }
@@ -205,7 +213,7 @@ def order_action(request: HttpRequest, site: AdminSite, *, order_id: UUID, actio
         return back
     data, seen = form.cleaned_data, form.cleaned_data["version"]
     try:
-        command = _command(action, order_id, data)
+        command = _command(action, order_id, data, form)
     except DomainError as error:
         messages.error(request, f"{ACTION_LABELS[action]} was refused: {error}")
         return back
@@ -224,7 +232,7 @@ def order_action(request: HttpRequest, site: AdminSite, *, order_id: UUID, actio
     return back
 
 
-def _command(action: str, order_id: UUID, data: dict[str, Any]) -> c.Command:
+def _command(action: str, order_id: UUID, data: dict[str, Any], form: Any) -> c.Command:
     match action:
         case "confirm":
             return c.ConfirmOrder(order_id=order_id)
@@ -240,6 +248,10 @@ def _command(action: str, order_id: UUID, data: dict[str, Any]) -> c.Command:
             return c.CancelOrder(order_id=order_id, reason=data["reason"])
         case "add_note":
             return c.AddOrderNote(order_id=order_id, text=data["text"])
+        case "correct_address":
+            assert isinstance(form, CorrectAddressForm)
+            return c.CorrectShippingAddress(order_id=order_id, shipping_address=form.shipping_address(),
+                                            reason=data["reason"])
     raise Http404("no such action")
 
 

@@ -11,6 +11,15 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from orders.api.problems import PROBLEM_TYPES
+from orders.domain.addresses import (
+    MAX_ADDRESS_LINE_LENGTH,
+    MAX_CITY_LENGTH,
+    MAX_EMAIL_LENGTH,
+    MAX_PHONE_LENGTH,
+    MAX_POSTAL_CODE_LENGTH,
+    MAX_RECIPIENT_LENGTH,
+    ShippingAddress,
+)
 from orders.domain.commands import (
     MAX_CARRIER_LENGTH,
     MAX_LINE_QUANTITY,
@@ -22,6 +31,7 @@ from orders.domain.commands import (
     MAX_TRACKING_NUMBER_LENGTH,
     changes_stock,
 )
+from orders.domain.countries import COUNTRY_CODES
 from orders.domain.validation import SKU_PATTERN
 from orders.domain.values import OrderStatus, money_text
 from orders.text_input import CleanTextValidator
@@ -130,10 +140,49 @@ class OrderLineRequestSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
+class StrictTextField(serializers.CharField):
+    """Text only: a number is not a postal code (DRF's CharField would turn 10115 into "10115")."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _address_text(max_length: int, *, optional: bool = False, **kwargs: Any) -> StrictTextField:
+    validators: list[Any] = [CleanTextValidator()] if optional else [_not_blank, CleanTextValidator()]
+    extra: dict[str, Any] = {"required": False, "allow_blank": True, "default": ""} if optional else {"min_length": 1}
+    return StrictTextField(max_length=max_length, trim_whitespace=False, validators=validators, **extra, **kwargs)
+
+
+class ShippingAddressSerializer(serializers.Serializer):
+    """A postal address; the domain checks each part again (a postal code's characters, a phone number's shape)."""
+
+    recipient_name = _address_text(MAX_RECIPIENT_LENGTH)
+    line1 = _address_text(MAX_ADDRESS_LINE_LENGTH, help_text="Street and number.")
+    line2 = _address_text(MAX_ADDRESS_LINE_LENGTH, optional=True, help_text="Flat, floor, c/o (optional).")
+    city = _address_text(MAX_CITY_LENGTH)
+    postal_code = _address_text(MAX_POSTAL_CODE_LENGTH, help_text="Letters, digits, spaces and '-'.")
+    country = serializers.ChoiceField(choices=sorted(COUNTRY_CODES),
+                                      help_text="ISO 3166-1 alpha-2 code, upper case (DE, FR, GB, US, ...).")
+    phone = _address_text(MAX_PHONE_LENGTH, optional=True, help_text="Optional; digits, spaces and + - ( ) . /.")
+
+    def to_internal_value(self, data: Any) -> Any:
+        return ShippingAddress(**super().to_internal_value(data))
+
+
+def contact_email_field(**kwargs: Any) -> serializers.EmailField:
+    """An email address to tell about an order."""
+    return serializers.EmailField(max_length=MAX_EMAIL_LENGTH, validators=[CleanTextValidator()], **kwargs)
+
+
 class CreateOrderSerializer(serializers.Serializer):
     """A new order."""
 
     lines = serializers.ListField(child=OrderLineRequestSerializer(), min_length=1, max_length=MAX_LINES)
+    shipping_address = ShippingAddressSerializer(help_text="Where to ship the order.")
+    contact_email = contact_email_field(required=False, help_text="Who is told about the order; defaults to the "
+                                                                  "email of the customer's account.")
     customer_id = serializers.CharField(
         min_length=1, max_length=200, required=False, validators=[_not_blank],
         help_text="Staff only: place the order for this customer (user id). Customers order for themselves.")
@@ -161,6 +210,26 @@ class ShipOrderSerializer(serializers.Serializer):
 
 class DeliverOrderSerializer(serializers.Serializer):
     """Delivery needs no details (an empty object or no body)."""
+
+
+class CorrectShippingAddressSerializer(serializers.Serializer):
+    """The corrected address and why (the reason is shown to staff only)."""
+
+    shipping_address = ShippingAddressSerializer()
+    reason = text_field(MAX_REASON_LENGTH, multiline=True, validators=[_not_blank])
+
+
+class SavedAddressSerializer(ShippingAddressSerializer):
+    """An address in the caller's address book."""
+
+    id = serializers.IntegerField(read_only=True)
+    created_at = MomentField(read_only=True)
+
+
+class SavedAddressListSerializer(serializers.Serializer):
+    """The caller's saved addresses, newest first."""
+
+    items = SavedAddressSerializer(many=True)
 
 
 class AddNoteSerializer(serializers.Serializer):
@@ -236,6 +305,11 @@ class OrderSerializer(serializers.Serializer):
     unavailable_lines = UnavailableLineSerializer(many=True)
     note_count = serializers.IntegerField(required=False, help_text="Staff notes on the order; staff only (absent "
                                                                     "for customers).")
+    shipping_address = ShippingAddressSerializer(allow_null=True, help_text="Where the order ships (the current "
+                                                 "address, after any correction); null for orders placed before "
+                                                 "addresses were recorded.")
+    contact_email = serializers.CharField(allow_null=True, help_text="Who is told about the order; null for orders "
+                                                                     "placed before it was recorded.")
     version = serializers.IntegerField(help_text="The aggregate version (the ETag).")
     last_position = serializers.IntegerField(help_text="Commit position of the last event folded in.")
 

@@ -5,6 +5,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from orders.api.views.addresses import MyAddressesView, MyAddressView
 from orders.api.views.auth import TokensView, TokenView
 from orders.api.views.inventory import InventoryViewSet
 from orders.api.views.orders import OrderViewSet
@@ -28,6 +29,8 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("auth/tokens/", TokensView.as_view(), name="tokens"),
     path("products/", ProductListView.as_view(), name="products"),
+    path("me/addresses/", MyAddressesView.as_view(), name="my-addresses"),
+    path("me/addresses/<str:address_id>/", MyAddressView.as_view(), name="my-address"),  # any text: a 404 problem
     path("streams/<str:stream>/events/", StreamEventsView.as_view(), name="stream-events"),
     path("projections/", ProjectionListView.as_view(), name="projections"),
     path("projections/<str:name>/dead-letters/", DeadLetterListView.as_view(), name="dead-letters"),

@@ -1,7 +1,8 @@
 """Order domain: aggregates, events, commands, errors. Pure Python by contract.
 
 Modules: `errors`, `validation`, `values` (Actor, ProductInfo, OrderLine, money), `events`
-(`ALL_EVENTS`), `commands`, `aggregate` (base class, `Snapshot`), `order`, `inventory`,
+(`ALL_EVENTS`), `addresses` (ShippingAddress and its rules), `countries`, `commands`,
+`aggregate` (base class, `Snapshot`), `order`, `inventory`,
 `routes` (`COMMAND_ROUTES`: command -> aggregate, method, stream).
 """
 from __future__ import annotations

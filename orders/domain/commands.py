@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
+from orders.domain.addresses import ShippingAddress, checked_address, checked_email
 from orders.domain.errors import CommandValidationError
 from orders.domain.validation import (
     require_clean_text,
@@ -25,6 +26,7 @@ __all__ = [
     "CancelOrder",
     "Command",
     "ConfirmOrder",
+    "CorrectShippingAddress",
     "CreateOrder",
     "DeliverOrder",
     "InventoryCommand",
@@ -85,14 +87,24 @@ class RequestedLine:
 
 @dataclass(frozen=True, slots=True)
 class CreateOrder(OrderCommand):
-    """Place an order; `order_id` is chosen by the caller so a retry targets the same stream."""
+    """Place an order; `order_id` is chosen by the caller so a retry targets the same stream.
+
+    The checkout page and the API always send `shipping_address` and `contact_email`; they default to
+    None only for callers inside the system that predate addresses (bench scripts, process tests).
+    """
 
     customer_id: str
     lines: tuple[RequestedLine, ...]
+    shipping_address: ShippingAddress | None = None
+    contact_email: str | None = None
 
     def __post_init__(self) -> None:
         OrderCommand.__post_init__(self)
         require_text("customer_id", self.customer_id, max_length=200)
+        if self.shipping_address is not None:
+            object.__setattr__(self, "shipping_address", checked_address(self.shipping_address))
+        if self.contact_email is not None:
+            object.__setattr__(self, "contact_email", checked_email(self.contact_email))
         lines = require_tuple_of("lines", self.lines, RequestedLine)
         if not 1 <= len(lines) <= MAX_LINES:
             raise CommandValidationError("lines", f"an order has 1 to {MAX_LINES} lines, got {len(lines)}")
@@ -185,6 +197,20 @@ class AddOrderNote(OrderCommand):
         OrderCommand.__post_init__(self)
         object.__setattr__(self, "text",
                            require_clean_text("text", self.text, max_length=MAX_NOTE_LENGTH, multiline=True))
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectShippingAddress(OrderCommand):
+    """Replace the shipping address of an order that has not shipped (staff only), saying why."""
+
+    shipping_address: ShippingAddress
+    reason: str
+
+    def __post_init__(self) -> None:
+        OrderCommand.__post_init__(self)
+        object.__setattr__(self, "shipping_address", checked_address(self.shipping_address))
+        object.__setattr__(self, "reason",
+                           require_clean_text("reason", self.reason, max_length=MAX_REASON_LENGTH, multiline=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
+from orders.domain.addresses import ShippingAddress
 from orders.domain.values import Actor, OrderLine, UnavailableLine
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "OrderPaid",
     "OrderRejected",
     "OrderShipped",
+    "ShippingAddressCorrected",
     "StockAdjusted",
     "StockReceived",
     "StockReleased",
@@ -51,12 +53,19 @@ class OrderEvent(DomainEvent):
 
 @dataclass(frozen=True, slots=True)
 class OrderCreated(OrderEvent):
-    """A customer placed an order; prices are the catalogue's at that moment."""
+    """A customer placed an order; prices are the catalogue's at that moment.
+
+    Schema 2 added `shipping_address` and `contact_email`; orders placed before have neither (None).
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     customer_id: str
     lines: tuple[OrderLine, ...]
     total: Decimal
     currency: str
+    shipping_address: ShippingAddress | None = None
+    contact_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +117,15 @@ class OrderNoteAdded(OrderEvent):
 
     text: str
     author: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingAddressCorrected(OrderEvent):
+    """A staff member replaced the shipping address of an order that had not shipped, saying why."""
+
+    shipping_address: ShippingAddress
+    corrected_by: Actor
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +183,7 @@ ORDER_EVENTS: tuple[type[OrderEvent], ...] = (
     OrderDelivered,
     OrderCancelled,
     OrderNoteAdded,
+    ShippingAddressCorrected,
 )
 INVENTORY_EVENTS: tuple[type[InventoryEvent], ...] = (
     StockReceived,

@@ -6,11 +6,13 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
+from orders.domain.addresses import ShippingAddress
 from orders.domain.aggregate import Aggregate
 from orders.domain.commands import (
     AddOrderNote,
     CancelOrder,
     ConfirmOrder,
+    CorrectShippingAddress,
     CreateOrder,
     DeliverOrder,
     OrderCommand,
@@ -36,6 +38,7 @@ from orders.domain.events import (
     OrderPaid,
     OrderRejected,
     OrderShipped,
+    ShippingAddressCorrected,
 )
 from orders.domain.values import (
     Actor,
@@ -60,6 +63,8 @@ ALLOWED_FROM: Mapping[str, frozenset[OrderStatus]] = {
     "deliver": frozenset({S.SHIPPED}),
     "cancel": frozenset({S.PENDING, S.CONFIRMED, S.PAID}),
     "add_note": frozenset(S),
+    # Until the parcel leaves: afterwards the carrier has the label, and a closed order ships nothing.
+    "correct_address": frozenset({S.PENDING, S.CONFIRMED, S.PAID}),
 }
 # Where each decision leads, and how a person says it.
 _TARGET: Mapping[str, OrderStatus] = {
@@ -91,7 +96,7 @@ class Order(Aggregate[UUID]):
 
     STREAM_PREFIX: ClassVar[str] = "order"
     KIND: ClassVar[str] = "order"
-    SNAPSHOT_SCHEMA: ClassVar[int] = 1
+    SNAPSHOT_SCHEMA: ClassVar[int] = 2  # 2: shipping_address, contact_email
 
     def __init__(self, order_id: UUID) -> None:
         super().__init__(order_id)
@@ -110,6 +115,8 @@ class Order(Aggregate[UUID]):
         self.cancelled_by: Actor | None = None
         self.refund_amount: Decimal | None = None
         self.notes: tuple[Note, ...] = ()
+        self.shipping_address: ShippingAddress | None = None  # None: placed before addresses were recorded
+        self.contact_email: str | None = None
 
     # -- decisions ------------------------------------------------------------------------------
 
@@ -138,6 +145,8 @@ class Order(Aggregate[UUID]):
                 lines=tuple(lines),
                 total=total_of(lines),
                 currency=currencies[0],
+                shipping_address=command.shipping_address,
+                contact_email=command.contact_email,
             )
         )
         return order
@@ -194,6 +203,12 @@ class Order(Aggregate[UUID]):
         self._check(command, actor, action="add_note", kinds=frozenset({"staff"}))
         self._record(OrderNoteAdded(order_id=self.id, text=command.text, author=actor.id))
 
+    def correct_shipping_address(self, command: CorrectShippingAddress, *, actor: Actor) -> None:
+        """Replace the address of an order that has not shipped (staff only); who and why are kept."""
+        self._check(command, actor, action="correct_address", kinds=frozenset({"staff"}))
+        self._record(ShippingAddressCorrected(order_id=self.id, shipping_address=command.shipping_address,
+                                              corrected_by=actor, reason=command.reason))
+
     def _check(self, command: OrderCommand, actor: Actor, *, action: str, kinds: frozenset[str]) -> None:
         # Order matters: existence and ownership first, so another customer learns nothing,
         # not even the status, from the error.
@@ -204,7 +219,7 @@ class Order(Aggregate[UUID]):
         if actor.is_customer and actor.id != self.customer_id:
             raise OrderNotFoundError(self.id)
         if actor.kind not in kinds:
-            what = "add notes to" if action == "add_note" else action
+            what = {"add_note": "add notes to", "correct_address": "correct the address of"}.get(action, action)
             raise PermissionDeniedError(f"{what} an order", actor_kind=actor.kind)
         if self.status not in ALLOWED_FROM[action]:
             raise InvalidTransitionError(
@@ -213,6 +228,8 @@ class Order(Aggregate[UUID]):
 
     def _why_not(self, action: str) -> str:
         assert self.status is not None
+        if action == "correct_address":
+            return "its shipping address can no longer be corrected (only before it ships)"
         verb = _PAST[action]
         if _TARGET[action] is self.status:
             return f"it is already {verb}"
@@ -231,6 +248,8 @@ class Order(Aggregate[UUID]):
         self.lines = event.lines
         self.total = event.total
         self.currency = event.currency
+        self.shipping_address = event.shipping_address
+        self.contact_email = event.contact_email
 
     def _on_confirmed(self, event: OrderConfirmed) -> None:
         self.status = S.CONFIRMED
@@ -262,6 +281,9 @@ class Order(Aggregate[UUID]):
     def _on_note_added(self, event: OrderNoteAdded) -> None:
         self.notes = (*self.notes, Note(text=event.text, author=event.author))
 
+    def _on_address_corrected(self, event: ShippingAddressCorrected) -> None:
+        self.shipping_address = event.shipping_address
+
     _APPLIERS = {
         OrderCreated: _on_created,
         OrderConfirmed: _on_confirmed,
@@ -271,6 +293,7 @@ class Order(Aggregate[UUID]):
         OrderDelivered: _on_delivered,
         OrderCancelled: _on_cancelled,
         OrderNoteAdded: _on_note_added,
+        ShippingAddressCorrected: _on_address_corrected,
     }
 
     # -- snapshots ------------------------------------------------------------------------------
@@ -301,6 +324,8 @@ class Order(Aggregate[UUID]):
             ),
             "refund_amount": _str_or_none(self.refund_amount),
             "notes": [{"text": note.text, "author": note.author} for note in self.notes],
+            "shipping_address": _address_dict(self.shipping_address),
+            "contact_email": self.contact_email,
         }
 
     @classmethod
@@ -329,6 +354,9 @@ class Order(Aggregate[UUID]):
         order.cancelled_by = None if by is None else Actor(by["kind"], by["id"])
         order.refund_amount = _money_or_none(state["refund_amount"])
         order.notes = tuple(Note(note["text"], note["author"]) for note in state["notes"])
+        address = state["shipping_address"]
+        order.shipping_address = None if address is None else ShippingAddress(**address)
+        order.contact_email = state["contact_email"]
         return order
 
 
@@ -338,3 +366,11 @@ def _str_or_none(value: Decimal | None) -> str | None:
 
 def _money_or_none(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+def _address_dict(address: ShippingAddress | None) -> dict[str, str] | None:
+    if address is None:
+        return None
+    return {"recipient_name": address.recipient_name, "line1": address.line1, "line2": address.line2,
+            "city": address.city, "postal_code": address.postal_code, "country": address.country,
+            "phone": address.phone}

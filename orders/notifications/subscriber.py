@@ -91,15 +91,15 @@ class NotificationSubscriber:
         assert isinstance(order, Order)
         contact, _ = OrderContact.objects.get_or_create(order_id=order_id, defaults={
             "customer_id": order.customer_id, "currency": order.currency,
-            "contact_email": getattr(order, "contact_email", "") or ""})
+            "contact_email": order.contact_email or ""})
         return contact
 
 
 def _remember(created: OrderCreated) -> None:
-    # `contact_email` arrives with OrderCreated schema version 2; older orders have none.
+    # Orders placed before OrderCreated schema version 2 have no contact email (upcast as None).
     OrderContact.objects.get_or_create(order_id=created.order_id, defaults={
         "customer_id": created.customer_id, "currency": created.currency,
-        "contact_email": getattr(created, "contact_email", "") or ""})
+        "contact_email": created.contact_email or ""})
 
 
 def _too_old(event: RecordedEvent) -> bool:

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders import reading
+from orders.addressbook import book
+from orders.domain.addresses import ShippingAddress
 from orders.domain.commands import CancelOrder, CreateOrder, PayOrder
 from orders.domain.errors import CommandValidationError, OrderNotFoundError
 from orders.htmx import HtmxHttpRequest
@@ -26,7 +28,15 @@ from orders.query_params import int_param
 from orders.sending import send
 from orders.visibility import customer_view
 from orders.web.account.mails import send_welcome
-from orders.web.forms import CancelForm, OrderActionForm, OrderForm, SignUpForm, quantity_field_name
+from orders.web.forms import (
+    AddressFieldsForm,
+    CancelForm,
+    OrderActionForm,
+    OrderForm,
+    ShippingForm,
+    SignUpForm,
+    quantity_field_name,
+)
 from projections import selectors
 from projections.inventory import NAME as INVENTORY_READ_MODEL
 from projections.orders import NAME as ORDERS_READ_MODEL
@@ -37,22 +47,27 @@ CONFLICT_MESSAGE = ("Someone else changed this order while you were looking at i
 
 def catalogue(request: HttpRequest) -> HttpResponse:
     """Products with prices and availability; signed-in customers order from here."""
-    form = _order_form(request) if request.user.is_authenticated else None
-    return render(request, "web/catalogue.html", _catalogue_context(form))
+    if not request.user.is_authenticated:
+        return render(request, "web/catalogue.html", _catalogue_context(None, None))
+    return render(request, "web/catalogue.html", _catalogue_context(_order_form(request), _shipping_form(request)))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_new(request: HttpRequest) -> HttpResponse:
-    """Place an order: one quantity per product; the order page opens straight away."""
-    form = _order_form(request, data=request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        command = CreateOrder(order_id=form.order_uuid, customer_id=str(request.user.pk), lines=form.lines())
+    """Place an order: one quantity per product and where to ship it; the order page opens straight away."""
+    data = request.POST if request.method == "POST" else None
+    form = _order_form(request, data=data)
+    shipping = _shipping_form(request, data=data)
+    # Both forms report their errors at once; nothing is sent unless both are valid.
+    if request.method == "POST" and all([form.is_valid(), shipping.is_valid()]):
+        command = CreateOrder(order_id=form.order_uuid, customer_id=str(request.user.pk), lines=form.lines(),
+                              shipping_address=shipping.shipping_address(), contact_email=shipping.email())
         # The form's order id is the idempotency key: a double submit opens the same order.
         sent = send(command, user=request.user, read_model=ORDERS_READ_MODEL,
                     idempotency_key=f"web-order:{command.order_id}")
         if isinstance(sent.refused, CommandValidationError):
-            form.add_error(_field_for(sent.refused.field, form), sent.refused.problem)
+            _field_error(sent.refused, form, shipping)
         elif sent.refused is not None:
             sku = getattr(sent.refused, "sku", None)
             form.add_error(quantity_field_name(sku) if sku and quantity_field_name(sku) in form.fields else None,
@@ -61,9 +76,11 @@ def order_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "We cannot take orders right now; please try again in a minute.")
         else:
             messages.success(request, "Thank you! Your order was placed; we are reserving your items.")
+            if shipping.new_address_to_save:
+                _keep_address(request, shipping.shipping_address())
             return redirect("web:order_detail", order_id=command.order_id)
     status = 400 if request.method == "POST" else 200
-    return render(request, "web/catalogue.html", _catalogue_context(form), status=status)
+    return render(request, "web/catalogue.html", _catalogue_context(form, shipping), status=status)
 
 
 @login_required
@@ -179,14 +196,63 @@ def _order_form(request: HttpRequest, data: Any = None) -> OrderForm:
                      available={item.product.sku: item.available for item in stocked})
 
 
-def _catalogue_context(form: OrderForm | None) -> dict[str, Any]:
+def _shipping_form(request: HttpRequest, data: Any = None) -> ShippingForm:
+    return ShippingForm(data, saved=book.addresses_of(request.user),
+                        initial={"contact_email": getattr(request.user, "email", "")})
+
+
+def _keep_address(request: HttpRequest, address: ShippingAddress) -> None:
+    """Save the order's new address in the customer's book (the order is placed whatever happens here)."""
+    try:
+        book.save(request.user, address)
+    except book.AddressBookFullError as error:
+        messages.warning(request, f"The address was not saved: {error}.")
+    else:
+        messages.info(request, "The address was saved in your account.")
+
+
+def _catalogue_context(form: OrderForm | None, shipping: ShippingForm | None) -> dict[str, Any]:
     return {
         "form": form,
+        "shipping": shipping,
         "products": [(item.product, item.available) for item in with_stock(Product.objects.filter(active=True)
                                                                             .order_by("name"))],
         "lag": reading.lag_of(INVENTORY_READ_MODEL),
     }
 
 
-def _field_for(field: str, form: OrderForm) -> str | None:
-    return field if field in form.fields else None
+def _field_error(error: CommandValidationError, form: OrderForm, shipping: ShippingForm) -> None:
+    """Put a refusal from the domain on the field it names (an address part on the shipping form)."""
+    part = error.field.removeprefix("shipping_address.")
+    if part in shipping.fields:
+        shipping.add_error(part, error.problem)
+    else:
+        form.add_error(error.field if error.field in form.fields else None, error.problem)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_addresses(request: HttpRequest) -> HttpResponse:
+    """My saved addresses: list them, add one."""
+    form = AddressFieldsForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            book.save(request.user, form.shipping_address())
+        except book.AddressBookFullError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Address saved.")
+            return redirect("web:account-addresses")
+    return render(request, "web/account_addresses.html",
+                  {"form": form, "addresses": list(book.addresses_of(request.user))},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def account_address_delete(request: HttpRequest, address_id: int) -> HttpResponse:
+    """Delete one of my saved addresses (anyone else's is a 404, like a missing one)."""
+    if not book.delete(request.user, address_id):
+        raise Http404("no such address")
+    messages.success(request, "Address deleted.")
+    return redirect("web:account-addresses")

@@ -69,7 +69,8 @@ def catch_up(redis_client) -> Callable[[], None]:
 
 
 def _user(username: str):
-    return get_user_model().objects.create_user(username=username, password=PASSWORD)
+    return get_user_model().objects.create_user(username=username, password=PASSWORD,
+                                                email=f"{username}@example.com")
 
 
 def _caller(name: str, user=None) -> Caller:
@@ -139,9 +140,17 @@ def catalogue(db, unique) -> Catalogue:
     return Catalogue(mug, tee, old)
 
 
+# Where API test orders ship.
+SHIPPING_ADDRESS = {"recipient_name": "Alice Example", "line1": "1 Main Street", "city": "Berlin",
+                    "postal_code": "10115", "country": "DE"}
+
+
 def post_order(caller: Caller, *lines: tuple[str, int], **headers: str):
     """POST /api/orders/ as `caller`; returns the response."""
-    body = {"lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines]}
+    body = {"lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines],
+            "shipping_address": SHIPPING_ADDRESS}
+    if not getattr(caller.user, "email", ""):  # staff made by make_staff have none to default to
+        body["contact_email"] = "orders@example.com"
     return caller.client.post("/api/orders/", body, format="json", **headers)
 
 

@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tests.api.conftest import PASSWORD, post_order, problem
+from tests.api.conftest import PASSWORD, SHIPPING_ADDRESS, post_order, problem
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,8 @@ def test_session_authentication_needs_csrf_for_unsafe_methods(customer_a, catalo
     client.force_login(customer_a.user)
 
     assert client.get("/api/orders/").status_code == 200
-    refused = client.post("/api/orders/", {"lines": [{"sku": catalogue.mug, "quantity": 1}]}, format="json")
+    order = {"lines": [{"sku": catalogue.mug, "quantity": 1}], "shipping_address": SHIPPING_ADDRESS}
+    refused = client.post("/api/orders/", order, format="json")
     assert "CSRF" in problem(refused, 403)["detail"]
 
     client.get("/api/orders/")  # any page sets the cookie in real life; here we ask Django for one
@@ -101,7 +102,7 @@ def test_session_authentication_needs_csrf_for_unsafe_methods(customer_a, catalo
 
     token = _get_new_csrf_string()
     client.cookies["csrftoken"] = token
-    accepted = client.post("/api/orders/", {"lines": [{"sku": catalogue.mug, "quantity": 1}]}, format="json",
+    accepted = client.post("/api/orders/", order, format="json",
                            HTTP_X_CSRFTOKEN=token)
     assert accepted.status_code == 201, accepted.content
 

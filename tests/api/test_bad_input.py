@@ -10,7 +10,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from tests.api.conftest import problem
+from tests.api.conftest import SHIPPING_ADDRESS, problem
 
 LIMIT = 1000
 PATH_VALUES = {"order_id": str(uuid4()), "sku": "MUG", "name": "orders"}
@@ -57,9 +57,11 @@ def test_a_body_under_the_limit_still_goes_through(small_uploads, customer_a):
 def test_a_staff_order_for_a_customer_id_that_is_no_user_is_400(staff, customer_a, catalogue):
     lines = [{"sku": catalogue.mug, "quantity": 1}]
     for customer_id in ("999999999", "not-a-user", "١٢"):
-        response = staff.client.post("/api/orders/", {"lines": lines, "customer_id": customer_id}, format="json")
+        response = staff.client.post("/api/orders/", {"lines": lines, "customer_id": customer_id,
+                                                      "shipping_address": SHIPPING_ADDRESS}, format="json")
 
         body = problem(response, 400)
         assert body["errors"] == [{"field": "customer_id", "detail": f"no user has the id {customer_id!r}"}]
-    ok = staff.client.post("/api/orders/", {"lines": lines, "customer_id": str(customer_a.user.pk)}, format="json")
+    ok = staff.client.post("/api/orders/", {"lines": lines, "customer_id": str(customer_a.user.pk),
+                                            "shipping_address": SHIPPING_ADDRESS}, format="json")
     assert ok.status_code == 201

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from eventlog import connections
-from tests.api.conftest import post_order, problem
+from tests.api.conftest import SHIPPING_ADDRESS, post_order, problem
 
 
 def stream_version(stream: str) -> int | None:
@@ -100,7 +100,8 @@ def test_two_concurrent_requests_with_the_same_key_make_one_set_of_events(custom
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {customer_a.token}")
         barrier.wait()
-        responses.append(client.post("/api/orders/", {"lines": [{"sku": catalogue.mug, "quantity": 1}]},
+        responses.append(client.post("/api/orders/", {"lines": [{"sku": catalogue.mug, "quantity": 1}],
+                                                           "shipping_address": SHIPPING_ADDRESS},
                                      format="json", HTTP_IDEMPOTENCY_KEY=key))
 
     threads = [threading.Thread(target=send) for _ in range(4)]

@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from tests.api.conftest import post_order, problem
+from tests.api.conftest import SHIPPING_ADDRESS, post_order, problem
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,8 @@ def test_a_read_that_the_read_model_has_not_reached_is_marked_stale(customer_a, 
 
 def test_prices_never_come_from_the_client(customer_a, catalogue, catch_up):
     response = customer_a.client.post("/api/orders/", {"lines": [{"sku": catalogue.mug, "quantity": 1,
-                                                                   "unit_price": "0.01"}]}, format="json")
+                                                                   "unit_price": "0.01"}],
+                                                        "shipping_address": SHIPPING_ADDRESS}, format="json")
     assert response.status_code == 201
     catch_up()
     assert customer_a.client.get(response["Location"]).json()["total"] == "12.50"

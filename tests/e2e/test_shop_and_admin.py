@@ -60,8 +60,24 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     reload_until(shop, f"{url}/", lambda: "5 in stock" in row.inner_text())  # the worker projects the delivery
     assert_accessible(shop, what="catalogue with the order form")
     row.locator("input.qty").fill("2")
+    # A new address, kept for next time; the contact email is the account's already.
+    expect(shop.locator("#id_contact_email")).to_have_value("erin@example.com")
+    shop.fill("#id_recipient_name", "Erin Example")
+    shop.fill("#id_line1", "5 Harbour Road")
+    shop.fill("#id_postal_code", "")  # forgotten: the page says which field, and nothing is ordered
+    shop.fill("#id_city", "Dublin")
+    shop.select_option("#id_country", "IE")
+    shop.check("#id_save_address")
+    shop.click("text=Place order")
+    expect(shop.locator("#shipping")).to_contain_text("This field is required.")
+    assert_accessible(shop, what="order form with an address error")
+    row.locator("input.qty").fill("2")
+    shop.fill("#id_postal_code", "D02 XY45")
+    shop.check("#id_save_address")
     shop.click("text=Place order")
     shop.wait_for_url(re.compile(r"/orders/[0-9a-f-]{36}/$"))
+    expect(shop.locator("#shipping-address")).to_contain_text("5 Harbour Road")
+    expect(shop.locator("#shipping-address")).to_contain_text("D02 XY45 Dublin")
     order_url = shop.url
     order_id = order_url.rstrip("/").rsplit("/", 1)[1]
     # Straight away, or after "Updating..." polls itself: the fulfillment worker confirms it.
@@ -92,6 +108,12 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     admin.click(f"text={order_id}")
     expect(admin.locator("#order-status")).to_have_text("Paid")
     assert_accessible(admin, what="admin order page")
+    expect(admin.locator("#shipping-address")).to_contain_text("5 Harbour Road")
+    admin.click("#packing-slip")
+    expect(admin.locator(".slip")).to_contain_text("D02 XY45 Dublin")
+    expect(admin.locator(".slip svg")).to_have_count(1)  # the order id as a QR code
+    assert_accessible(admin, what="packing slip")
+    admin.go_back()
     admin.fill("#id_ship_carrier", "DHL")
     admin.fill("#id_ship_tracking_number", "JD0146000012")
     admin.click("#action-ship input[type=submit]")
@@ -111,6 +133,9 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     shop.goto(f"{url}/orders/")
     expect(shop.locator("main")).to_contain_text(order_id[:8])
     assert_accessible(shop, what="my orders")
+    shop.goto(f"{url}/account/addresses/")
+    expect(shop.locator("#saved-addresses")).to_contain_text("5 Harbour Road")
+    assert_accessible(shop, what="saved addresses")
     shop.goto(order_url)
     shop.screenshot(path=str(SCREENSHOTS / "e2e-3-customer-shipped.png"), full_page=True)
 

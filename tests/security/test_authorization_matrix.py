@@ -27,6 +27,9 @@ from eventlog import connections
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.dead_letters import DeadLetter, Failure
 from orders import roles
+from orders.addressbook import book
+from orders.addressbook.models import SavedAddress
+from orders.domain.addresses import ShippingAddress
 from orders.domain.commands import AddOrderNote, CreateOrder, PayOrder, ReceiveStock, RequestedLine
 from orders.domain.values import Actor
 from orders.handlers import dispatch
@@ -98,7 +101,10 @@ ORDER_ACTION_BODIES = {  # the admin order page's actions, on a paid order
     "confirm": {}, "reject": {"reason": "no"}, "pay": {"payment_reference": "P-1"},
     "ship": {"carrier": "DHL", "tracking_number": "T-1"}, "deliver": {}, "cancel": {"reason": "asked"},
     "add_note": {"text": "hello"},
+    "correct_address": {"recipient_name": "A", "line1": "2 Side St", "city": "Berlin", "postal_code": "10115",
+                        "country": "DE", "reason": "moved"},
 }
+ADDRESS = {"recipient_name": "A", "line1": "2 Side St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
 
 
 def _order_action(action: str) -> Case:
@@ -168,6 +174,13 @@ RULES: dict[str, list[Case]] = {
                               note="customer pages show only one's own orders, to staff too")],
     "web:order_pay": [Case(everyone(404, ANON=LOGIN, A=302), "post", ORDER, body={"version": "{version}"},
                            note="A's order is paid already: refused by the domain")],
+    "web:account-addresses": [
+        Case(everyone(200, ANON=LOGIN)),
+        Case(everyone(400, ANON=LOGIN), "post", body={**ADDRESS, "country": "XX"}, note="refused by the rules"),
+    ],
+    "web:account-address-delete": [Case(everyone(404, ANON=LOGIN, A=302), "post", {"address_id": "{address}"},
+                                        inert_kwargs={"address_id": "{spare_web_address}"},
+                                        note="only the owner deletes (A deletes a spare of theirs)")],
     "web:order_cancel": [Case(everyone(404, ANON=LOGIN, A=302), "post", ORDER,
                               body={"version": "{version}", "reason": "changed my mind"},
                               inert={"version": "0", "reason": "changed my mind"})],
@@ -179,6 +192,8 @@ RULES: dict[str, list[Case]] = {
     "admin:es_order_list": [Case(admin(roles.VIEW_ORDERS))],
     "admin:es_order_detail": [Case(admin(roles.VIEW_ORDERS), kwargs=ORDER)],
     "admin:es_order_action": [_order_action(action) for action in ORDER_ACTION_BODIES],
+    "admin:es_packing_slip": [Case(admin(roles.SHIP_ORDERS), kwargs=ORDER)],
+    "admin:es_packing_slips": [Case(admin(roles.SHIP_ORDERS), query="order={order}")],
     "admin:es_event_browser": [Case(admin(roles.BROWSE_EVENT_LOG))],
     "admin:es_stream_lookup": [Case(admin(roles.BROWSE_EVENT_LOG, ok=302), query="stream=order-{order}")],
     "admin:es_stream_timeline": [
@@ -257,11 +272,24 @@ RULES: dict[str, list[Case]] = {
     "api:tokens": [Case(everyone(204, ANON=401), "delete", note="revokes all of the caller's own tokens")],
     "api:order-list": [
         Case(everyone(200, ANON=401)),
-        Case(everyone(201, ANON=401), "post", body={"lines": [{"sku": "{sku}", "quantity": 1}]}, as_json=True,
-             note="for oneself"),
+        Case(everyone(201, ANON=401), "post", as_json=True, note="for oneself",
+             body={"lines": [{"sku": "{sku}", "quantity": 1}], "shipping_address": ADDRESS,
+                   "contact_email": "me@example.com"}),
         Case({**api(roles.DECIDE_ORDERS, ok=201), A: 201}, "post", as_json=True, note="for customer A",
-             body={"lines": [{"sku": "{sku}", "quantity": 1}], "customer_id": "{user}"}),
+             body={"lines": [{"sku": "{sku}", "quantity": 1}], "customer_id": "{user}", "shipping_address": ADDRESS,
+                   "contact_email": "a@example.com"}),
     ],
+    "api:my-addresses": [
+        Case(everyone(200, ANON=401)),
+        Case(everyone(400, ANON=401), "post", body={**ADDRESS, "country": "XX"}, as_json=True),
+    ],
+    "api:my-address": [Case(everyone(404, ANON=401, A=204), "delete", {"address_id": "{address}"},
+                            inert_kwargs={"address_id": "{spare_api_address}"},
+                            note="only the owner deletes (A deletes a spare of theirs)")],
+    "api:order-shipping-address": [Case(api(roles.CORRECT_ADDRESS, ok=412), "post", ORDER, as_json=True,
+                                        body={"shipping_address": ADDRESS, "reason": "moved"},
+                                        inert={"shipping_address": ADDRESS, "reason": "moved"},
+                                        inert_headers=PAID_ORDER_STALE)],
     "api:order-detail": [Case(everyone(404, ANON=401, A=200, SUPPORT=200, WAREHOUSE=200, OPS=200, SUPER=200),
                               kwargs=ORDER)],
     "api:order-events": [Case(everyone(404, ANON=401, A=200, SUPPORT=200, WAREHOUSE=200, OPS=200, SUPER=200),
@@ -382,9 +410,14 @@ def world(django_db_setup, django_db_blocker) -> World:
         paid = dispatch(AddOrderNote(order_id=order_id, text=STAFF_NOTE), actor=Actor.staff(str(users[OPS].pk)))
         project_everything()
         letter = _park_newest_event(order_id)
+        address, spare_web, spare_api = (
+            book.save(users[A], ShippingAddress(recipient_name="A", line1=f"{n} Main St", city="Berlin",
+                                                postal_code="10115", country="DE")) for n in (1, 2, 3))
         names = {"letter": letter, "order": str(order_id), "sku": sku, "pk": str(product.pk), "user": str(users[A].pk),
                  "group": str(Group.objects.get(name=roles.SUPPORT).pk), "token_object": token_object,
 
+                 "address": str(address.pk), "spare_web_address": str(spare_web.pk),
+                 "spare_api_address": str(spare_api.pk),
                  "version": str(paid.new_version), "product_type": str(ContentType.objects.get_for_model(Product).pk)}
     yield World(names, users)
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
@@ -451,7 +484,8 @@ def _state(names: dict[str, str]) -> tuple[Any, ...]:
     letters = sorted(str(letter.event_id) for letter in console.list_dead_letters("orders"))
     rebuilds = sorted(row.status.name for row in console.rows() if row.rebuild_requested or row.status.rebuild)
     return (store.stream_version(f"order-{names['order']}"), store.stream_version(f"inventory-{names['sku']}"),
-            product.name, product.unit_price, letters, rebuilds)
+            product.name, product.unit_price, letters, rebuilds,
+            SavedAddress.objects.filter(pk=names["address"]).exists())
 
 
 def _status(response: Any) -> Any:

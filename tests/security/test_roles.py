@@ -128,8 +128,8 @@ def test_admin_index_and_sidebar_list_only_what_the_role_may_open(redis_client, 
 
 @pytest.mark.parametrize("role, buttons", [
     (roles.SUPPORT, {"cancel", "add_note"}),
-    (roles.WAREHOUSE, {"ship"}),
-    (roles.OPERATIONS, {"ship", "cancel", "add_note"}),
+    (roles.WAREHOUSE, {"ship", "correct_address"}),
+    (roles.OPERATIONS, {"ship", "cancel", "add_note", "correct_address"}),
 ])
 def test_order_page_offers_only_the_actions_the_role_may_take(paid_order, role, buttons):
     order_id, sku, _ = paid_order
@@ -198,7 +198,11 @@ def test_staff_without_permissions_keep_a_customers_rights_on_their_own_order(re
     Product.objects.create(sku=sku, name="Own mug", unit_price=Decimal("5.00"))
     dispatch(ReceiveStock(sku=sku, quantity=10), actor=Actor.staff("0"))
     client = _client(None, f"own-{unique}")
-    placed = client.post("/api/orders/", {"lines": [{"sku": sku, "quantity": 1}]}, content_type="application/json")
+    placed = client.post("/api/orders/", {"lines": [{"sku": sku, "quantity": 1}], "contact_email": "own@example.com",
+                                          "shipping_address": {"recipient_name": "Own", "line1": "1 Main St",
+                                                               "city": "Berlin", "postal_code": "10115",
+                                                               "country": "DE"}},
+                         content_type="application/json")
     order_id = placed.json()["aggregate_id"]
     project_everything()
     assert client.get(f"/api/orders/{order_id}/").status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
+from orders.domain.addresses import ShippingAddress
 from orders.domain.commands import CreateOrder, RequestedLine
 from orders.domain.events import (
     OrderConfirmed,
@@ -31,6 +32,12 @@ CATALOGUE: dict[str, ProductInfo] = {
     "USD-4": ProductInfo("USD-4", "Imported spoon", Decimal("1.00"), "USD"),
 }
 
+ADDRESS = ShippingAddress(recipient_name="Ada Lovelace", line1="12 Example Street", city="London",
+                          postal_code="N1 9GU", country="GB", line2="Flat 3", phone="+44 20 7946 0000")
+NEW_ADDRESS = ShippingAddress(recipient_name="Ada Lovelace", line1="14 Example Street", city="London",
+                              postal_code="N1 9GU", country="GB")
+EMAIL = "ada@example.com"
+
 LINES = (
     OrderLine("MUG-1", "Mug", 2, Decimal("7.50")),
     OrderLine("TEA-2", "Green tea", 1, Decimal("3.25")),
@@ -40,12 +47,14 @@ TOTAL = Decimal("18.25")
 
 def create_order(order_id: UUID = ORDER_ID, *, customer_id: str = CUSTOMER_ID) -> CreateOrder:
     """The command that places the standard test order (2 mugs, 1 tea)."""
-    return CreateOrder(order_id, customer_id, (RequestedLine("MUG-1", 2), RequestedLine("TEA-2", 1)))
+    return CreateOrder(order_id, customer_id, (RequestedLine("MUG-1", 2), RequestedLine("TEA-2", 1)),
+                       shipping_address=ADDRESS, contact_email=EMAIL)
 
 
 def created(order_id: UUID = ORDER_ID) -> OrderCreated:
     """The event of the standard test order."""
-    return OrderCreated(order_id=order_id, customer_id=CUSTOMER_ID, lines=LINES, total=TOTAL, currency="EUR")
+    return OrderCreated(order_id=order_id, customer_id=CUSTOMER_ID, lines=LINES, total=TOTAL, currency="EUR",
+                        shipping_address=ADDRESS, contact_email=EMAIL)
 
 
 def history(status: str, order_id: UUID = ORDER_ID) -> tuple[OrderEvent, ...]:

@@ -9,12 +9,12 @@ from eventlog import hooks
 from eventlog.errors import ConcurrencyError
 from orders.domain.commands import AddOrderNote, ConfirmOrder, CreateOrder, PayOrder, ReceiveStock, RequestedLine
 from orders.domain.errors import AlreadyExistsError, InvalidTransitionError, UnknownProductError
-from orders.domain.events import OrderCreated, OrderPaid, StockReceived
+from orders.domain.events import OrderPaid, StockReceived
 from orders.domain.inventory import Inventory
 from orders.handlers import dispatch
 from orders.idempotency import IdempotencyKeyReusedError
 from orders.repository import SNAPSHOT_EVERY, AggregateRepository, snapshot_stream
-from tests.unit.builders import CUSTOMER, LINES, ORDER_ID, STAFF, SYSTEM, TOTAL, create_order
+from tests.unit.builders import CUSTOMER, ORDER_ID, STAFF, SYSTEM, TOTAL, create_order, created
 from tests.unit.conftest import catalogue
 
 
@@ -38,7 +38,7 @@ def committed():
 def test_create_order_prices_from_the_catalogue_and_appends_one_event(store, committed):
     result = send(store, create_order())
 
-    expected = OrderCreated(order_id=ORDER_ID, customer_id="42", lines=LINES, total=TOTAL, currency="EUR")
+    expected = created()
     assert result.events == (expected,)
     assert (result.stream_name, result.new_version) == (f"order-{ORDER_ID}", 0)
     [stored] = store.read_stream(f"order-{ORDER_ID}")

@@ -161,9 +161,8 @@ def test_an_order_of_an_unknown_customer_is_recorded_as_having_no_address(store,
 
 def test_the_order_s_own_contact_email_wins_over_the_account_s(store, subscriber, customer, mailoutbox):
     order_id = uuid4()
-    handle_all(subscriber, record(store, order_id, created(order_id, customer)))
-    OrderContact.objects.filter(order_id=order_id).update(contact_email="shipping@example.org")  # as v2 will say
-    handle_all(subscriber, record(store, order_id, OrderConfirmed(order_id)))
+    creation = dataclasses.replace(created(order_id, customer), contact_email="shipping@example.org")
+    handle_all(subscriber, record(store, order_id, creation, OrderConfirmed(order_id)))
 
     assert mailoutbox[0].to == ["shipping@example.org"]
 

@@ -11,6 +11,7 @@ from orders.domain.commands import (
     AddOrderNote,
     CancelOrder,
     ConfirmOrder,
+    CorrectShippingAddress,
     CreateOrder,
     DeliverOrder,
     OrderCommand,
@@ -39,6 +40,7 @@ from orders.domain.events import (
     OrderPaid,
     OrderRejected,
     OrderShipped,
+    ShippingAddressCorrected,
 )
 from orders.domain.order import ALLOWED_FROM, Order
 from orders.domain.values import Actor, OrderLine, OrderStatus, ProductInfo, UnavailableLine
@@ -47,6 +49,7 @@ from tests.unit.builders import (
     CUSTOMER,
     CUSTOMER_ID,
     LINES,
+    NEW_ADDRESS,
     ORDER_ID,
     OTHER_CUSTOMER,
     STAFF,
@@ -159,6 +162,7 @@ COMMANDS: dict[str, Callable[[UUID], OrderCommand]] = {
     "deliver": lambda oid: DeliverOrder(oid),
     "cancel": lambda oid: CancelOrder(oid, "changed my mind"),
     "add_note": lambda oid: AddOrderNote(oid, "called the customer"),
+    "correct_address": lambda oid: CorrectShippingAddress(oid, NEW_ADDRESS, "customer phoned"),
 }
 
 
@@ -174,6 +178,7 @@ def expected_event(action: str, status: OrderStatus) -> OrderEvent:
             ORDER_ID, "changed my mind", STAFF, TOTAL if status is OrderStatus.PAID else None
         ),
         "add_note": OrderNoteAdded(ORDER_ID, "called the customer", STAFF.id),
+        "correct_address": ShippingAddressCorrected(ORDER_ID, NEW_ADDRESS, STAFF, "customer phoned"),
     }
     return events[action]
 

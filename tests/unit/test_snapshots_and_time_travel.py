@@ -94,7 +94,7 @@ def test_a_restored_aggregate_keeps_deciding_like_the_original(
 def test_snapshots_are_plain_json_and_tagged_with_the_schema() -> None:
     state = Order.replay(ORDER_ID, ORDER_STORY).snapshot()
     assert through_json(state) == state
-    assert state["schema"] == Order.SNAPSHOT_SCHEMA == 1
+    assert state["schema"] == Order.SNAPSHOT_SCHEMA == 2
     assert state["status"] == "CANCELLED"
     assert state["refund_amount"] == "18.25"
     assert state["cancelled_by"] == {"kind": "customer", "id": "42"}
@@ -121,15 +121,15 @@ def test_a_snapshot_from_other_aggregate_code_is_refused() -> None:
     order = Order.replay(ORDER_ID, ORDER_STORY)
     state = order.snapshot()
 
-    class OrderV2(Order):
-        SNAPSHOT_SCHEMA: ClassVar[int] = 2
+    class OrderV3(Order):
+        SNAPSHOT_SCHEMA: ClassVar[int] = 3
 
     assert Order.accepts_snapshot(state)
-    assert not OrderV2.accepts_snapshot(state)
-    with pytest.raises(StaleSnapshotError, match="schema 1, this code reads schema 2"):
-        OrderV2.from_snapshot(state, order.version)
+    assert not OrderV3.accepts_snapshot(state)
+    with pytest.raises(StaleSnapshotError, match="schema 2, this code reads schema 3"):
+        OrderV3.from_snapshot(state, order.version)
     with pytest.raises(StaleSnapshotError):
-        OrderV2.replay(ORDER_ID, (), snapshot=Snapshot(state, order.version))
+        OrderV3.replay(ORDER_ID, (), snapshot=Snapshot(state, order.version))
     assert not Order.accepts_snapshot({k: v for k, v in state.items() if k != "schema"})
 
 

@@ -12,6 +12,10 @@ from orders.domain.commands import AddOrderNote, ShipOrder
 from orders.handlers import dispatch
 from tests.web.conftest import STAFF_ACTOR, place, project
 
+# The shipping part of the order form, filled in.
+SHIP = {"saved_address": "new", "recipient_name": "Alice Example", "line1": "1 Main Street", "city": "Berlin",
+        "postal_code": "10115", "country": "DE", "contact_email": "alice@example.com"}
+
 
 def detail(order_id) -> str:
     return reverse("web:order_detail", kwargs={"order_id": order_id})
@@ -88,7 +92,7 @@ def test_placing_an_order_opens_its_page_which_shows_it_confirmed_once_fulfilled
     order_id = form.initial["order_id"]
 
     response = client_a.post(reverse("web:order_new"), {"order_id": order_id, f"qty_{mug}": "2", f"qty_{tee}": "1",
-                                                        "csrfmiddlewaretoken": "x"})
+                                                        "csrfmiddlewaretoken": "x", **SHIP})
 
     assert response.status_code == 302 and response["Location"] == detail(order_id)
     project()
@@ -101,7 +105,7 @@ def test_placing_an_order_opens_its_page_which_shows_it_confirmed_once_fulfilled
 def test_a_resubmitted_order_form_opens_the_same_order_instead_of_a_second_one(client_a, customer_a, stocked):
     mug = stocked()
     project()
-    data = {"order_id": str(uuid4()), f"qty_{mug}": "1"}
+    data = {"order_id": str(uuid4()), f"qty_{mug}": "1", **SHIP}
 
     first = client_a.post(reverse("web:order_new"), data)
     second = client_a.post(reverse("web:order_new"), data)
@@ -116,7 +120,7 @@ def test_order_form_errors_are_shown_next_to_the_fields(client_a, stocked):
     project()
 
     nothing = client_a.post(reverse("web:order_new"), {"order_id": str(uuid4()), f"qty_{mug}": "0"})
-    too_many = client_a.post(reverse("web:order_new"), {"order_id": str(uuid4()), f"qty_{mug}": "5"})
+    too_many = client_a.post(reverse("web:order_new"), {"order_id": str(uuid4()), f"qty_{mug}": "5", **SHIP})
     negative = client_a.post(reverse("web:order_new"), {"order_id": str(uuid4()), f"qty_{mug}": "-1"})
 
     assert nothing.status_code == 400 and "Choose at least one product" in nothing.content.decode()
@@ -134,7 +138,7 @@ def test_a_product_deactivated_while_the_form_was_open_is_refused_next_to_its_fi
     assert f"qty_{mug}" in page_form.fields
     Product.objects.filter(sku=mug).update(active=False)
 
-    response = client_a.post(reverse("web:order_new"), {"order_id": form_id, f"qty_{mug}": "1"})
+    response = client_a.post(reverse("web:order_new"), {"order_id": form_id, f"qty_{mug}": "1", **SHIP})
 
     # The product left the form (inactive): the order has no lines left.
     assert response.status_code == 400 and "Choose at least one product" in response.content.decode()

@@ -34,6 +34,7 @@ PAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "admin:es_stream_timeline": ("from", "version"),
     "web:order_list": ("cursor",),
     "web:order_detail": ("poll", "v"),
+    "admin:es_packing_slips": ("order",),
 }
 DJANGO_PARAMS = ("q", "o", "p", "e", "next", "_to_field", "_changelist_filters", "term")
 SKIPPED = {"admin:view_on_site", "admin:logout", "web:logout"}  # a redirect off the site; ending the session
@@ -84,7 +85,7 @@ def fixture(customer_a, stocked) -> dict[str, object]:
     project()
     return {"order_id": order_id, "stream_name": f"order-{order_id}", "name": "orders", "action": "confirm",
             "app_label": "orders", "user_id": customer_a.pk, "id": customer_a.pk,
-            "uidb64": "MQ", "token": "not-a-token"}
+            "uidb64": "MQ", "token": "not-a-token", "address_id": 1}
 
 
 def _attempts(url_name: str, *, who: str) -> list[dict[str, str]]:
@@ -118,7 +119,8 @@ def test_no_page_answers_5xx_to_hostile_query_parameters(staff_client, client_a,
 def test_the_declared_parameters_are_every_parameter_the_views_read():
     read: set[str] = set()
     for module in ("orders/admin/events.py", "orders/admin/orders.py", "orders/web/views.py",
-                   "orders/admin/console.py", "orders/admin/dashboard.py"):
+                   "orders/admin/console.py", "orders/admin/dashboard.py",
+                   "orders/admin/packing_slips.py"):
         tree = ast.parse((ROOT / module).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and any(isinstance(a, ast.Attribute) and a.attr == "GET"

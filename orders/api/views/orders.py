@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from eventlog.errors import ConcurrencyError
 from orders import roles
-from orders.actors import actor_for, is_customer_id
+from orders.actors import actor_for, email_of, is_customer_id
 from orders.api import http
 from orders.api.idempotency import derived_id, idempotent, key_of
 from orders.api.permissions import HasStaffPermission
@@ -39,6 +39,7 @@ from orders.api.serializers import (
     AddNoteSerializer,
     CancelOrderSerializer,
     CommandResultSerializer,
+    CorrectShippingAddressSerializer,
     CreateOrderSerializer,
     DeliverOrderSerializer,
     OrderDetailSerializer,
@@ -57,6 +58,7 @@ from orders.domain.commands import (
     AddOrderNote,
     CancelOrder,
     Command,
+    CorrectShippingAddress,
     CreateOrder,
     DeliverOrder,
     PayOrder,
@@ -74,7 +76,8 @@ from projections import selectors
 if TYPE_CHECKING:
     from rest_framework.permissions import _SupportsHasPermission  # in the stubs only
 
-STAFF_ACTIONS = {"ship": roles.SHIP_ORDERS, "deliver": roles.SHIP_ORDERS, "notes": roles.ADD_ORDER_NOTE}
+STAFF_ACTIONS = {"ship": roles.SHIP_ORDERS, "deliver": roles.SHIP_ORDERS, "notes": roles.ADD_ORDER_NOTE,
+                 "shipping_address": roles.CORRECT_ADDRESS}
 MAX_SCANNED = 1000  # orders looked at for one page of a customer's orders filtered by status
 READ_MODELS = [orders_read_model.NAME]
 
@@ -177,7 +180,9 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
 
     @extend_schema(
         operation_id="orders_create", tags=["orders"], summary="Place an order",
-        description="Lines of sku and quantity only: prices come from the catalogue. With an Idempotency-Key the "
+        description="Lines of sku and quantity only: prices come from the catalogue. `shipping_address` is required; "
+                    "`contact_email` defaults to the email of the customer's account (a 400 names it when that "
+                    "account has none). With an Idempotency-Key the "
                     "order id is derived from (you, key), so a retry targets the same order. The order starts "
                     "PENDING; stock is reserved in the background (read it with `min_position`). Throttled per "
                     "user (THROTTLE_ORDER_CREATE).",
@@ -195,9 +200,13 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
             raise PermissionDenied(f"placing an order for another customer needs {roles.DECIDE_ORDERS}")
         if request.user.is_staff and not is_customer_id(customer_id):  # customers are checked by the domain
             raise field_problem("customer_id", f"no user has the id {customer_id!r}")
+        contact_email = data.get("contact_email") or email_of(customer_id)
+        if not contact_email:
+            raise field_problem("contact_email", "the customer's account has no email address; send contact_email")
         command = CreateOrder(order_id=order_id, customer_id=customer_id,
                               lines=tuple(RequestedLine(sku=line["sku"], quantity=line["quantity"])
-                                          for line in data["lines"]))
+                                          for line in data["lines"]),
+                              shipping_address=data["shipping_address"], contact_email=contact_email)
         result = dispatch(command, actor=actor_for(request.user), idempotency_key=key)
         return http.command_response(result, aggregate_id=str(order_id), location=order_path(order_id), status=201)
 
@@ -243,6 +252,18 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
     def notes(self, request: Request, order_id: str) -> Response:
         return self._command(request, order_id, AddNoteSerializer,
                              lambda oid, d: AddOrderNote(order_id=oid, text=d["text"]))
+
+    @_command_schema("Correct the shipping address",
+                     "Replace the address of an order that has not shipped (PENDING, CONFIRMED or PAID; 409 "
+                     "afterwards), saying why. The order's timeline shows the correction, who made it and why (the "
+                     "reason to staff only).", CorrectShippingAddressSerializer, staff_only=True,
+                     permission=roles.CORRECT_ADDRESS)
+    @action(detail=True, methods=["post"], url_path="shipping-address")
+    @idempotent
+    def shipping_address(self, request: Request, order_id: str) -> Response:
+        return self._command(request, order_id, CorrectShippingAddressSerializer,
+                             lambda oid, d: CorrectShippingAddress(order_id=oid, shipping_address=d["shipping_address"],
+                                                                   reason=d["reason"]))
 
     def _command(self, request: Request, order_id: str, serializer: Any,
                  build: Callable[[UUID, dict[str, Any]], Command], *, staff_permission: str | None = None) -> Response:

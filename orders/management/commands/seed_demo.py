@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from eventlog import connections
 from eventlog.errors import EventStoreUnavailableError
+from orders.addressbook import book
+from orders.domain.addresses import ShippingAddress
 from orders.models import Product
 from orders.roles import OPERATIONS
 
@@ -42,6 +44,7 @@ class Command(BaseCommand):
         if wait:
             self._wait_for_eventstore(wait)
         self._seed_users()
+        self._seed_address()
         self._seed_products()
         self._seed_stock()
 
@@ -69,6 +72,13 @@ class Command(BaseCommand):
                 user.groups.add(Group.objects.get(name=group))
             role = f"staff in {group} (admin at /admin/)" if group else "customer"
             self.stdout.write(f"demo {role}: username {username!r}, password {password!r}")
+
+    def _seed_address(self) -> None:
+        # A saved address for the demo customer, so checkout shows both ways: pick it, or type a new one.
+        customer = get_user_model().objects.get(username="customer")
+        book.save(customer, ShippingAddress(recipient_name="Demo Customer", line1="1 Example Street", city="Berlin",
+                                            postal_code="10115", country="DE"))
+        self.stdout.write("demo customer: one saved address")
 
     def _seed_products(self) -> None:
         for sku, name, description, price in DEMO_PRODUCTS:

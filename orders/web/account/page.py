@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from orders.addressbook.book import addresses_of
 from orders.notifications.recipients import wants_order_emails
 
 
@@ -28,6 +29,8 @@ class AccountSection:
 SECTIONS: tuple[AccountSection, ...] = (
     AccountSection("web/account/section_details.html"),
     AccountSection("web/account/section_password.html"),
+    AccountSection("web/account/section_addresses.html", lambda request: {
+        "count": addresses_of(request.user).count()}),
     AccountSection("web/account/section_notifications.html", lambda request: {
         "order_emails": wants_order_emails(int(request.user.pk or 0))}),  # the page requires a login
 )
