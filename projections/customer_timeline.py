@@ -15,8 +15,10 @@ Relative keys (the writer scopes them to `rm:customer_timeline:g<gen>:`):
                            the next event is applied to, with staff-only fields (notes) kept empty.
                            Working state of this projection only: no selector reads it
 
-Events of a type this code does not know never reach a projection (the runner goes past them), so
-they have no record; customers would not see them anyway.
+Events of a type this code does not know never reach a projection (the runner goes past them);
+the next event's version shows where one was, and it gets a record without state (it changed
+none), so windows count it as the store's timelines do. Only an unknown event that is an order's
+newest is not counted until the next one arrives.
 """
 from __future__ import annotations
 
@@ -77,6 +79,10 @@ class CustomerTimelineProjection:
         doc = writer.get_doc(timeline_key(order_id)) or {
             "order_id": order_id, "customer_id": "", "last_version": -1, "last_position": -1, "records": []}
         records: list[dict[str, Any]] = doc["records"]
+        # Versions skipped were events of a type this code does not know (the runner goes past them):
+        # the customer sees nothing of them, and they changed no state, but they count in windows.
+        records.extend({"version": skipped, "shown": False}
+                       for skipped in range(int(doc["last_version"]) + 1, event.stream_position))
         shown = customer_entry(entry)
         if shown is not None:
             records.append({**to_document(shown), "shown": True})
