@@ -102,6 +102,20 @@ def readable_steps(view: VisibleTimeline) -> list[Step]:
             for entry in view.entries]
 
 
+def may_still_arrive() -> bool:
+    """Whether an order the customer read models do not know may be one they have not caught up with yet.
+
+    True while either is behind the published appends, or has applied nothing at all (just started,
+    or its Redis was emptied and it is refilling).
+    """
+    try:
+        measured = [published_freshness(name) for name in CUSTOMER_ORDER_READ_MODELS]
+    except Exception as error:  # unknown: better "updating..." than a wrong "no such order"
+        log.warning("could not read the freshness of the customer read models: %s", error)
+        return True
+    return any(freshness.is_behind or not freshness.started for freshness in measured)
+
+
 def lag_of(name: str) -> Freshness | None:
     """How far a read model is behind, None when it is current (or when that cannot be known now).
 

@@ -68,6 +68,7 @@ class Freshness:
 
     events_behind: int
     seconds_behind: float
+    started: bool = True  # False: it has applied nothing yet (new, or its Redis was emptied), so it knows nothing
 
     @property
     def is_behind(self) -> bool:
@@ -106,7 +107,7 @@ def published_freshness(name: str) -> Freshness:
         _seen_generations[name] = generation = live
     checkpoint = None if raw_checkpoint is None else int(text(raw_checkpoint) or 0)
     if not newest or at_or_past(checkpoint, int(newest[0][1])):
-        return Freshness(events_behind=0, seconds_behind=0.0)
+        return Freshness(events_behind=0, seconds_behind=0.0, started=checkpoint is not None)
     after = "-inf" if checkpoint is None else f"({checkpoint}"
     pipe = client.pipeline(transaction=True)
     pipe.zcount(published.APPENDS_KEY, after, "+inf")
@@ -115,4 +116,4 @@ def published_freshness(name: str) -> Freshness:
     seconds = 0.0
     if oldest:
         seconds = max(0.0, time.time() - published.parse(*oldest[0]).at)
-    return Freshness(events_behind=int(behind), seconds_behind=seconds)
+    return Freshness(events_behind=int(behind), seconds_behind=seconds, started=checkpoint is not None)

@@ -90,7 +90,7 @@ def order_detail(request: HtmxHttpRequest, order_id: UUID) -> HttpResponse:
         raise Http404("no such order")
     # An order the read models do not know yet, while they are behind, may be one just placed: say
     # "updating..." (nothing about the order itself) until they catch up; after that it is a 404.
-    arriving = order is None and _read_models_behind()
+    arriving = order is None and reading.may_still_arrive()
     if order is None and not arriving:
         raise Http404("no such order")
     summary = None if order is None else order.summary  # None while the read models disagree
@@ -179,10 +179,6 @@ def _my_order(request: HttpRequest, order_id: UUID) -> reading.OrderReading:
     if order is None or order.customer_id != str(request.user.pk):
         raise Http404("no such order")
     return order
-
-
-def _read_models_behind() -> bool:
-    return any(reading.lag_of(name) is not None for name in reading.CUSTOMER_ORDER_READ_MODELS)
 
 
 def _order_form(request: HttpRequest, data: Any = None) -> OrderForm:
