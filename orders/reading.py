@@ -69,7 +69,7 @@ def read_customer_order(order_id: UUID, *, wait: float = READ_WAIT_SECONDS) -> O
 
 
 def _customer_order(order_id: UUID) -> tuple[selectors.OrderSummary | None, selectors.CustomerTimeline | None]:
-    return selectors.get_order(order_id), selectors.get_customer_timeline(order_id, limit=DEFAULT_PAGE)
+    return selectors.get_customer_order(order_id, limit=DEFAULT_PAGE)
 
 
 def _agree(summary: selectors.OrderSummary | None, steps: selectors.CustomerTimeline | None) -> bool:

@@ -40,6 +40,7 @@ __all__ = [
     "StockLevel",
     "Tracking",
     "count_orders_by_status",
+    "get_customer_order",
     "get_customer_timeline",
     "get_order",
     "get_stock_level",
@@ -127,6 +128,20 @@ def get_order(order_id: UUID | str, *, client: redis.Redis | None = None) -> Ord
         return None
     doc = _live_doc(client, orders_read_model.NAME, orders_read_model.summary_key(order_id))
     return None if doc is None else load_summary(doc)
+
+
+def get_customer_order(order_id: UUID | str, *, limit: int = 100, client: redis.Redis | None = None
+                       ) -> tuple[OrderSummary | None, CustomerTimeline | None]:
+    """An order's summary and the newest `limit` events of its customer timeline, in one Redis round trip."""
+    try:
+        order_id = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
+    except ValueError:
+        return None, None
+    summary_doc, timeline_doc = _live_docs(client, [
+        (orders_read_model.NAME, orders_read_model.summary_key(order_id)),
+        (customer_timeline.NAME, customer_timeline.timeline_key(order_id))])
+    return (None if summary_doc is None else load_summary(summary_doc),
+            None if timeline_doc is None else customer_timeline.window(timeline_doc, limit=limit))
 
 
 def get_customer_timeline(order_id: UUID | str, *, from_version: int | None = None, to_version: int | None = None,
@@ -326,21 +341,29 @@ _seen_generations: dict[str, int] = {}
 
 def _live_doc(client: redis.Redis | None, name: str, relative: str) -> dict[str, Any] | None:
     """One document of a read model's live generation, normally in one round trip."""
+    return _live_docs(client, [(name, relative)])[0]
+
+
+def _live_docs(client: redis.Redis | None, wanted: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
+    """Documents (read model name, relative key) of the live generations, normally in one round trip."""
     if client is None:
         from eventlog import connections
 
         client = connections.redis()
-    generation = _seen_generations.get(name, 1)
     for _ in range(3):
+        generations = [_seen_generations.get(name, 1) for name, _ in wanted]
         pipe = client.pipeline(transaction=True)
-        pipe.get(keys.generation_pointer(name))
-        pipe.get(keys.read_model_key(name, generation, relative))
-        pointer, raw = pipe.execute()
-        live = int(pointer) if pointer is not None else 1
-        if live == generation:
-            return None if raw is None else json.loads(raw)
-        _seen_generations[name] = generation = live
-    return _Reader(client, name).doc(relative)
+        for (name, relative), generation in zip(wanted, generations, strict=True):
+            pipe.get(keys.generation_pointer(name))
+            pipe.get(keys.read_model_key(name, generation, relative))
+        replies = pipe.execute()
+        pointers, raws = replies[0::2], replies[1::2]
+        lives = [int(pointer) if pointer is not None else 1 for pointer in pointers]
+        if lives == generations:
+            return [None if raw is None else json.loads(raw) for raw in raws]
+        for (name, _), live in zip(wanted, lives, strict=True):
+            _seen_generations[name] = live
+    return [_Reader(client, name).doc(relative) for name, relative in wanted]
 
 
 # redis-py types a sorted-set read as "members, or (member, score) pairs" whatever `withscores` says;
