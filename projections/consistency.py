@@ -10,7 +10,6 @@ from eventlog.errors import EventStoreUnavailableError
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import at_or_past, live_checkpoints
 from eventlog.subscriptions.consistency import wait_for_position
-from eventlog.subscriptions.lag import measure_lag
 from eventlog.subscriptions.lock import text
 from projections import head as published
 from projections.subscribers import READ_MODELS
@@ -74,13 +73,6 @@ class Freshness:
     def is_behind(self) -> bool:
         """Whether a page should say its data may be out of date."""
         return self.events_behind > 0
-
-
-def freshness(name: str) -> Freshness:
-    """The lag of one read model, in events and in seconds (age of its oldest unapplied event)."""
-    spec = next(model.spec for model in READ_MODELS if model.spec.name == name)
-    lag = measure_lag(spec, store=connections.event_store(), redis_client=connections.redis(), cap=1000)
-    return Freshness(events_behind=lag.events, seconds_behind=lag.seconds)
 
 
 # The live generation of each read model as this process last saw it (see published_freshness).
