@@ -181,7 +181,8 @@ LOGOUT_REDIRECT_URL = "/"
 # The REST API (orders/api/). Errors are RFC 9457 problem details; the schema is drf-spectacular's.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # knox's, remembered in Redis per token digest; revocation clears it (orders/api/authentication.py).
+        "orders.api.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

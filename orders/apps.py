@@ -12,7 +12,10 @@ class OrdersConfig(AppConfig):
         import orders.catalogue  # noqa: F401 - connects the catalogue cache invalidation
         import orders.event_types  # noqa: F401
         from eventlog.subscriptions.subscribers import PROCESS_MANAGER, register_subscriber
+        from orders.api import authentication
         from orders.fulfillment import FulfillmentProcessManager
+
+        authentication.connect()  # revoking a token, or changing a user's rights, clears cached tokens
 
         register_subscriber(FulfillmentProcessManager(), group=PROCESS_MANAGER)
 

@@ -1,8 +1,10 @@
-"""What the order pages read: the newest window of an order's timeline, the read model, their agreement.
+"""What the order pages read: an order's timeline and summary, and whether they agree.
 
-The timeline comes from the event store (the truth), the summary from the read model (maybe
-behind). A page compares the two versions: while the summary is behind, it waits briefly for
-the projection and otherwise says "updating..." instead of showing the old state as current.
+The admin's order page reads the timeline from the event store (the truth: staff timelines and
+time travel are its job). The customer's order page reads only read models: the summary
+(`orders`) and the customer timeline (`customer_timeline`, already filtered by orders/redaction.py).
+While the two disagree (one projection is ahead of the other) the page waits briefly for both and
+otherwise says "updating..." instead of showing a mix as current.
 """
 from __future__ import annotations
 
@@ -13,54 +15,65 @@ from uuid import UUID
 
 from orders.domain.order import ALLOWED_FROM, Order
 from orders.domain.values import OrderStatus
+from orders.redaction import VisibleTimeline
 from orders.timelines import DEFAULT_PAGE, Timeline, newest_timeline
-from orders.visibility import VisibleTimeline
 from projections import selectors
-from projections.consistency import Freshness, freshness, wait_for_read_models
+from projections.consistency import Freshness, published_freshness, wait_for_read_models
+from projections.customer_timeline import NAME as CUSTOMER_TIMELINE_READ_MODEL
 from projections.orders import NAME as ORDERS_READ_MODEL
 
 log = logging.getLogger(__name__)
 
 READ_WAIT_SECONDS = 1.0  # how long a page waits for the read model before it says "updating..."
 POLL_WAIT_SECONDS = 0.3  # shorter, for the "updating..." page's own polls
+# What the customer's order page reads; a command sent from a customer page waits for both.
+CUSTOMER_ORDER_READ_MODELS = (ORDERS_READ_MODEL, CUSTOMER_TIMELINE_READ_MODEL)
 
 
 def latest_timeline(order_id: UUID) -> Timeline | None:
-    """The newest window (up to DEFAULT_PAGE events) of an order's timeline, None if no such order."""
+    """The newest window (up to DEFAULT_PAGE events) of an order's timeline from the store, None if no such order."""
     return newest_timeline(Order.stream_name(order_id), limit=DEFAULT_PAGE)
 
 
 @dataclass(frozen=True, slots=True)
 class OrderReading:
-    """An order as a page shows it: the truth's timeline and the read model's summary, if it caught up."""
+    """An order as the customer's page shows it: its summary and timeline, once both read models agree."""
 
-    timeline: Timeline
-    summary: selectors.OrderSummary | None  # None while the read model has not caught up
-
-    @property
-    def customer_id(self) -> str:
-        """Whose order it is, from the event store (never stale)."""
-        return str(self.timeline.state.get("customer_id", ""))
+    customer_id: str  # whose order it is ("" while the read models do not know the order yet)
+    timeline: VisibleTimeline | None  # the newest window as the customer sees it
+    summary: selectors.OrderSummary | None  # None while the read models disagree or do not know the order
 
     @property
     def fresh(self) -> bool:
-        """Whether the summary includes every event of the order."""
+        """Whether the summary and the timeline show the same version of the order."""
         return self.summary is not None
 
 
-def read_order(order_id: UUID, *, wait: float = READ_WAIT_SECONDS) -> OrderReading | None:
-    """The order's timeline and, once the read model has caught up with it (waiting up to `wait`), its summary."""
-    timeline = latest_timeline(order_id)
-    if timeline is None or not timeline.entries:
+def read_customer_order(order_id: UUID, *, wait: float = READ_WAIT_SECONDS) -> OrderReading | None:
+    """The order from the read models only (summary and customer timeline), None if they do not know it.
+
+    When the two show different versions, waits up to `wait` for both to reach the newer one's
+    position; if they still differ, `summary` is None (the page says "updating...").
+    """
+    summary, steps = _customer_order(order_id)
+    if summary is None and steps is None:
         return None
-    summary = selectors.get_order(order_id)
-    if summary is None or summary.version < timeline.last_version:
-        position = timeline.entries[-1].event.commit_position
-        if wait > 0 and wait_for_read_models(position, names=(ORDERS_READ_MODEL,), timeout=wait):
-            summary = selectors.get_order(order_id)
-        if summary is None or summary.version < timeline.last_version:
-            summary = None
-    return OrderReading(timeline, summary)
+    if not _agree(summary, steps):
+        position = max(summary.last_position if summary else 0, steps.last_position if steps else 0)
+        if wait > 0 and wait_for_read_models(position, names=CUSTOMER_ORDER_READ_MODELS, timeout=wait):
+            summary, steps = _customer_order(order_id)
+    customer_id = summary.customer_id if summary is not None else steps.customer_id if steps is not None else ""
+    timeline = steps.timeline if steps is not None else None
+    return OrderReading(customer_id=customer_id, timeline=timeline,
+                        summary=summary if _agree(summary, steps) else None)
+
+
+def _customer_order(order_id: UUID) -> tuple[selectors.OrderSummary | None, selectors.CustomerTimeline | None]:
+    return selectors.get_customer_order(order_id, limit=DEFAULT_PAGE)
+
+
+def _agree(summary: selectors.OrderSummary | None, steps: selectors.CustomerTimeline | None) -> bool:
+    return summary is not None and steps is not None and summary.version == steps.timeline.last_version
 
 
 def allowed_actions(status: OrderStatus | str | None) -> set[str]:
@@ -89,12 +102,29 @@ def readable_steps(view: VisibleTimeline) -> list[Step]:
             for entry in view.entries]
 
 
-def lag_of(name: str) -> Freshness | None:
-    """How far a read model is behind, None when it is current (or when that cannot be measured now)."""
+def may_still_arrive() -> bool:
+    """Whether an order the customer read models do not know may be one they have not caught up with yet.
+
+    True while either is behind the published appends, or has applied nothing at all (just started,
+    or its Redis was emptied and it is refilling).
+    """
     try:
-        measured = freshness(name)
+        measured = [published_freshness(name) for name in CUSTOMER_ORDER_READ_MODELS]
+    except Exception as error:  # unknown: better "updating..." than a wrong "no such order"
+        log.warning("could not read the freshness of the customer read models: %s", error)
+        return True
+    return any(freshness.is_behind or not freshness.started for freshness in measured)
+
+
+def lag_of(name: str) -> Freshness | None:
+    """How far a read model is behind, None when it is current (or when that cannot be known now).
+
+    From what the runners and writers publish in Redis, never from the event store, so a page pays
+    one Redis round trip for it.
+    """
+    try:
+        measured = published_freshness(name)
     except Exception as error:  # a freshness note must never break a page
-        log.warning("could not measure the freshness of %s: %s", name, error)
+        log.warning("could not read the freshness of %s: %s", name, error)
         return None
     return measured if measured.is_behind else None
-

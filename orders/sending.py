@@ -29,9 +29,9 @@ class Sent:
     unavailable: bool = False  # the event store cannot be reached; nothing was changed
 
 
-def send(command: Command, *, user: Any, read_model: str, expected_version: int | None = None,
+def send(command: Command, *, user: Any, read_model: str | tuple[str, ...], expected_version: int | None = None,
          idempotency_key: str | None = None) -> Sent:
-    """Dispatch as `user`; once done, wait briefly until `read_model` shows it, so the next page does too.
+    """Dispatch as `user`; then wait briefly until `read_model` (one or several) shows it, so the next page does too.
 
     A conflict is only reported to a page that pinned `expected_version`; otherwise it propagates.
     """
@@ -46,5 +46,6 @@ def send(command: Command, *, user: Any, read_model: str, expected_version: int 
         return Sent(refused=error)
     except EventStoreUnavailableError:
         return Sent(unavailable=True)
-    wait_for_read_models(result.commit_position, names=(read_model,), timeout=READ_WAIT_SECONDS)
+    names = (read_model,) if isinstance(read_model, str) else read_model
+    wait_for_read_models(result.commit_position, names=names, timeout=READ_WAIT_SECONDS)
     return Sent(result=result)

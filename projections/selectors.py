@@ -21,8 +21,9 @@ import redis
 
 from eventlog.subscriptions import keys
 from orders.domain.values import OrderStatus
-from projections import inventory, sales
+from projections import customer_timeline, inventory, sales
 from projections import orders as orders_read_model
+from projections.customer_timeline import CustomerTimeline
 from projections.fields import from_cents, parse_time
 from projections.orders import OrderSummary, Tracking, load_summary
 
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_DAYS",
     "MAX_PAGE_SIZE",
+    "CustomerTimeline",
     "DailySales",
     "InvalidCursorError",
     "OrderPage",
@@ -38,6 +40,8 @@ __all__ = [
     "StockLevel",
     "Tracking",
     "count_orders_by_status",
+    "get_customer_order",
+    "get_customer_timeline",
     "get_order",
     "get_stock_level",
     "list_low_stock",
@@ -130,9 +134,40 @@ def get_order(order_id: UUID | str, *, client: redis.Redis | None = None) -> Ord
         order_id = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
     except ValueError:
         return None
-    reader = _Reader(client, orders_read_model.NAME)
-    doc = reader.doc(orders_read_model.summary_key(order_id))
+    doc = _live_doc(client, orders_read_model.NAME, orders_read_model.summary_key(order_id))
     return None if doc is None else load_summary(doc)
+
+
+def get_customer_order(order_id: UUID | str, *, limit: int = 100, client: redis.Redis | None = None
+                       ) -> tuple[OrderSummary | None, CustomerTimeline | None]:
+    """An order's summary and the newest `limit` events of its customer timeline, in one Redis round trip."""
+    try:
+        order_id = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
+    except ValueError:
+        return None, None
+    summary_doc, timeline_doc = _live_docs(client, [
+        (orders_read_model.NAME, orders_read_model.summary_key(order_id)),
+        (customer_timeline.NAME, customer_timeline.timeline_key(order_id))])
+    return (None if summary_doc is None else load_summary(summary_doc),
+            None if timeline_doc is None else customer_timeline.window(timeline_doc, limit=limit))
+
+
+def get_customer_timeline(order_id: UUID | str, *, from_version: int | None = None, to_version: int | None = None,
+                          limit: int = 100, client: redis.Redis | None = None) -> CustomerTimeline | None:
+    """A window of an order's history as its customer sees it (orders/redaction.py), None if there is none.
+
+    Windows as the store's timelines do: events `from_version` to `to_version`, at most `limit` of them
+    (events the customer does not see count too); no `from_version`: the newest `limit` events.
+    Whose order it is comes with it: check it.
+    """
+    try:
+        order_id = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
+    except ValueError:
+        return None
+    doc = _live_doc(client, customer_timeline.NAME, customer_timeline.timeline_key(order_id))
+    if doc is None:
+        return None
+    return customer_timeline.window(doc, from_version=from_version, to_version=to_version, limit=limit)
 
 
 def list_orders(*, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE,
@@ -308,6 +343,39 @@ class _Reader:
         if not relatives:
             return []
         return [None if raw is None else json.loads(raw) for raw in self.client.mget([self.key(r) for r in relatives])]
+
+
+# The live generation of each read model as this process last saw it: a document read sends the pointer
+# and the document at this generation in one transaction (one round trip) and only reads again in the
+# rare case that the pointer moved (a rebuild switched generations).
+_seen_generations: dict[str, int] = {}
+
+
+def _live_doc(client: redis.Redis | None, name: str, relative: str) -> dict[str, Any] | None:
+    """One document of a read model's live generation, normally in one round trip."""
+    return _live_docs(client, [(name, relative)])[0]
+
+
+def _live_docs(client: redis.Redis | None, wanted: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
+    """Documents (read model name, relative key) of the live generations, normally in one round trip."""
+    if client is None:
+        from eventlog import connections
+
+        client = connections.redis()
+    for _ in range(3):
+        generations = [_seen_generations.get(name, 1) for name, _ in wanted]
+        pipe = client.pipeline(transaction=True)
+        for (name, relative), generation in zip(wanted, generations, strict=True):
+            pipe.get(keys.generation_pointer(name))
+            pipe.get(keys.read_model_key(name, generation, relative))
+        replies = pipe.execute()
+        pointers, raws = replies[0::2], replies[1::2]
+        lives = [int(pointer) if pointer is not None else 1 for pointer in pointers]
+        if lives == generations:
+            return [None if raw is None else json.loads(raw) for raw in raws]
+        for (name, _), live in zip(wanted, lives, strict=True):
+            _seen_generations[name] = live
+    return [_Reader(client, name).doc(relative) for name, relative in wanted]
 
 
 # redis-py types a sorted-set read as "members, or (member, score) pairs" whatever `withscores` says;

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.subscribers import READ_MODEL, register_subscriber
+from projections.customer_timeline import CustomerTimelineProjection
 from projections.inventory import InventoryProjection
 from projections.orders import OrderSummaryProjection
 from projections.sales import SalesProjection
@@ -14,6 +15,7 @@ READ_MODELS: tuple[Subscriber, ...] = (
     OrderSummaryProjection(),
     InventoryProjection(),
     SalesProjection(),
+    CustomerTimelineProjection(),
 )
 
 

@@ -1,6 +1,7 @@
 """Customer pages: catalogue, sign-up, placing, following, paying and cancelling orders.
 
-Views parse, dispatch and map errors; reads go through selectors and timelines (orders/reading.py).
+Views parse, dispatch and map errors; reads go through selectors (orders/reading.py): customer pages never
+read the event store.
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from orders.models import Product
 from orders.product_stock import with_stock
 from orders.query_params import int_param
 from orders.sending import send
-from orders.visibility import customer_view
 from orders.web.account.mails import send_welcome
 from orders.web.forms import (
     AddressFieldsForm,
@@ -64,7 +64,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         command = CreateOrder(order_id=form.order_uuid, customer_id=str(request.user.pk), lines=form.lines(),
                               shipping_address=shipping.shipping_address(), contact_email=shipping.email())
         # The form's order id is the idempotency key: a double submit opens the same order.
-        sent = send(command, user=request.user, read_model=ORDERS_READ_MODEL,
+        sent = send(command, user=request.user, read_model=reading.CUSTOMER_ORDER_READ_MODELS,
                     idempotency_key=f"web-order:{command.order_id}")
         if isinstance(sent.refused, CommandValidationError):
             _field_error(sent.refused, form, shipping)
@@ -99,24 +99,32 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_detail(request: HtmxHttpRequest, order_id: UUID) -> HttpResponse:
-    """One of my orders: lines, totals, status, tracking, and what happened when."""
+    """One of my orders: lines, totals, status, tracking, and what happened when (read models only)."""
     polling = request.htmx and request.GET.get("poll") == "1"
     seen = int_param(request.GET, "v") if polling else None  # the version the page shows
-    order = _my_order(request, order_id, wait=reading.POLL_WAIT_SECONDS if polling else reading.READ_WAIT_SECONDS)
-    summary = order.summary  # None while the read model has not caught up (the order is not fresh)
+    order = reading.read_customer_order(order_id, wait=reading.POLL_WAIT_SECONDS if polling
+                                        else reading.READ_WAIT_SECONDS)
+    if order is not None and order.customer_id != str(request.user.pk):
+        raise Http404("no such order")
+    # An order the read models do not know yet, while they are behind, may be one just placed: say
+    # "updating..." (nothing about the order itself) until they catch up; after that it is a 404.
+    arriving = order is None and reading.may_still_arrive()
+    if order is None and not arriving:
+        raise Http404("no such order")
+    summary = None if order is None else order.summary  # None while the read models disagree
     if polling:
-        # The "updating..." page (and a pending order's page) polls; once the read model caught up
-        # with a change the page does not show yet, htmx reloads the whole page.
+        # The "updating..." page (and a pending order's page) polls; once the read models caught up
+        # with a change the page does not show yet (or found no such order), htmx reloads the page.
         response = HttpResponse(status=204)
-        if summary is not None and summary.version != seen:
+        if (summary is not None and summary.version != seen) or (order is None and not arriving):
             response["HX-Refresh"] = "true"
         return response
-    if summary is None:
+    if order is None or summary is None or order.timeline is None:
         return render(request, "web/order_updating.html", {"order_id": order_id})
     actions = reading.allowed_actions(summary.status)
     return render(request, "web/order_detail.html", {
         "order": summary,
-        "steps": reading.readable_steps(customer_view(order.timeline)),
+        "steps": reading.readable_steps(order.timeline),
         "can_pay": "pay" in actions, "can_cancel": "cancel" in actions,
         "cancel_form": CancelForm(initial={"version": summary.version}),
     })
@@ -126,12 +134,13 @@ def order_detail(request: HtmxHttpRequest, order_id: UUID) -> HttpResponse:
 @require_POST
 def order_pay(request: HttpRequest, order_id: UUID) -> HttpResponse:
     """Pay the order's total (simulated payment)."""
-    order = _my_order(request, order_id, wait=0)
+    order = _my_order(request, order_id)
     form = OrderActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The form was incomplete; please try again.")
         return redirect("web:order_detail", order_id=order_id)
-    total = Decimal(str(order.timeline.state.get("total")))
+    total = order.summary.total if order.summary is not None else Decimal(str((order.timeline.state if order.timeline
+                                                                                else {}).get("total", "0")))
     command = PayOrder(order_id=order_id, amount=total, payment_reference=f"SIM-{uuid4().hex[:12].upper()}")
     return _act(request, command, version=form.cleaned_data["version"], done="Payment received. Thank you!")
 
@@ -140,7 +149,7 @@ def order_pay(request: HttpRequest, order_id: UUID) -> HttpResponse:
 @require_POST
 def order_cancel(request: HttpRequest, order_id: UUID) -> HttpResponse:
     """Cancel the order (refunded in full if it was paid)."""
-    _my_order(request, order_id, wait=0)
+    _my_order(request, order_id)
     form = CancelForm(request.POST)
     if not form.is_valid():
         messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -168,7 +177,8 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def _act(request: HttpRequest, command: Any, *, version: int, done: str) -> HttpResponse:
     """Dispatch an order action pinned to the version the page showed, then show the order."""
-    sent = send(command, user=request.user, read_model=ORDERS_READ_MODEL, expected_version=version)
+    sent = send(command, user=request.user, read_model=reading.CUSTOMER_ORDER_READ_MODELS,
+                expected_version=version)
     if sent.conflict is not None:
         messages.error(request, CONFLICT_MESSAGE)
     elif isinstance(sent.refused, OrderNotFoundError):
@@ -182,9 +192,9 @@ def _act(request: HttpRequest, command: Any, *, version: int, done: str) -> Http
     return redirect(reverse("web:order_detail", kwargs={"order_id": command.order_id}))
 
 
-def _my_order(request: HttpRequest, order_id: UUID, *, wait: float) -> reading.OrderReading:
-    """The order if it is the signed-in user's own; anyone else's is a 404, like a missing one."""
-    order = reading.read_order(order_id, wait=wait)
+def _my_order(request: HttpRequest, order_id: UUID) -> reading.OrderReading:
+    """The order if it is the signed-in user's own (read models only); anyone else's is a 404, like a missing one."""
+    order = reading.read_customer_order(order_id, wait=0)
     if order is None or order.customer_id != str(request.user.pk):
         raise Http404("no such order")
     return order

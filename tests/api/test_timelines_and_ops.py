@@ -19,7 +19,24 @@ def order(customer_a, catalogue, catch_up) -> dict:
     created = post_order(customer_a, (catalogue.mug, 2)).json()
     catch_up()
     customer_a.client.post(f"{created['location']}cancel/", {"reason": "changed my mind"}, format="json")
+    catch_up()
     return created
+
+
+def test_a_customer_reads_their_own_writes_in_the_timeline_with_min_position(customer_a, catalogue, catch_up):
+    created = post_order(customer_a, (catalogue.mug, 1)).json()
+    catch_up()
+    cancelled = customer_a.client.post(f"{created['location']}cancel/", {"reason": "oops"}, format="json")
+    position = cancelled["X-Event-Position"]
+
+    stale = customer_a.client.get(f"{created['location']}events/", {"min_position": position})
+    assert stale.status_code == 200 and stale["X-Data-Stale"] == "true" and stale["Retry-After"] == "1"
+    assert [e["event_type"] for e in stale.json()["entries"]] == ["OrderCreated", "OrderConfirmed"]
+
+    catch_up()
+    fresh = customer_a.client.get(f"{created['location']}events/", {"min_position": position})
+    assert fresh["X-Data-Stale"] == "false"
+    assert [e["event_type"] for e in fresh.json()["entries"]][-1] == "OrderCancelled"
 
 
 def test_an_order_timeline_describes_each_event_and_what_it_changed(customer_a, order):

@@ -68,6 +68,6 @@ def test_metrics_count_commands_by_outcome_and_report_projection_lag(staff_clien
     assert 'ordersys_commands_total{command="ReceiveStock",outcome="ok"}' in body
     assert 'ordersys_commands_total{command="ReceiveStock",outcome="refused"}' in body
     assert "ordersys_append_seconds_bucket" in body
-    for name in ("orders", "inventory", "sales", "fulfillment", "notifications"):
+    for name in ("orders", "inventory", "sales", "customer_timeline", "fulfillment", "notifications"):
         assert f'ordersys_projection_lag_events{{subscriber="{name}"}}' in body
         assert f'ordersys_dead_letters{{subscriber="{name}"}}' in body

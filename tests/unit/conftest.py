@@ -29,11 +29,14 @@ def store() -> Iterator[InMemoryEventStore]:
 def _no_nudges():
     """No read side runs in unit tests: a committed command must not try to wake Celery workers."""
     from eventlog import hooks
+    from projections.head import record_append
     from projections.nudge import send_nudge
 
     hooks.remove(send_nudge)
+    hooks.remove(record_append)
     yield
     hooks.on_append(send_nudge)
+    hooks.on_append(record_append)
 
 
 def catalogue(skus: Iterable[str]) -> dict[str, ProductInfo]:

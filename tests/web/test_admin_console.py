@@ -26,7 +26,7 @@ def test_the_console_shows_every_subscriber_with_checkpoint_head_lag_generation_
 
     page = response.content.decode()
     statuses = {row.status.name: row.status for row in response.context["rows"]}
-    assert set(statuses) == {"orders", "inventory", "sales", "fulfillment", "notifications"}
+    assert set(statuses) == {"orders", "inventory", "sales", "customer_timeline", "fulfillment", "notifications"}
     assert statuses["orders"].lag_events == 1 and statuses["inventory"].lag_events == 0
     assert statuses["orders"].head == connections.event_store().head_position()
     for name in statuses:

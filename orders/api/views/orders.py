@@ -70,8 +70,8 @@ from orders.domain.values import OrderStatus
 from orders.handlers import ContentionError, dispatch
 from orders.timelines import order_timeline
 from orders.visibility import order_fields_for, sees_staff_view
+from projections import customer_timeline, selectors
 from projections import orders as orders_read_model
-from projections import selectors
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _SupportsHasPermission  # in the stubs only
@@ -166,15 +166,20 @@ class OrderViewSet(ApiMixin, viewsets.ViewSet):
 
     @extend_schema(
         operation_id="orders_events", tags=["orders", "timelines"], summary="Timeline of an order",
-        description=TIMELINE_DESCRIPTION + " The order's customer or staff.",
-        parameters=[ORDER_ID, TimelineQuerySerializer, RETRY_AFTER],
+        description=TIMELINE_DESCRIPTION + " The order's customer or staff. With `min_position` the customer's "
+                    "read waits for the read model (about a second at most) and says whether it is stale.",
+        parameters=[ORDER_ID, TimelineQuerySerializer, *READ_HEADERS, RETRY_AFTER],
         responses={200: TimelineSerializer, **problems(400, 401, 403, 404)},
     )
     @action(detail=True, methods=["get"])
     def events(self, request: Request, order_id: str) -> Response:
         oid = http.parse_order_id(order_id)
         owner = None if roles.may(request.user, roles.VIEW_ORDERS) else str(request.user.pk)
-        return Response(timeline_body(request, Order.stream_name(oid), owner=owner))
+        stream = Order.stream_name(oid)
+        headers: dict[str, str] = {}
+        if owner is not None and not roles.may_read_stream(request.user, stream):  # read from the read model
+            headers = http.stale_headers(http.read_freshness(request, [customer_timeline.NAME]))
+        return Response(timeline_body(request, stream, owner=owner), headers=headers)
 
     # -- commands -------------------------------------------------------------------------------
 

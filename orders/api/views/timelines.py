@@ -18,12 +18,14 @@ from orders.api.serializers import TimelineQuerySerializer, TimelineSerializer
 from orders.api.views.base import ApiMixin, query
 from orders.timelines import Timeline, stream_timeline, window_end, window_start
 from orders.visibility import timeline_for
+from projections import selectors
 
 STREAM_NAME = re.compile(r"(order|inventory)-[A-Za-z0-9._-]{1,64}")
 TIMELINE_DESCRIPTION = (
     "The aggregate's events (oldest first) with a description, the event data, the fields each changed, and "
     "the state after the window's last event. `as_of_version=N` ends the window at version N, so `state` is the "
-    "state as of that version (time travel). Read from the event store, so it is never stale. Staff with the "
+    "state as of that version (time travel). Staff read it from the event store, so it is never stale; the "
+    "order's customer reads the customer timeline read model (it may be a moment behind). Staff with the "
     "`orders.view_orders` permission see everything; anyone else sees the customer's view: no staff notes (no "
     "`OrderNoteAdded` entries, no `notes` in `state`), no staff identities (`cancelled_by` is only a kind) and "
     "no event metadata.")
@@ -39,15 +41,26 @@ def timeline_body(request: Request, stream_name: str, *, owner: str | None = Non
     if as_of is not None and as_of < from_version:
         raise field_problem("as_of_version", "must not be before from_version")
     to_version = as_of if as_of is None else min(as_of, window_end(from_version, size=limit))
-    timeline = stream_timeline(stream_name, from_version=from_version, to_version=to_version, limit=limit)
-    if timeline is None:
-        raise not_found(f"{stream_name} has no events" + (f" from version {from_version}" if from_version else ""))
-    if owner is not None and not _belongs_to(timeline, owner):
-        raise not_found(f"{stream_name} has no events")
-    if as_of is not None and as_of > timeline.last_version:
-        raise field_problem("as_of_version", f"the aggregate's newest version is {timeline.last_version}")
-    view = timeline_for(timeline, staff=roles.may_read_stream(request.user, stream_name))
-    wanted_end = timeline.last_version if as_of is None else as_of
+    missing = f"{stream_name} has no events" + (f" from version {from_version}" if from_version else "")
+    if owner is not None and not roles.may_read_stream(request.user, stream_name):
+        # The order's customer: the customer timeline read model, already filtered (never the store).
+        found = selectors.get_customer_timeline(stream_name.partition("-")[2], from_version=from_version,
+                                                to_version=to_version, limit=limit)
+        if found is None:
+            raise not_found(missing)
+        if found.customer_id != owner:
+            raise not_found(f"{stream_name} has no events")
+        view = found.timeline
+    else:
+        timeline = stream_timeline(stream_name, from_version=from_version, to_version=to_version, limit=limit)
+        if timeline is None:
+            raise not_found(missing)
+        if owner is not None and not _belongs_to(timeline, owner):
+            raise not_found(f"{stream_name} has no events")
+        view = timeline_for(timeline, staff=roles.may_read_stream(request.user, stream_name))
+    if as_of is not None and as_of > view.last_version:
+        raise field_problem("as_of_version", f"the aggregate's newest version is {view.last_version}")
+    wanted_end = view.last_version if as_of is None else as_of
     next_from = (view.window_end + 1 if view.window_end is not None and view.window_end < wanted_end else None)
     # Rendered by the serializer the schema documents, so the two cannot drift.
     return TimelineSerializer({

@@ -73,7 +73,7 @@ def test_the_same_events_give_the_same_read_model(redis_client, history, read_mo
 
 def test_the_registry_names_every_subscriber_once():
     names = [subscriber.spec.name for subscriber in all_subscribers()]
-    assert names == ["orders", "inventory", "sales", "fulfillment", "notifications"]
+    assert names == ["orders", "inventory", "sales", "customer_timeline", "fulfillment", "notifications"]
     assert all(model.spec.rebuildable for model in READ_MODELS)
     fulfillment, notifications = (candidate.spec for candidate in all_subscribers()[-2:])
     assert (fulfillment.rebuildable, fulfillment.policy, fulfillment.stream_prefixes) == (False, "halt", ("order-",))

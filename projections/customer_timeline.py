@@ -1,0 +1,147 @@
+"""Read model "customer_timeline": each order's history as its customer sees it, so customer pages never read the store.
+
+Every order event is folded into the order's state and turned into the customer's entry by
+`orders.redaction` (the same definition `orders.visibility` applies to timelines read from the
+store): no staff notes, no staff identities, no event metadata, nothing this code cannot describe.
+
+Relative keys (the writer scopes them to `rm:customer_timeline:g<gen>:`):
+
+    timeline:<order_id>    JSON {order_id, customer_id, last_version, last_position, records}: one
+                           record per event applied, oldest first; an event the customer sees is its
+                           entry (`orders.redaction.to_document`, `shown: true`); one they do not see
+                           is only its version (`shown: false`), plus the customer's `state` after it
+                           if that changed, so a window that ends on it shows the right state
+    state:<order_id>       JSON {version, state}: the order's full state after the last event, which
+                           the next event is applied to, with staff-only fields (notes) kept empty.
+                           Working state of this projection only: no selector reads it
+
+Events of a type this code does not know never reach a projection (the runner goes past them);
+the next event's version shows where one was, and it gets a record without state (it changed
+none), so windows count it as the store's timelines do. Only an unknown event that is an order's
+newest is not counted until the next one arrives.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventlog.envelope import RecordedEvent
+from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
+from eventlog.timeline import build_timeline
+from orders.domain.order import Order
+from orders.redaction import (
+    STAFF_ONLY_FIELDS,
+    VisibleTimeline,
+    customer_entry,
+    from_document,
+    to_document,
+    visible_state,
+)
+
+__all__ = ["NAME", "CustomerTimeline", "CustomerTimelineProjection", "state_key", "timeline_key", "window"]
+
+NAME = "customer_timeline"
+# The stored state is Order's snapshot: a new snapshot schema changes this read model too, so it is
+# part of the version (a deploy then rebuilds it blue/green). Raise the first number for changes here.
+VERSION = 1 * 1000 + Order.SNAPSHOT_SCHEMA
+STREAM_PREFIX = "order-"
+
+
+def timeline_key(order_id: object) -> str:
+    """Relative key of one order's customer timeline."""
+    return f"timeline:{order_id}"
+
+
+def state_key(order_id: object) -> str:
+    """Relative key of the projection's working state of one order (never read by selectors)."""
+    return f"state:{order_id}"
+
+
+class CustomerTimelineProjection:
+    """The customer-visible steps of each order, with the state after each (orders/redaction.py decides)."""
+
+    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION)
+
+    def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:
+        """Apply one order event to the order's state and record what its customer sees of it."""
+        # The server-side filter is a prefix regex that can also match e.g. `snapshot-order-...`.
+        if not event.stream_name.startswith(STREAM_PREFIX):
+            return
+        order_id = event.aggregate_id
+        working = writer.get_doc(state_key(order_id))
+        if working is not None and event.stream_position <= int(working["version"]):
+            return  # already applied; keeps the read model idempotent whatever the runner does
+        order = Order(UUID(order_id)) if working is None else Order.from_snapshot(working["state"],
+                                                                                  int(working["version"]))
+        (entry,) = build_timeline(order, [event])
+        doc = writer.get_doc(timeline_key(order_id)) or {
+            "order_id": order_id, "customer_id": "", "last_version": -1, "last_position": -1, "records": []}
+        records: list[dict[str, Any]] = doc["records"]
+        # Versions skipped were events of a type this code does not know (the runner goes past them):
+        # the customer sees nothing of them, and they changed no state, but they count in windows.
+        records.extend({"version": skipped, "shown": False}
+                       for skipped in range(int(doc["last_version"]) + 1, event.stream_position))
+        shown = customer_entry(entry)
+        if shown is not None:
+            records.append({**to_document(shown), "shown": True})
+        else:
+            record: dict[str, Any] = {"version": event.stream_position, "shown": False}
+            state = visible_state(entry.state, staff=False)
+            if state != _state_at(records, None):
+                record["state"] = state
+            records.append(record)
+        doc.update(customer_id=str(entry.state.get("customer_id") or doc["customer_id"]),
+                   last_version=event.stream_position, last_position=event.commit_position)
+        writer.set_doc(timeline_key(order_id), doc)
+        writer.set_doc(state_key(order_id), {"version": event.stream_position, "state": _working(order.snapshot())})
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerTimeline:
+    """A window of an order's history as its customer sees it, and whose order it is."""
+
+    customer_id: str
+    last_position: int  # commit position of the newest event applied
+    timeline: VisibleTimeline
+
+
+def window(doc: Mapping[str, Any], *, from_version: int | None = None, to_version: int | None = None,
+           limit: int = 100) -> CustomerTimeline | None:
+    """Events `from_version` to `to_version` (at most `limit`), windowed as `orders.timelines.stream_timeline` does.
+
+    `from_version` None: the newest `limit` events (as `orders.timelines.newest_timeline`). None when
+    the window starts after the order's last version (as the store answers).
+    """
+    last_version = int(doc["last_version"])
+    if from_version is None:
+        from_version = max(0, last_version - limit + 1)
+    records = [r for r in doc["records"]
+               if r["version"] >= from_version and (to_version is None or r["version"] <= to_version)][:limit]
+    if not records and from_version > last_version:
+        return None
+    end = records[-1]["version"] if records else None
+    order_id = str(doc["order_id"])
+    timeline = VisibleTimeline(
+        stream_name=f"{Order.STREAM_PREFIX}-{order_id}", kind=Order.KIND, aggregate_id=order_id,
+        last_version=last_version, window_end=end,
+        entries=tuple(from_document(r) for r in records if r["shown"]),
+        state={} if end is None else _state_at(doc["records"], end))
+    return CustomerTimeline(customer_id=str(doc["customer_id"]), last_position=int(doc["last_position"]),
+                            timeline=timeline)
+
+
+def _working(snapshot: dict[str, Any]) -> dict[str, Any]:
+    # Staff-only fields (the notes) are kept empty: no customer output depends on them (the test
+    # comparing this read model with orders.visibility proves it), so their text never lands here.
+    return {name: type(value)() if name in STAFF_ONLY_FIELDS and isinstance(value, list | dict | str | int) else value
+            for name, value in snapshot.items()}
+
+
+def _state_at(records: list[dict[str, Any]], version: int | None) -> dict[str, Any]:
+    """The customer's state after `version` (None: after the last record)."""
+    for record in reversed(records):
+        if (version is None or record["version"] <= version) and "state" in record:
+            return dict(record["state"])
+    return {}
