@@ -2,6 +2,10 @@
 
 Read-model keys carry the projection name and a generation (`rm:<name>:g<gen>:<key>`), so a
 rebuild fills generation N+1 while N keeps serving, then the pointer switches atomically.
+For a partitioned subscriber, `name` in the per-partition keys below (read models, checkpoint,
+lock, fence, dead letters, status, rebuild lock and state) is the partition's scope, a Redis
+Cluster hash tag such as `{orders.p2of4}` (see partitions.py); the generation pointer, built
+version and partition count stay per subscriber.
 """
 from __future__ import annotations
 
@@ -17,8 +21,13 @@ def generation_pattern(name: str, generation: int) -> str:
 
 
 def all_generations_pattern(name: str) -> str:
-    """SCAN pattern matching every read-model key of a projection, whatever its generation."""
+    """SCAN pattern matching every read-model key of a projection (or partition scope), whatever its generation."""
     return f"rm:{name}:g*"
+
+
+def all_partitions_pattern(name: str) -> str:
+    """SCAN pattern matching every read-model key of every partition scope of a subscriber."""
+    return f"rm:{{{name}.p*"
 
 
 def generation_of(name: str, key: str) -> int | None:
@@ -38,6 +47,11 @@ def generation_pointer(name: str) -> str:
 def built_version(name: str) -> str:
     """The read-model version the live generation was built with (absent: version 1, before versions)."""
     return f"sub:{name}:version"
+
+
+def partition_count(name: str) -> str:
+    """How many partitions the serving generation was built with (absent: 1), beside the pointer."""
+    return f"sub:{name}:partitions"
 
 
 def checkpoint(name: str, generation: int) -> str:
