@@ -111,6 +111,20 @@ def live_partition_count(client: redis.Redis, name: str) -> int:
     return int(value) if value else 1
 
 
+def adopt_partition_count(client: redis.Redis, spec: SubscriberSpec) -> None:
+    """A subscriber that has applied nothing yet takes its spec's partition count (no rebuild needed).
+
+    One that has (a checkpoint, or a rebuild under way) keeps its count until a rebuild switches it.
+    """
+    name = spec.name
+    if spec.partitions == 1 or client.exists(keys.partition_count(name)):
+        return
+    generation = int(text(client.get(keys.generation_pointer(name))) or 1)
+    if client.exists(keys.checkpoint(name, generation), keys.rebuild_state(name)):
+        return
+    client.set(keys.partition_count(name), spec.partitions, nx=True)
+
+
 def live_partitions(client: redis.Redis, spec: SubscriberSpec) -> tuple[Partition, ...]:
     """The partitions of the serving generation (their count may differ from the spec's until a rebuild)."""
     return partitions_of(spec, live_partition_count(client, spec.name))

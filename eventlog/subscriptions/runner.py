@@ -24,7 +24,7 @@ from eventlog.subscriptions.catchup import OnCommit, Progress, Target, catch_up
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.lock import Lease
 from eventlog.subscriptions.metrics import SUBSCRIBER_RUN_FAILURES
-from eventlog.subscriptions.partitions import Partition, live_partition_count, live_partitions
+from eventlog.subscriptions.partitions import Partition, adopt_partition_count, live_partition_count, live_partitions
 
 DEFAULT_LOCK_TTL = 5.0  # renewed every TTL/3 while working; a crashed holder blocks others this long
 MAX_ROUNDS = 5  # lock/catch-up/release rounds per call; beyond that the next nudge or beat goes on
@@ -65,6 +65,7 @@ def run_subscriber(subscriber: Subscriber, *, store: EventStorePort, redis_clien
     over the partitions instead of queueing on the same lease; the result adds them up.
     """
     name = subscriber.spec.name
+    adopt_partition_count(redis_client, subscriber.spec)
     live = live_partitions(redis_client, subscriber.spec)
     if len(live) == 1:
         return _run_partition(subscriber, live[0], store=store, redis_client=redis_client, lock_ttl=lock_ttl,
