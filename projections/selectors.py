@@ -20,6 +20,7 @@ from uuid import UUID
 import redis
 
 from eventlog.subscriptions import keys
+from eventlog.subscriptions.partitions import partition_index, scope_name, scopes
 from orders.domain.values import OrderStatus
 from projections import inventory, sales
 from projections import orders as orders_read_model
@@ -123,7 +124,7 @@ def get_order(order_id: UUID | str, *, client: redis.Redis | None = None) -> Ord
     except ValueError:
         return None
     reader = _Reader(client, orders_read_model.NAME)
-    doc = reader.doc(orders_read_model.summary_key(order_id))
+    doc = reader.doc(orders_read_model.summary_key(order_id), owner=order_id)
     return None if doc is None else load_summary(doc)
 
 
@@ -155,8 +156,10 @@ def count_orders_by_status(*, client: redis.Redis | None = None) -> dict[OrderSt
     reader = _Reader(client, orders_read_model.NAME)
     pipe = reader.client.pipeline(transaction=True)
     for status in OrderStatus:
-        pipe.zcard(reader.key(orders_read_model.status_index(status.value)))
-    return dict(zip(OrderStatus, (int(n) for n in pipe.execute()), strict=True))
+        for key in reader.keys_everywhere(orders_read_model.status_index(status.value)):
+            pipe.zcard(key)
+    counts = iter(pipe.execute())
+    return {status: sum(int(next(counts)) for _ in range(reader.count)) for status in OrderStatus}
 
 
 def _order_page(index: str, *, cursor: str | None, page_size: int, client: redis.Redis | None) -> OrderPage:
@@ -164,12 +167,18 @@ def _order_page(index: str, *, cursor: str | None, page_size: int, client: redis
     size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     reader = _Reader(client, orders_read_model.NAME)
     pipe = reader.client.pipeline(transaction=True)
-    pipe.zrevrangebyscore(reader.key(index), "+inf" if before is None else f"({before}", "-inf",
-                          start=0, num=size + 1, withscores=True)
-    pipe.zcard(reader.key(index))
-    rows, total = pipe.execute()
+    for key in reader.keys_everywhere(index):  # one index per partition: merge their newest
+        pipe.zrevrangebyscore(key, "+inf" if before is None else f"({before}", "-inf",
+                              start=0, num=size + 1, withscores=True)
+        pipe.zcard(key)
+    replies = pipe.execute()
+    rows = [row for reply in replies[0::2] for row in _scored(reply)]
+    if reader.count > 1:
+        rows = sorted(rows, key=lambda row: row[1], reverse=True)[:size + 1]
+    total = sum(int(n) for n in replies[1::2])
     page = rows[:size]
-    docs = reader.docs([orders_read_model.summary_key(_text(member)) for member, _ in page])
+    ids = [_text(member) for member, _ in page]
+    docs = reader.docs([orders_read_model.summary_key(order_id) for order_id in ids], owners=ids)
     items = tuple(load_summary(doc) for doc in docs if doc is not None)
     next_cursor = _encode_cursor(int(page[-1][1])) if len(rows) > size else None
     return OrderPage(items, next_cursor, int(total))
@@ -273,7 +282,7 @@ def _daily(day: date, raw: Mapping[Any, Any]) -> DailySales:
 
 
 class _Reader:
-    """One read model's live generation on one Redis client."""
+    """One read model's live generation (and partition count) on one Redis client."""
 
     def __init__(self, client: redis.Redis | None, name: str) -> None:
         if client is None:
@@ -282,20 +291,33 @@ class _Reader:
             client = connections.redis()
         self.client: redis.Redis = client
         self.name = name
-        pointer = client.get(keys.generation_pointer(name))
+        pointer, count = client.mget(keys.generation_pointer(name), keys.partition_count(name))
         self.generation = int(pointer) if pointer is not None else 1
+        self.count = int(count) if count is not None else 1  # a partitioned read model's keys carry its hash tags
 
-    def key(self, relative: str) -> str:
-        return keys.read_model_key(self.name, self.generation, relative)
+    def key(self, relative: str, *, owner: object = None) -> str:
+        """The absolute key; `owner` (the aggregate id) says which partition holds it when there are several."""
+        if self.count == 1:
+            return keys.read_model_key(self.name, self.generation, relative)
+        if owner is None:
+            raise ValueError(f"{self.name} is partitioned: say which aggregate {relative!r} belongs to")
+        scope = scope_name(self.name, partition_index(owner, self.count), self.count)
+        return keys.read_model_key(scope, self.generation, relative)
 
-    def doc(self, relative: str) -> dict[str, Any] | None:
-        raw = self.client.get(self.key(relative))
+    def keys_everywhere(self, relative: str) -> list[str]:
+        """The key in every partition (an index each partition keeps for its own streams)."""
+        return [keys.read_model_key(scope, self.generation, relative) for scope in scopes(self.name, self.count)]
+
+    def doc(self, relative: str, *, owner: object = None) -> dict[str, Any] | None:
+        raw = self.client.get(self.key(relative, owner=owner))
         return None if raw is None else json.loads(raw)
 
-    def docs(self, relatives: Sequence[str]) -> list[dict[str, Any] | None]:
+    def docs(self, relatives: Sequence[str], *, owners: Sequence[object] | None = None) -> list[dict[str, Any] | None]:
         if not relatives:
             return []
-        return [None if raw is None else json.loads(raw) for raw in self.client.mget([self.key(r) for r in relatives])]
+        owned = owners if owners is not None else [None] * len(relatives)
+        absolute = [self.key(r, owner=o) for r, o in zip(relatives, owned, strict=True)]
+        return [None if raw is None else json.loads(raw) for raw in self.client.mget(absolute)]
 
 
 # redis-py types a sorted-set read as "members, or (member, score) pairs" whatever `withscores` says;

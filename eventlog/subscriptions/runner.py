@@ -25,6 +25,7 @@ from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.lock import Lease
 from eventlog.subscriptions.metrics import SUBSCRIBER_RUN_FAILURES
 from eventlog.subscriptions.partitions import Partition, adopt_partition_count, live_partition_count, live_partitions
+from eventlog.subscriptions.repartition import repartition
 
 DEFAULT_LOCK_TTL = 5.0  # renewed every TTL/3 while working; a crashed holder blocks others this long
 MAX_ROUNDS = 5  # lock/catch-up/release rounds per call; beyond that the next nudge or beat goes on
@@ -67,6 +68,9 @@ def run_subscriber(subscriber: Subscriber, *, store: EventStorePort, redis_clien
     name = subscriber.spec.name
     adopt_partition_count(redis_client, subscriber.spec)
     live = live_partitions(redis_client, subscriber.spec)
+    if not subscriber.spec.rebuildable and len(live) != subscriber.spec.partitions and \
+            repartition(subscriber, redis_client=redis_client, lock_ttl=lock_ttl):
+        live = live_partitions(redis_client, subscriber.spec)  # a process manager changes P in place
     if len(live) == 1:
         return _run_partition(subscriber, live[0], store=store, redis_client=redis_client, lock_ttl=lock_ttl,
                               backoff=backoff, max_batches=max_batches, on_commit=on_commit)

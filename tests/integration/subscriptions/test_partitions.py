@@ -203,3 +203,24 @@ def test_workers_fill_partitions_side_by_side_and_the_last_one_switches(tick_sto
     assert second.switched and live_generation(redis_client, name) == 2
     assert all(counted(redis_client, four, s) == expected(tick_store, s) for s in streams)
     assert all(count == 1 for (generation, _), count in four.calls.items() if generation == 2)
+
+
+def test_a_process_manager_changes_its_partition_count_in_place_from_the_slowest_checkpoint(
+        tick_store, redis_client, unique):
+    manager = TickCounter(f"pm_{unique}", f"tick{unique}-", rebuildable=False)
+    streams = streams_of(unique, 6)
+    for stream in streams:
+        append_ticks(tick_store, stream, [1])
+    run_subscriber(manager, store=tick_store, redis_client=redis_client, backoff=FAST)
+    position = read_checkpoint(redis_client, manager.spec.name, 1)
+    split(manager, 4)
+    for stream in streams:
+        append_ticks(tick_store, stream, [2])
+
+    result = run_subscriber(manager, store=tick_store, redis_client=redis_client, backoff=FAST)
+
+    assert live_partition_count(redis_client, manager.spec.name) == 4 and len(result.partitions) == 4
+    assert result.applied == 6  # only what came after the old checkpoint
+    assert read_checkpoint(redis_client, manager.spec.name, 1) is None  # the old partition's is gone
+    assert all(read_checkpoint(redis_client, p.scope, 1) >= position for p in partitions_of(manager.spec))
+    assert all(count == 1 for count in manager.calls.values())
