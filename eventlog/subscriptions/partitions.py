@@ -120,8 +120,8 @@ def adopt_partition_count(client: redis.Redis, spec: SubscriberSpec) -> None:
     if spec.partitions == 1 or client.exists(keys.partition_count(name)):
         return
     generation = int(text(client.get(keys.generation_pointer(name))) or 1)
-    if client.exists(keys.checkpoint(name, generation), keys.rebuild_state(name)):
-        return
+    if client.exists(keys.checkpoint(name, generation)) or client.exists(keys.rebuild_state(name)):
+        return  # (two calls: on Redis Cluster the keys may be in two slots)
     client.set(keys.partition_count(name), spec.partitions, nx=True)
 
 
