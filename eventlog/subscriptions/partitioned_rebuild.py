@@ -14,7 +14,7 @@ spans every partition's keys and needs them reachable in one transaction (see th
 """
 from __future__ import annotations
 
-import os
+import random
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
@@ -57,7 +57,7 @@ def rebuild_partitioned(subscriber: Subscriber, *, store: EventStorePort, redis_
     old, target = _start_or_resume(client, subscriber, lock_ttl=lock_ttl)
     parts = partitions_of(spec)
     backoff = backoff or Backoff()
-    start = os.getpid() % len(parts)
+    start = random.randrange(len(parts))  # workers started together spread out
     busy, halted, last_error = False, False, None
     for part in (parts[(start + step) % len(parts)] for step in range(len(parts))):
         if text(client.hget(keys.rebuild_state(part.scope), FILLED)):

@@ -8,7 +8,7 @@ the next beat.
 """
 from __future__ import annotations
 
-import os
+import random
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -62,7 +62,7 @@ def run_subscriber(subscriber: Subscriber, *, store: EventStorePort, redis_clien
     """Catch the subscriber's live generation up to the head of $all; never waits for a lock.
 
     A partitioned subscriber runs each partition whose lease is free (all of them, or those in
-    `partitions`), starting at one that depends on the process, so workers nudged together spread
+    `partitions`), starting at a random one, so workers nudged together spread
     over the partitions instead of queueing on the same lease; the result adds them up.
     """
     name = subscriber.spec.name
@@ -75,7 +75,7 @@ def run_subscriber(subscriber: Subscriber, *, store: EventStorePort, redis_clien
         return _run_partition(subscriber, live[0], store=store, redis_client=redis_client, lock_ttl=lock_ttl,
                               backoff=backoff, max_batches=max_batches, on_commit=on_commit)
     wanted = set(range(len(live)) if partitions is None else partitions)
-    start = os.getpid() % len(live)
+    start = random.randrange(len(live))
     ordered = [live[(start + step) % len(live)] for step in range(len(live))]
     results = [_run_partition(subscriber, partition, store=store, redis_client=redis_client, lock_ttl=lock_ttl,
                               backoff=backoff, max_batches=max_batches, on_commit=on_commit)

@@ -12,7 +12,7 @@ from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.dead_letters import count_dead_letters
 from eventlog.subscriptions.lag import LAG_COUNT_CAP, measure_lag
 from eventlog.subscriptions.lock import text
-from eventlog.subscriptions.partitions import Partition, live_partitions
+from eventlog.subscriptions.partitions import Partition, live_partitions, scopes
 from eventlog.subscriptions.versions import built_version
 
 
@@ -143,6 +143,17 @@ def _rebuild_info(client: redis.Redis, name: str) -> RebuildInfo | None:
     if not fields.get("generation"):
         return None
     generation = int(fields["generation"])
-    return RebuildInfo(generation=generation, checkpoint=read_checkpoint(client, name, generation),
-                       done=int(fields.get("done") or 0), running=bool(client.exists(keys.rebuild_lock(name))),
-                       halted_on=fields.get("halted_on"))
+    count = int(fields.get("partitions") or 1)
+    if count == 1:
+        return RebuildInfo(generation=generation, checkpoint=read_checkpoint(client, name, generation),
+                           done=int(fields.get("done") or 0), running=bool(client.exists(keys.rebuild_lock(name))),
+                           halted_on=fields.get("halted_on"))
+    # A partitioned rebuild keeps its progress per partition (each under its own hash tag).
+    parts = [{text(k): text(v) for k, v in client.hgetall(keys.rebuild_state(scope)).items()}
+             for scope in scopes(name, count)]
+    checkpoints = [read_checkpoint(client, scope, generation) for scope in scopes(name, count)]
+    return RebuildInfo(generation=generation,
+                       checkpoint=None if None in checkpoints else min(c for c in checkpoints if c is not None),
+                       done=sum(int(part.get("done") or 0) for part in parts),
+                       running=any(client.exists(keys.rebuild_lock(scope)) for scope in [name, *scopes(name, count)]),
+                       halted_on=next((part["halted_on"] for part in parts if part.get("halted_on")), None))

@@ -53,5 +53,6 @@ def test_partitioned_fulfillment_and_order_summaries_read_back_whole(app_store, 
     mine = selectors.list_orders_by_customer("c0", client=redis_client)
     assert [o.order_id for o in mine.items] == list(reversed(placed[0::2]))
     rejected = selectors.list_orders_by_status(OrderStatus.REJECTED, client=redis_client)
-    assert {o.order_id for o in rejected.items} == {o for o, s in zip(placed, statuses) if s is OrderStatus.REJECTED}
+    assert {o.order_id for o in rejected.items} == {o for o, s in zip(placed, statuses, strict=True)
+                                                  if s is OrderStatus.REJECTED}
     assert selectors.get_order(tee, client=redis_client) is None  # a malformed id is still just "none"
