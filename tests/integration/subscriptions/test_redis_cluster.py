@@ -34,20 +34,30 @@ def cluster(tmp_path_factory) -> RedisCluster:
     try:
         for port in ports:
             directory = tmp_path_factory.mktemp(f"node{port}")
+            # The bus port is port + 10000 unless given, which a high free port would push past 65535.
             command = [*local_services.redis_command(port), "--cluster-enabled", "yes", "--dir", str(directory),
-                       "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"]
+                       "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
+                       "--cluster-port", str(local_services.free_port())]
             nodes.append(local_services.start(command, port=port))
-        subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports),
-                        "--cluster-replicas", "0", "--cluster-yes"], check=True, capture_output=True, timeout=30)
-        client = RedisCluster(host="127.0.0.1", port=ports[0])
+        created = subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports),
+                                  "--cluster-replicas", "0", "--cluster-yes"], capture_output=True, text=True,
+                                 timeout=30)
+        assert created.returncode == 0, created.stdout + created.stderr
         deadline = time.monotonic() + 10
-        while client.cluster_info().get("cluster_state") != "ok" and time.monotonic() < deadline:
+        while not all(_state(port) == "ok" for port in ports):  # every node agrees on the slots
+            assert time.monotonic() < deadline, "the cluster did not settle"
             time.sleep(0.05)
+        client = RedisCluster(host="127.0.0.1", port=ports[0])
         yield client
         client.close()
     finally:
         for node in nodes:
             local_services.stop(node)
+
+
+def _state(port: int) -> str:
+    info = subprocess.run(["redis-cli", "-p", str(port), "cluster", "info"], capture_output=True, text=True).stdout
+    return next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("cluster_state")), "")
 
 
 def test_partitions_commit_their_writes_and_checkpoint_in_one_slot_each(tick_store, cluster, unique):
