@@ -74,6 +74,11 @@ def rebuild_lock(name: str) -> str:
     return f"sub:{name}:rebuild:lock"
 
 
+def rebuild_start_lock(name: str) -> str:
+    """Held briefly by whoever starts, resumes or switches a partitioned rebuild (fillers hold their partition's)."""
+    return f"sub:{name}:rebuild:start"
+
+
 def rebuild_state(name: str) -> str:
     """Hash describing a rebuild in progress (target generation, events done); absent when none."""
     return f"sub:{name}:rebuild"

@@ -104,11 +104,11 @@ def rebuild_partitioned(subscriber: Subscriber, *, store: EventStorePort, redis_
 def _start_or_resume(client: redis.Redis, subscriber: Subscriber, *, lock_ttl: float) -> tuple[int, int]:
     """(live generation, target generation): the rebuild under way with this version and P, or a fresh one.
 
-    Several workers may call at once; the subscriber's rebuild lock makes the start happen once.
+    Several workers may call at once; the start lock makes the start happen once.
     """
     spec = subscriber.spec
     name = spec.name
-    starter = Lease(client, key=keys.rebuild_lock(name), fence_key=keys.fence(name), ttl=lock_ttl)
+    starter = Lease(client, key=keys.rebuild_start_lock(name), fence_key=keys.fence(name), ttl=lock_ttl)
     if not starter.acquire_waiting(timeout=max(lock_ttl * 2, 1.0)):
         raise SubscriptionError(f"{name}: could not take the rebuild lock to start or resume")
     try:
@@ -182,7 +182,7 @@ def _switch_when_filled(subscriber: Subscriber, *, store: EventStorePort, client
     name = spec.name
     old_parts = partitions_of(spec, live_partition_count(client, name))
     with ExitStack() as stack:
-        starter = Lease(client, key=keys.rebuild_lock(name), fence_key=keys.fence(name), ttl=lock_ttl)
+        starter = Lease(client, key=keys.rebuild_start_lock(name), fence_key=keys.fence(name), ttl=lock_ttl)
         if not starter.acquire_waiting(timeout=live_lock_timeout):
             return "another worker is switching"
         stack.callback(starter.release)

@@ -226,3 +226,18 @@ def test_a_process_manager_changes_its_partition_count_in_place_from_the_slowest
     assert read_checkpoint(redis_client, manager.spec.name, 1) is None  # the old partition's is gone
     assert all(read_checkpoint(redis_client, p.scope, 1) >= position for p in partitions_of(manager.spec))
     assert all(count == 1 for count in manager.calls.values())
+
+
+def test_a_partitioned_read_model_rebuilt_into_one_partition_goes_back_to_its_plain_keys(
+        tick_store, redis_client, four, unique):
+    streams = streams_of(unique, 4)
+    for stream in streams:
+        append_ticks(tick_store, stream, range(2))
+    run_subscriber(four, store=tick_store, redis_client=redis_client, backoff=FAST)
+    split(four, 1)
+
+    result = rebuild(four, store=tick_store, redis_client=redis_client, backoff=FAST, cleanup="inline")
+
+    assert result.switched and live_partition_count(redis_client, four.spec.name) == 1
+    assert all(counted(redis_client, four, s) == [0, 1] for s in streams)
+    assert not [k for k in redis_client.keys("rm:*") if b"of4}" in k]
