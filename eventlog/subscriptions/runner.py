@@ -77,10 +77,20 @@ def run_subscriber(subscriber: Subscriber, *, store: EventStorePort, redis_clien
     wanted = set(range(len(live)) if partitions is None else partitions)
     start = random.randrange(len(live))
     ordered = [live[(start + step) % len(live)] for step in range(len(live))]
-    results = [_run_partition(subscriber, partition, store=store, redis_client=redis_client, lock_ttl=lock_ttl,
-                              backoff=backoff, max_batches=max_batches, on_commit=on_commit)
-               for partition in ordered if partition.index in wanted]
-    return _combined(name, results)
+    results: list[RunResult] = []
+    try:
+        for partition in ordered:
+            if partition.index in wanted:
+                results.append(_run_partition(subscriber, partition, store=store, redis_client=redis_client,
+                                              lock_ttl=lock_ttl, backoff=backoff, max_batches=max_batches,
+                                              on_commit=on_commit))
+    except Exception as exc:  # the subscriber-wide status says so too (per-partition status has the detail)
+        _record_error(redis_client, name, exc)
+        raise
+    combined = _combined(name, results)
+    if not combined.busy:  # the subscriber-wide status keeps saying when a worker last ran it
+        _finish(redis_client, combined, subscriber=name)
+    return combined
 
 
 def _run_partition(subscriber: Subscriber, partition: Partition, *, store: EventStorePort,
