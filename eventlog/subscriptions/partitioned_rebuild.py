@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from datetime import UTC, datetime
@@ -167,9 +168,11 @@ def _reporter(callback: Callable[[RebuildProgress], None] | None, generation: in
               phase: str) -> Callable[[Progress], None] | None:
     if callback is None:
         return None
+    started = time.monotonic()
 
-    def report(progress: Progress) -> None:
-        callback(RebuildProgress(generation=generation, done=progress.applied, rate=0.0, eta_seconds=None,
+    def report(progress: Progress) -> None:  # one partition's progress (this caller fills one at a time)
+        rate = progress.applied / max(1e-9, time.monotonic() - started)
+        callback(RebuildProgress(generation=generation, done=progress.applied, rate=rate, eta_seconds=None,
                                  checkpoint=progress.checkpoint, head=progress.head, phase=phase))
     return report
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
+from redis.cluster import RedisCluster
 
 from eventlog.backoff import Backoff
 from eventlog.ports import EventStorePort
@@ -22,9 +23,9 @@ from eventlog.subscriptions import keys
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.catchup import OnCommit, Progress, Target, catch_up
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
-from eventlog.subscriptions.lock import Lease
+from eventlog.subscriptions.lock import Lease, text
 from eventlog.subscriptions.metrics import SUBSCRIBER_RUN_FAILURES
-from eventlog.subscriptions.partitions import Partition, adopt_partition_count, live_partition_count, live_partitions
+from eventlog.subscriptions.partitions import Partition, adopt_partition_count, live_partitions
 from eventlog.subscriptions.repartition import repartition
 
 DEFAULT_LOCK_TTL = 5.0  # renewed every TTL/3 while working; a crashed holder blocks others this long
@@ -107,8 +108,8 @@ def _run_partition(subscriber: Subscriber, partition: Partition, *, store: Event
             return _finish(redis_client, total, busy=True, subscriber=name)
         try:
             # Read the generation under the lock: a rebuild switches it only while holding this lock.
-            generation = live_generation(redis_client, name)
-            if live_partition_count(redis_client, name) != partition.count:
+            generation, count = _generation_and_count(redis_client, name)
+            if count != partition.count:
                 break  # a rebuild switched to another partition count since we looked: the next run uses it
             try:
                 progress = catch_up(subscriber, store=store, client=redis_client,
@@ -126,6 +127,13 @@ def _run_partition(subscriber: Subscriber, partition: Partition, *, store: Event
         if not _more_after(store, partition, read_checkpoint(redis_client, scope, generation)):
             break
     return _finish(redis_client, total, subscriber=name)
+
+
+def _generation_and_count(client: redis.Redis, name: str) -> tuple[int, int]:
+    """The live generation and its partition count, in one round trip (two on a Redis Cluster: two slots)."""
+    wanted = (keys.generation_pointer(name), keys.partition_count(name))
+    pointer, count = [client.get(key) for key in wanted] if isinstance(client, RedisCluster) else client.mget(wanted)
+    return int(text(pointer)) if pointer else 1, int(text(count)) if count else 1
 
 
 def _combined(name: str, results: list[RunResult]) -> RunResult:
