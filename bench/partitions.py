@@ -21,6 +21,7 @@ import json
 import subprocess
 import tempfile
 import time
+import uuid
 
 from bench.common import REPO_ROOT, embedded_eventstore, emit, note, running
 from bench.django_env import configure_django
@@ -49,20 +50,21 @@ def projection(partitions: int):
 def rebuild_until_switched(partitions: int) -> int:
     """Call rebuild until this or another process switched to a generation with `partitions`; events done here."""
     from eventlog import connections
+    from eventlog.subscriptions import keys
     from eventlog.subscriptions.checkpoints import live_generation
-    from eventlog.subscriptions.partitions import live_partition_count
     from eventlog.subscriptions.rebuild import rebuild
 
     client, store, model = connections.redis(), connections.event_store(), projection(partitions)
-    start = live_generation(client, model.spec.name)
+    name = model.spec.name
+    start = live_generation(client, name)
     while True:
         result = rebuild(model, store=store, redis_client=client, cleanup="none")
         if result.switched:
-            client.set(SWITCHED_KEY, time.time())
+            client.set(SWITCHED_KEY, time.time(), nx=True)
             return result.done
-        if live_generation(client, model.spec.name) > start and \
-                live_partition_count(client, model.spec.name) == partitions:
-            return 0  # the other worker switched
+        # Once the other worker switched, the state is gone: calling again would start another rebuild.
+        if live_generation(client, name) > start or not client.exists(keys.rebuild_state(name)):
+            return 0
         time.sleep(0.05)  # the other worker is finishing its partition
 
 
@@ -71,11 +73,12 @@ def worker(es_port: int, redis_port: int, database: str) -> None:
     configure_django(es_port, redis_port, database)
     from eventlog import connections
 
-    connections.redis().rpush(READY_KEY, os.getpid())
+    label = uuid.uuid4().hex[:6]
+    connections.redis().rpush(READY_KEY, label)
     connections.redis().blpop([GO_KEY], timeout=600)
     started = time.perf_counter()
     rebuild_until_switched(PARTITIONS)
-    print(json.dumps({"pid": os.getpid(), "seconds": time.perf_counter() - started}), flush=True)
+    print(json.dumps({"worker": label, "seconds": round(time.perf_counter() - started, 1)}), flush=True)
 
 
 def clear_old_generations() -> None:
@@ -118,6 +121,8 @@ def four_partitions(es_port: int, redis_port: int, database: str, events: int) -
         go = time.time()
         client.rpush(GO_KEY, *range(WORKERS))
         outputs = [process.communicate(timeout=900)[0] for process in workers]
+        if not client.exists(SWITCHED_KEY):
+            raise RuntimeError(f"no worker switched: {outputs}")
     finally:
         for process in workers:
             if process.poll() is None:
