@@ -85,9 +85,10 @@ def rebuild_partitioned(subscriber: Subscriber, *, store: EventStorePort, redis_
     switched = _switch_when_filled(subscriber, store=store, client=client, parts=parts, old=old, target=target,
                                    lock_ttl=lock_ttl, backoff=backoff, live_lock_timeout=live_lock_timeout,
                                    progress=progress)
-    if isinstance(switched, str):
-        return RebuildResult(name=name, generation=target, old_generation=old, busy=busy,
-                             done=_done(client, parts), last_error=switched)
+    if isinstance(switched, tuple):  # (someone else is on it, why not switched)
+        others, why = switched
+        return RebuildResult(name=name, generation=target, old_generation=old, busy=busy or others,
+                             done=_done(client, parts), last_error=why)
     # We held the live leases, so nudges meanwhile found them busy: catch the new generation up now.
     with suppress(Exception):
         run_subscriber(subscriber, store=store, redis_client=client, lock_ttl=lock_ttl, backoff=backoff)
@@ -179,24 +180,28 @@ def _reporter(callback: Callable[[RebuildProgress], None] | None, generation: in
 
 def _switch_when_filled(subscriber: Subscriber, *, store: EventStorePort, client: redis.Redis,
                         parts: tuple[Partition, ...], old: int, target: int, lock_ttl: float, backoff: Backoff,
-                        live_lock_timeout: float, progress: Callable[[RebuildProgress], None] | None) -> int | str:
-    """Stop the live partitions, bring every new one to the live state, switch; events done, or why not."""
+                        live_lock_timeout: float,
+                        progress: Callable[[RebuildProgress], None] | None) -> int | tuple[bool, str]:
+    """Stop the live partitions, bring every new one to the live state, switch; events done, or why not.
+
+    "Why not" comes with whether another worker is on it (busy: call again later) or not (an error).
+    """
     spec = subscriber.spec
     name = spec.name
     old_parts = partitions_of(spec, live_partition_count(client, name))
     with ExitStack() as stack:
         starter = Lease(client, key=keys.rebuild_start_lock(name), fence_key=keys.fence(name), ttl=lock_ttl)
         if not starter.acquire_waiting(timeout=live_lock_timeout):
-            return "another worker is switching"
+            return True, "another worker is switching"
         stack.callback(starter.release)
         if live_generation(client, name) != old:
-            return "already switched"
+            return True, "already switched"
         rebuild_leases = [_lease(client, part, lock_ttl) for part in parts]
         live_leases = [Lease(client, key=keys.lock(part.scope), fence_key=keys.fence(part.scope), ttl=lock_ttl)
                        for part in old_parts]
         for lease in rebuild_leases + live_leases:
             if not lease.acquire_waiting(timeout=live_lock_timeout):
-                return f"{lease.key} stayed held; call again"
+                return True, f"{lease.key} stayed held; call again"
             stack.callback(lease.release)
         # The live partitions are stopped: their checkpoints are frozen. Every new partition must
         # reach the furthest of them, so no reader sees the read model go back in time.
@@ -209,7 +214,7 @@ def _switch_when_filled(subscriber: Subscriber, *, store: EventStorePort, client
             final = catch_up(subscriber, store=store, client=client, target=_target(part, target), leases=[lease],
                              backoff=backoff, on_commit=_reporter(progress, target, "switching"), until=reached)
             if final.halted or final.lost_lock or not (final.caught_up or reached(final)):
-                return final.last_error or f"{part.label} could not reach the live position"
+                return False, final.last_error or f"{part.label} could not reach the live position"
         done = _done(client, parts)
         _switch(client, name=name, parts=parts, old_parts=old_parts, old=old, new=target,
                 leases=[starter, *rebuild_leases, *live_leases], version=spec.version)
