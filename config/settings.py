@@ -33,6 +33,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The event store: EventStoreDB / KurrentDB in production, the embedded server otherwise.
 EVENTSTORE_URL = env.str("EVENTSTORE_URL", default="esdb://127.0.0.1:2113?Tls=false")
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Subscribers split by stream, e.g. "orders=4;fulfillment=4" (1, 2, 4, 8 or 16; changing it rebuilds).
+SUBSCRIBER_PARTITIONS = env.dict("SUBSCRIBER_PARTITIONS", cast={"value": int}, default={})
 # Lets a Prometheus scraper read /metrics without a staff login (empty: staff only).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 

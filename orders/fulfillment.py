@@ -64,8 +64,11 @@ PARALLEL_DECISIONS = 8  # new orders decided at once per batch; stock contention
 class FulfillmentProcessManager:
     """Turns order events into inventory commands and the order's confirmation or rejection."""
 
+    # Partitionable by order stream: each partition decides its own orders; two partitions reserving the
+    # same sku race on the Inventory stream's expected version, and the loser reloads and decides again,
+    # so stock is never oversold however many partitions run (see "Scaling out" in the README).
     spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), policy="halt", rebuildable=False,
-                          batch_size=100)
+                          batch_size=100, partitionable=True)
 
     def __init__(self, *, store: EventStorePort | None = None) -> None:
         self._store = store

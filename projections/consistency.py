@@ -11,6 +11,7 @@ from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import at_or_past, live_checkpoints
 from eventlog.subscriptions.consistency import wait_for_position
 from eventlog.subscriptions.lock import text
+from eventlog.subscriptions.partitions import scopes
 from projections import head as published
 from projections.subscribers import READ_MODELS
 
@@ -75,8 +76,9 @@ class Freshness:
         return self.events_behind > 0
 
 
-# The live generation of each read model as this process last saw it (see published_freshness).
-_seen_generations: dict[str, int] = {}
+# The live layout (generation, partition count) of each read model as this process last saw it (see
+# published_freshness).
+_seen_layouts: dict[str, tuple[int, int]] = {}
 
 
 def published_freshness(name: str) -> Freshness:
@@ -84,20 +86,21 @@ def published_freshness(name: str) -> Freshness:
 
     One round trip when the read model is current (the common case), two when it is behind. Events
     behind counts published appends (commands) after the checkpoint, up to `projections.head.KEEP`.
+    A partitioned read model is as fresh as its slowest partition.
     """
     client = connections.redis()
-    generation = _seen_generations.get(name, 1)
+    generation, count = _seen_layouts.get(name, (1, 1))
     for _ in range(3):
         pipe = client.pipeline(transaction=True)
-        pipe.get(keys.generation_pointer(name))
-        pipe.get(keys.checkpoint(name, generation))
+        pipe.mget(keys.generation_pointer(name), keys.partition_count(name))
+        pipe.mget([keys.checkpoint(scope, generation) for scope in scopes(name, count)])
         pipe.zrevrange(published.APPENDS_KEY, 0, 0, withscores=True)
-        pointer, raw_checkpoint, newest = pipe.execute()
-        live = int(text(pointer) or 1)
-        if live == generation:
+        (pointer, raw_count), raw_checkpoints, newest = pipe.execute()
+        live = (int(text(pointer) or 1), int(text(raw_count) or 1))
+        if live == (generation, count):
             break
-        _seen_generations[name] = generation = live
-    checkpoint = None if raw_checkpoint is None else int(text(raw_checkpoint) or 0)
+        _seen_layouts[name] = (generation, count) = live
+    checkpoint = None if None in raw_checkpoints else min(int(text(raw) or 0) for raw in raw_checkpoints)
     if not newest or at_or_past(checkpoint, int(newest[0][1])):
         return Freshness(events_behind=0, seconds_behind=0.0, started=checkpoint is not None)
     after = "-inf" if checkpoint is None else f"({checkpoint}"

@@ -175,8 +175,10 @@ def start_rebuild(name: str) -> None:
     """Ask a worker for a blue/green rebuild of a read model (ValueError if it cannot be rebuilt)."""
     from projections.tasks import rebuild_read_model
 
-    if not subscriber(name).spec.rebuildable:
+    spec = subscriber(name).spec
+    if not spec.rebuildable:
         raise ValueError(f"{name} is not a read model and cannot be rebuilt")
     client = connections.redis()
     client.set(_requested_key(name), live_generation(client, name), ex=REBUILD_REQUESTED_TTL)
-    rebuild_read_model.delay(name)
+    for _ in range(spec.partitions):  # one task per partition: free workers fill them side by side
+        rebuild_read_model.delay(name)

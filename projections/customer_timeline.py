@@ -62,7 +62,8 @@ def state_key(order_id: object) -> str:
 class CustomerTimelineProjection:
     """The customer-visible steps of each order, with the state after each (orders/redaction.py decides)."""
 
-    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION)
+    # Partitionable: each order's events touch only that order's two documents.
+    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION, partitionable=True)
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:
         """Apply one order event to the order's state and record what its customer sees of it."""

@@ -56,6 +56,7 @@ def _deltas(event: InventoryEvent) -> tuple[int, int] | None:
 class InventoryProjection:
     """Stock on hand, reserved and available per sku, and the low-stock set."""
 
+    # Not partitionable: a few streams (one per sku) feed shared sku and low-stock indexes; it stays one runner.
     spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION)
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:

@@ -31,6 +31,15 @@ class ReadSideCollector(Collector):
                                    labels=["subscriber"])
         rebuilt = GaugeMetricFamily("ordersys_rebuild_events_done", "Events applied by a rebuild in progress.",
                                     labels=["subscriber", "generation"])
+        partitions = GaugeMetricFamily("ordersys_projection_partitions", "Partitions of the serving generation.",
+                                       labels=["subscriber"])
+        part_lag = GaugeMetricFamily("ordersys_partition_lag_events", "Matching events one partition has not applied.",
+                                     labels=["subscriber", "partition"])
+        part_seconds = GaugeMetricFamily("ordersys_partition_lag_seconds",
+                                         "Age of the oldest event one partition has not applied.",
+                                         labels=["subscriber", "partition"])
+        part_dead = GaugeMetricFamily("ordersys_partition_dead_letters", "Parked events of one partition.",
+                                      labels=["subscriber", "partition"])
         client, store = connections.redis(), connections.event_store()
         for subscriber in all_subscribers():
             name = subscriber.spec.name
@@ -46,4 +55,10 @@ class ReadSideCollector(Collector):
             halted.add_metric([name], 1 if s.state == "halted" else 0)
             if s.rebuild is not None:
                 rebuilt.add_metric([name, str(s.rebuild.generation)], s.rebuild.done)
-        yield from (lag_events, lag_seconds, dead, generation, halted, rebuilt)
+            partitions.add_metric([name], s.partition_count)
+            for part in s.partitions:  # only when split: an unpartitioned subscriber's figures are the ones above
+                part_lag.add_metric([name, str(part.index)], part.lag_events)
+                part_seconds.add_metric([name, str(part.index)], part.lag_seconds)
+                part_dead.add_metric([name, str(part.index)], part.dead_letters)
+        yield from (lag_events, lag_seconds, dead, generation, halted, rebuilt, partitions, part_lag, part_seconds,
+                    part_dead)

@@ -145,7 +145,9 @@ def customer_index(customer_id: str) -> str:
 class OrderSummaryProjection:
     """Order summaries and the all / by-status / by-customer indexes."""
 
-    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION)
+    # Every event of an order touches only that order's document and its index entries: it may be split by
+    # order stream (SUBSCRIBER_PARTITIONS); each partition keeps its own indexes, the selectors merge them.
+    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION, partitionable=True)
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:
         """Fold one order event into its summary and move it between status indexes."""

@@ -57,6 +57,8 @@ def _order_key(order_id: object) -> str:
 class SalesProjection:
     """Daily counts and revenue per currency, units sold per product."""
 
+    # Not partitionable: every order adds to shared per-day counters and product rankings, which readers
+    # would then have to sum across partitions; its per-event work is small, one runner keeps up.
     spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION)
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:

@@ -20,6 +20,7 @@ from uuid import UUID
 import redis
 
 from eventlog.subscriptions import keys
+from eventlog.subscriptions.partitions import partition_index, scope_name, scopes
 from orders.domain.values import OrderStatus
 from projections import customer_timeline, inventory, sales
 from projections import orders as orders_read_model
@@ -134,7 +135,7 @@ def get_order(order_id: UUID | str, *, client: redis.Redis | None = None) -> Ord
         order_id = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
     except ValueError:
         return None
-    doc = _live_doc(client, orders_read_model.NAME, orders_read_model.summary_key(order_id))
+    doc = _live_doc(client, orders_read_model.NAME, orders_read_model.summary_key(order_id), owner=order_id)
     return None if doc is None else load_summary(doc)
 
 
@@ -146,8 +147,8 @@ def get_customer_order(order_id: UUID | str, *, limit: int = 100, client: redis.
     except ValueError:
         return None, None
     summary_doc, timeline_doc = _live_docs(client, [
-        (orders_read_model.NAME, orders_read_model.summary_key(order_id)),
-        (customer_timeline.NAME, customer_timeline.timeline_key(order_id))])
+        (orders_read_model.NAME, orders_read_model.summary_key(order_id), order_id),
+        (customer_timeline.NAME, customer_timeline.timeline_key(order_id), order_id)])
     return (None if summary_doc is None else load_summary(summary_doc),
             None if timeline_doc is None else customer_timeline.window(timeline_doc, limit=limit))
 
@@ -164,7 +165,7 @@ def get_customer_timeline(order_id: UUID | str, *, from_version: int | None = No
         order_id = order_id if isinstance(order_id, UUID) else UUID(str(order_id))
     except ValueError:
         return None
-    doc = _live_doc(client, customer_timeline.NAME, customer_timeline.timeline_key(order_id))
+    doc = _live_doc(client, customer_timeline.NAME, customer_timeline.timeline_key(order_id), owner=order_id)
     if doc is None:
         return None
     return customer_timeline.window(doc, from_version=from_version, to_version=to_version, limit=limit)
@@ -198,8 +199,10 @@ def count_orders_by_status(*, client: redis.Redis | None = None) -> dict[OrderSt
     reader = _Reader(client, orders_read_model.NAME)
     pipe = reader.client.pipeline(transaction=True)
     for status in OrderStatus:
-        pipe.zcard(reader.key(orders_read_model.status_index(status.value)))
-    return dict(zip(OrderStatus, (int(n) for n in pipe.execute()), strict=True))
+        for key in reader.keys_everywhere(orders_read_model.status_index(status.value)):
+            pipe.zcard(key)
+    counts = iter(pipe.execute())
+    return {status: sum(int(next(counts)) for _ in range(reader.count)) for status in OrderStatus}
 
 
 def _order_page(index: str, *, cursor: str | None, page_size: int, client: redis.Redis | None) -> OrderPage:
@@ -207,12 +210,18 @@ def _order_page(index: str, *, cursor: str | None, page_size: int, client: redis
     size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     reader = _Reader(client, orders_read_model.NAME)
     pipe = reader.client.pipeline(transaction=True)
-    pipe.zrevrangebyscore(reader.key(index), "+inf" if before is None else f"({before}", "-inf",
-                          start=0, num=size + 1, withscores=True)
-    pipe.zcard(reader.key(index))
-    rows, total = pipe.execute()
+    for key in reader.keys_everywhere(index):  # one index per partition: merge their newest
+        pipe.zrevrangebyscore(key, "+inf" if before is None else f"({before}", "-inf",
+                              start=0, num=size + 1, withscores=True)
+        pipe.zcard(key)
+    replies = pipe.execute()
+    rows = [row for reply in replies[0::2] for row in _scored(reply)]
+    if reader.count > 1:
+        rows = sorted(rows, key=lambda row: row[1], reverse=True)[:size + 1]
+    total = sum(int(n) for n in replies[1::2])
     page = rows[:size]
-    docs = reader.docs([orders_read_model.summary_key(_text(member)) for member, _ in page])
+    ids = [_text(member) for member, _ in page]
+    docs = reader.docs([orders_read_model.summary_key(order_id) for order_id in ids], owners=ids)
     items = tuple(load_summary(doc) for doc in docs if doc is not None)
     next_cursor = _encode_cursor(int(page[-1][1])) if len(rows) > size else None
     return OrderPage(items, next_cursor, int(total))
@@ -320,7 +329,7 @@ def _daily(day: date, raw: Mapping[Any, Any]) -> DailySales:
 
 
 class _Reader:
-    """One read model's live generation on one Redis client."""
+    """One read model's live generation (and partition count) on one Redis client."""
 
     def __init__(self, client: redis.Redis | None, name: str) -> None:
         if client is None:
@@ -329,53 +338,73 @@ class _Reader:
             client = connections.redis()
         self.client: redis.Redis = client
         self.name = name
-        pointer = client.get(keys.generation_pointer(name))
+        pointer, count = client.mget(keys.generation_pointer(name), keys.partition_count(name))
         self.generation = int(pointer) if pointer is not None else 1
+        self.count = int(count) if count is not None else 1  # a partitioned read model's keys carry its hash tags
 
-    def key(self, relative: str) -> str:
-        return keys.read_model_key(self.name, self.generation, relative)
+    def key(self, relative: str, *, owner: object = None) -> str:
+        """The absolute key; `owner` (the aggregate id) says which partition holds it when there are several."""
+        return _document_key(self.name, self.generation, self.count, relative, owner=owner)
 
-    def doc(self, relative: str) -> dict[str, Any] | None:
-        raw = self.client.get(self.key(relative))
+    def keys_everywhere(self, relative: str) -> list[str]:
+        """The key in every partition (an index each partition keeps for its own streams)."""
+        return [keys.read_model_key(scope, self.generation, relative) for scope in scopes(self.name, self.count)]
+
+    def doc(self, relative: str, *, owner: object = None) -> dict[str, Any] | None:
+        raw = self.client.get(self.key(relative, owner=owner))
         return None if raw is None else json.loads(raw)
 
-    def docs(self, relatives: Sequence[str]) -> list[dict[str, Any] | None]:
+    def docs(self, relatives: Sequence[str], *, owners: Sequence[object] | None = None) -> list[dict[str, Any] | None]:
         if not relatives:
             return []
-        return [None if raw is None else json.loads(raw) for raw in self.client.mget([self.key(r) for r in relatives])]
+        owned = owners if owners is not None else [None] * len(relatives)
+        absolute = [self.key(r, owner=o) for r, o in zip(relatives, owned, strict=True)]
+        return [None if raw is None else json.loads(raw) for raw in self.client.mget(absolute)]
 
 
-# The live generation of each read model as this process last saw it: a document read sends the pointer
-# and the document at this generation in one transaction (one round trip) and only reads again in the
-# rare case that the pointer moved (a rebuild switched generations).
-_seen_generations: dict[str, int] = {}
+# The live layout (generation, partition count) of each read model as this process last saw it: a
+# document read sends the pointer, the partition count and the document at this layout in one
+# transaction (one round trip) and only reads again in the rare case that the layout changed (a
+# rebuild switched generations or partitions).
+_seen_layouts: dict[str, tuple[int, int]] = {}
 
 
-def _live_doc(client: redis.Redis | None, name: str, relative: str) -> dict[str, Any] | None:
-    """One document of a read model's live generation, normally in one round trip."""
-    return _live_docs(client, [(name, relative)])[0]
+def _live_doc(client: redis.Redis | None, name: str, relative: str, *, owner: object = None
+              ) -> dict[str, Any] | None:
+    """One document of a read model's live generation (`owner`: its aggregate id), normally in one round trip."""
+    return _live_docs(client, [(name, relative, owner)])[0]
 
 
-def _live_docs(client: redis.Redis | None, wanted: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
-    """Documents (read model name, relative key) of the live generations, normally in one round trip."""
+def _live_docs(client: redis.Redis | None, wanted: Sequence[tuple[str, str, object]]
+               ) -> list[dict[str, Any] | None]:
+    """Documents (read model name, relative key, owner) of the live generations, normally in one round trip."""
     if client is None:
         from eventlog import connections
 
         client = connections.redis()
     for _ in range(3):
-        generations = [_seen_generations.get(name, 1) for name, _ in wanted]
+        layouts = [_seen_layouts.get(name, (1, 1)) for name, _, _ in wanted]
         pipe = client.pipeline(transaction=True)
-        for (name, relative), generation in zip(wanted, generations, strict=True):
-            pipe.get(keys.generation_pointer(name))
-            pipe.get(keys.read_model_key(name, generation, relative))
+        for (name, relative, owner), (generation, count) in zip(wanted, layouts, strict=True):
+            pipe.mget(keys.generation_pointer(name), keys.partition_count(name))
+            pipe.get(_document_key(name, generation, count, relative, owner=owner))
         replies = pipe.execute()
-        pointers, raws = replies[0::2], replies[1::2]
-        lives = [int(pointer) if pointer is not None else 1 for pointer in pointers]
-        if lives == generations:
-            return [None if raw is None else json.loads(raw) for raw in raws]
-        for (name, _), live in zip(wanted, lives, strict=True):
-            _seen_generations[name] = live
-    return [_Reader(client, name).doc(relative) for name, relative in wanted]
+        lives = [(int(pointer) if pointer is not None else 1, int(count) if count is not None else 1)
+                 for pointer, count in replies[0::2]]
+        if lives == layouts:
+            return [None if raw is None else json.loads(raw) for raw in replies[1::2]]
+        for (name, _, _), live in zip(wanted, lives, strict=True):
+            _seen_layouts[name] = live
+    return [_Reader(client, name).doc(relative, owner=owner) for name, relative, owner in wanted]
+
+
+def _document_key(name: str, generation: int, count: int, relative: str, *, owner: object) -> str:
+    """Where a document lives: in its owner's partition when the read model has several."""
+    if count == 1:
+        return keys.read_model_key(name, generation, relative)
+    if owner is None:
+        raise ValueError(f"{name} is partitioned: say which aggregate {relative!r} belongs to")
+    return keys.read_model_key(scope_name(name, partition_index(owner, count), count), generation, relative)
 
 
 # redis-py types a sorted-set read as "members, or (member, score) pairs" whatever `withscores` says;

@@ -1,4 +1,5 @@
-"""Which subscribers need a human right now (halted, or holding dead letters), in one Redis round trip.
+"""Which subscribers need a human right now (halted, or holding dead letters), in two Redis round trips
+(the partition counts, then every partition's status and dead letters).
 
 Cheap enough for every admin page and every /healthz call: no event-store read, no lag count.
 """
@@ -11,6 +12,7 @@ import redis
 
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.lock import text
+from eventlog.subscriptions.partitions import live_scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +36,21 @@ class Attention:
 
 
 def needing_attention(names: Iterable[str], *, redis_client: redis.Redis) -> list[Attention]:
-    """The subscribers among `names` that are halted or have dead letters."""
+    """The subscribers among `names` that are halted or have dead letters (in any of their partitions)."""
     names = list(names)
+    scopes = live_scopes(redis_client, names)
     pipe = redis_client.pipeline(transaction=False)
     for name in names:
-        pipe.hget(keys.status(name), "halted_on")
-        pipe.hlen(keys.dead_letters(name))
-    answers = pipe.execute()
+        for scope in scopes[name]:
+            pipe.hget(keys.status(scope), "halted_on")
+            pipe.hlen(keys.dead_letters(scope))
+    answers = iter(pipe.execute())
     found = []
-    for index, name in enumerate(names):
-        halted_on, dead = text(answers[2 * index]) or None, int(answers[2 * index + 1] or 0)
+    for name in names:
+        halted_on, dead = None, 0
+        for _ in scopes[name]:
+            halted_on = halted_on or text(next(answers)) or None
+            dead += int(next(answers) or 0)
         if halted_on or dead:
             found.append(Attention(name, halted_on, dead))
     return found

@@ -26,6 +26,8 @@ class SubscriberSpec:
     max_attempts: int = 5  # tries of one event before it is dead-lettered
     rebuildable: bool = True  # read models can be rebuilt into a new generation; process managers not
     version: int = 1  # raise it when the read model's shape or meaning changes: outdated generations are rebuilt
+    partitions: int = 1  # split by stream into this many (1, 2, 4, 8, 16); changing it is a rebuild
+    partitionable: bool = False  # each stream's events touch only that stream's keys, so it may be split
 
 
 class ReadModelWriter(Protocol):

@@ -39,6 +39,7 @@ from eventlog.subscriptions.metrics import (
     SUBSCRIBER_BATCHES,
     SUBSCRIBER_EVENTS_APPLIED,
 )
+from eventlog.subscriptions.partitions import Partition
 from eventlog.subscriptions.writer import BatchWriter
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Target:
     dead_letter_key: str  # hash receiving parked events
     halt_key: str  # hash whose `halted_on` field stops the loop
     counter_key: str | None = None  # hash whose `done` field counts applied events (rebuild progress)
+    partition: Partition | None = None  # the part of the subscriber's events to read (None: all of them)
 
 
 @dataclass(slots=True)
@@ -114,7 +116,7 @@ def catch_up(subscriber: Subscriber, *, store: EventStorePort, client: redis.Red
             if max_batches is not None and progress.batches >= max_batches:
                 break
             progress.head = store.head_position()  # before the read: everything up to it is readable
-            batch = _read_batch(store, subscriber, after=progress.checkpoint)
+            batch = _read_batch(store, subscriber, after=progress.checkpoint, partition=target.partition)
             if not batch:
                 if progress.head and (progress.checkpoint is None or progress.head > progress.checkpoint):
                     run.commit(None, new=progress.head)
@@ -286,11 +288,12 @@ def handling(event: RecordedEvent, subscriber: str) -> contextlib.AbstractContex
                                                    event_id=str(event.event_id), subscriber=subscriber)
 
 
-def _read_batch(store: EventStorePort, subscriber: Subscriber, *,
-                after: int | None) -> list[RecordedEvent | _Undecodable]:
+def _read_batch(store: EventStorePort, subscriber: Subscriber, *, after: int | None,
+                partition: Partition | None = None) -> list[RecordedEvent | _Undecodable]:
     """The next batch of matching events; one that cannot be decoded ends the batch as _Undecodable."""
     spec = subscriber.spec
-    prefixes, types = spec.stream_prefixes, spec.event_types
+    prefixes, types = (spec.stream_prefixes, spec.event_types) if partition is None else \
+        (partition.stream_prefixes, partition.event_types)
     try:
         return list(store.read_all(after=after, limit=spec.batch_size, stream_prefixes=prefixes, event_types=types))
     except EventDecodeError:

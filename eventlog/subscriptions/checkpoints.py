@@ -12,6 +12,7 @@ import redis
 
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.lock import text
+from eventlog.subscriptions.partitions import scope_name
 
 
 def live_generation(client: redis.Redis, name: str) -> int:
@@ -27,15 +28,25 @@ def read_checkpoint(client: redis.Redis, name: str, generation: int) -> int | No
 
 
 def live_checkpoints(client: redis.Redis, names: Sequence[str]) -> dict[str, tuple[int, int | None]]:
-    """(live generation, checkpoint) of each name, read with two round trips however many names."""
-    pointers = client.mget([keys.generation_pointer(name) for name in names]) if names else []
-    generations = [int(text(value)) if value else 1 for value in pointers]
-    values = client.mget([keys.checkpoint(name, gen) for name, gen in zip(names, generations, strict=True)]) \
-        if names else []
-    return {
-        name: (gen, None if value is None else int(text(value)))
-        for name, gen, value in zip(names, generations, values, strict=True)
-    }
+    """(live generation, checkpoint) of each name, read with two round trips however many names.
+
+    A partitioned subscriber's checkpoint is its slowest partition's: everything up to it is applied
+    in every partition (None until each partition has committed once).
+    """
+    if not names:
+        return {}
+    replies = client.mget([key for name in names for key in (keys.generation_pointer(name),
+                                                               keys.partition_count(name))])
+    generations = [int(text(value)) if value else 1 for value in replies[0::2]]
+    counts = [int(text(value)) if value else 1 for value in replies[1::2]]
+    wanted = [keys.checkpoint(scope_name(name, index, count), gen)
+              for name, gen, count in zip(names, generations, counts, strict=True) for index in range(count)]
+    values = iter(client.mget(wanted))
+    found: dict[str, tuple[int, int | None]] = {}
+    for name, gen, count in zip(names, generations, counts, strict=True):
+        checkpoints = [None if value is None else int(text(value)) for value in (next(values) for _ in range(count))]
+        found[name] = (gen, None if None in checkpoints else min(c for c in checkpoints if c is not None))
+    return found
 
 
 def at_or_past(checkpoint: int | None, position: int) -> bool:

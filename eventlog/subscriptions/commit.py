@@ -4,6 +4,10 @@ WATCH the lock key(s) and the checkpoint, check that the lock still holds our va
 checkpoint is where we left it, then MULTI, queue everything, EXEC. If anyone took the lock or
 moved the checkpoint in between, EXEC fails and nothing is written: a paused or slow worker that
 lost its lease cannot write, and an event is never applied twice.
+
+On Redis Cluster the same steps run as one single-slot transaction: a partition's keys share a
+hash tag (partitions.py), so its watched keys, writes and checkpoint live in one slot; the
+progress announcement is published right after EXEC (waiters re-read the checkpoint anyway).
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import redis
+from redis.cluster import ClusterPipeline, RedisCluster
 
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.errors import LockLostError
@@ -33,6 +38,7 @@ def commit(client: redis.Redis, *, leases: Sequence[Lease], name: str, generatio
     Raises LockLostError (and marks the lease lost) when it is not; nothing is written then.
     """
     checkpoint_key = keys.checkpoint(name, generation)
+    clustered = isinstance(client, RedisCluster)
     with ExitStack() as stack:
         for lease in leases:  # keep our own heartbeats from touching watched keys meanwhile
             stack.enter_context(lease.mutex)
@@ -52,9 +58,12 @@ def commit(client: redis.Redis, *, leases: Sequence[Lease], name: str, generatio
                         pipe.pexpire(lease.key, lease.ttl_ms)
                     if extra is not None:
                         extra(pipe)
-                    if publish and new is not None:
+                    announce = publish and new is not None
+                    if announce and not clustered:
                         pipe.publish(keys.PROGRESS_CHANNEL, f"{name} {generation} {new}")
                     pipe.execute()
+                    if announce and clustered:  # a cluster transaction holds one slot's keys, no PUBLISH
+                        client.publish(keys.PROGRESS_CHANNEL, f"{name} {generation} {new}")
                     return
                 except redis.WatchError:
                     continue  # something touched a watched key: look again, the check decides
@@ -62,7 +71,9 @@ def commit(client: redis.Redis, *, leases: Sequence[Lease], name: str, generatio
 
 
 def _check_fence(pipe: Any, leases: Sequence[Lease], checkpoint_key: str, expected: int | None) -> None:
-    values = pipe.mget(checkpoint_key, *(lease.key for lease in leases))
+    watched = [checkpoint_key, *(lease.key for lease in leases)]
+    # A cluster pipeline under WATCH allows single-key reads only (the keys share a slot anyway).
+    values = [pipe.get(key) for key in watched] if isinstance(pipe, ClusterPipeline) else pipe.mget(*watched)
     for lease, value in zip(leases, values[1:], strict=True):
         if lease.value is None or text(value) != lease.value:
             lease.lost.set()

@@ -14,6 +14,7 @@ import redis
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import at_or_past, live_checkpoints
 from eventlog.subscriptions.lock import text
+from eventlog.subscriptions.partitions import subscriber_of
 
 
 def wait_for_position(redis_client: redis.Redis, names: Sequence[str], position: int, *,
@@ -35,7 +36,8 @@ def wait_for_position(redis_client: redis.Redis, names: Sequence[str], position:
             message = pubsub.get_message(timeout=remaining)
             if message is None or message.get("type") != "message":
                 continue
-            name, _, rest = (text(message["data"]) or "").partition(" ")
+            scope, _, rest = (text(message["data"]) or "").partition(" ")
+            name = subscriber_of(scope)  # a partition announces its own progress
             announced = rest.rpartition(" ")[2]
             if name in waiting and announced.isdigit() and int(announced) >= position:
                 # Re-read rather than trust the message: it may be from a rebuild's generation,

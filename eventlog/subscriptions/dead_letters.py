@@ -24,6 +24,7 @@ from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.commit import commit
 from eventlog.subscriptions.errors import DeadLetterNotFoundError, SubscriberBusyError, SubscriptionError
 from eventlog.subscriptions.lock import Lease, text
+from eventlog.subscriptions.partitions import live_scopes
 from eventlog.subscriptions.writer import BatchWriter
 
 
@@ -104,22 +105,34 @@ class RetryOutcome:
 
 
 def list_dead_letters(client: redis.Redis, name: str) -> list[DeadLetter]:
-    """A subscriber's parked events, oldest position first."""
-    records = [DeadLetter.from_json(raw) for raw in client.hvals(keys.dead_letters(name))]
+    """A subscriber's parked events (of every partition), oldest position first."""
+    records = [DeadLetter.from_json(raw) for scope in _scopes(client, name)
+               for raw in client.hvals(keys.dead_letters(scope))]
     return sorted(records, key=lambda record: record.commit_position)
 
 
 def count_dead_letters(client: redis.Redis, name: str) -> int:
-    """How many events a subscriber has parked."""
-    return int(client.hlen(keys.dead_letters(name)))
+    """How many events a subscriber (or one partition, by its scope) has parked."""
+    return sum(int(client.hlen(keys.dead_letters(scope))) for scope in _scopes(client, name))
 
 
 def get_dead_letter(client: redis.Redis, name: str, event_id: str | UUID) -> DeadLetter:
     """One parked event, or DeadLetterNotFoundError."""
-    raw = client.hget(keys.dead_letters(name), str(event_id))
-    if raw is None:
-        raise DeadLetterNotFoundError(f"{name} has no dead letter for event {event_id}")
-    return DeadLetter.from_json(raw)
+    return _find(client, name, event_id)[1]
+
+
+def _scopes(client: redis.Redis, name: str) -> list[str]:
+    """The key scopes of a subscriber's serving partitions (a partition's scope is its own only scope)."""
+    return live_scopes(client, [name])[name]
+
+
+def _find(client: redis.Redis, name: str, event_id: str | UUID) -> tuple[str, DeadLetter]:
+    """The scope holding a parked event, and its record."""
+    for scope in _scopes(client, name):
+        raw = client.hget(keys.dead_letters(scope), str(event_id))
+        if raw is not None:
+            return scope, DeadLetter.from_json(raw)
+    raise DeadLetterNotFoundError(f"{name} has no dead letter for event {event_id}")
 
 
 def retry_dead_letter(subscriber: Subscriber, event_id: str | UUID, *, store: EventStorePort,
@@ -129,10 +142,10 @@ def retry_dead_letter(subscriber: Subscriber, event_id: str | UUID, *, store: Ev
     For a halted subscriber stopped on this event, success also moves its checkpoint onto the
     event, so the next run goes on after it. Raises SubscriberBusyError when a run holds the lock.
     """
-    name = subscriber.spec.name
-    record = get_dead_letter(redis_client, name, event_id)
+    subscriber_name = subscriber.spec.name
+    name, record = _find(redis_client, subscriber_name, event_id)  # from here on, the partition's scope
     with _locked(redis_client, name, lock_ttl) as lease:
-        generation = live_generation(redis_client, name)
+        generation = live_generation(redis_client, subscriber_name)
         checkpoint = read_checkpoint(redis_client, name, generation)
         halted_here = _halted_on(redis_client, name) == record.event_id
         writer = BatchWriter(redis_client, name=name, generation=generation)
@@ -163,13 +176,24 @@ def discard_dead_letters(subscriber: Subscriber | str, event_ids: Iterable[str |
 
     Returns the ids that were discarded (unknown ids are ignored).
     """
-    name = subscriber if isinstance(subscriber, str) else subscriber.spec.name
+    subscriber_name = subscriber if isinstance(subscriber, str) else subscriber.spec.name
     wanted = [str(event_id) for event_id in event_ids]
+    discarded: list[str] = []
+    for scope in _scopes(redis_client, subscriber_name):
+        discarded += _discard_in(redis_client, subscriber_name, scope, wanted, lock_ttl)
+    return discarded
+
+
+def _discard_in(redis_client: redis.Redis, subscriber_name: str, name: str, wanted: list[str],
+                lock_ttl: float) -> list[str]:
+    """Discard the wanted ids parked in one partition (`name` is its scope)."""
+    if not wanted or not any(redis_client.hmget(keys.dead_letters(name), wanted)):
+        return []
     with _locked(redis_client, name, lock_ttl) as lease:
-        generation = live_generation(redis_client, name)
+        generation = live_generation(redis_client, subscriber_name)
         checkpoint = read_checkpoint(redis_client, name, generation)
         found = [(event_id, raw) for event_id, raw in
-                 zip(wanted, redis_client.hmget(keys.dead_letters(name), wanted) if wanted else [], strict=True)
+                 zip(wanted, redis_client.hmget(keys.dead_letters(name), wanted), strict=True)
                  if raw is not None]
         if not found:
             return []
@@ -190,7 +214,8 @@ def discard_dead_letters(subscriber: Subscriber | str, event_ids: Iterable[str |
 def discard_all_dead_letters(subscriber: Subscriber | str, *, redis_client: redis.Redis) -> list[str]:
     """Forget every parked event of a subscriber."""
     name = subscriber if isinstance(subscriber, str) else subscriber.spec.name
-    ids = [text(event_id) for event_id in redis_client.hkeys(keys.dead_letters(name))]
+    ids = [text(event_id) for scope in _scopes(redis_client, name) for event_id in
+           redis_client.hkeys(keys.dead_letters(scope))]
     return discard_dead_letters(name, ids, redis_client=redis_client)
 
 

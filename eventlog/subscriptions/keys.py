@@ -2,6 +2,10 @@
 
 Read-model keys carry the projection name and a generation (`rm:<name>:g<gen>:<key>`), so a
 rebuild fills generation N+1 while N keeps serving, then the pointer switches atomically.
+For a partitioned subscriber, `name` in the per-partition keys below (read models, checkpoint,
+lock, fence, dead letters, status, rebuild lock and state) is the partition's scope, a Redis
+Cluster hash tag such as `{orders.p2of4}` (see partitions.py); the generation pointer, built
+version and partition count stay per subscriber.
 """
 from __future__ import annotations
 
@@ -17,8 +21,13 @@ def generation_pattern(name: str, generation: int) -> str:
 
 
 def all_generations_pattern(name: str) -> str:
-    """SCAN pattern matching every read-model key of a projection, whatever its generation."""
+    """SCAN pattern matching every read-model key of a projection (or partition scope), whatever its generation."""
     return f"rm:{name}:g*"
+
+
+def all_partitions_pattern(name: str) -> str:
+    """SCAN pattern matching every read-model key of every partition scope of a subscriber."""
+    return f"rm:{{{name}.p*"
 
 
 def generation_of(name: str, key: str) -> int | None:
@@ -40,6 +49,11 @@ def built_version(name: str) -> str:
     return f"sub:{name}:version"
 
 
+def partition_count(name: str) -> str:
+    """How many partitions the serving generation was built with (absent: 1), beside the pointer."""
+    return f"sub:{name}:partitions"
+
+
 def checkpoint(name: str, generation: int) -> str:
     """Commit position the subscriber has fully applied, per generation."""
     return f"sub:{name}:g{generation}:checkpoint"
@@ -58,6 +72,11 @@ def fence(name: str) -> str:
 def rebuild_lock(name: str) -> str:
     """Lock held by the one rebuild of a subscriber (separate from the live lock, so both run)."""
     return f"sub:{name}:rebuild:lock"
+
+
+def rebuild_start_lock(name: str) -> str:
+    """Held briefly by whoever starts, resumes or switches a partitioned rebuild (fillers hold their partition's)."""
+    return f"sub:{name}:rebuild:start"
 
 
 def rebuild_state(name: str) -> str:

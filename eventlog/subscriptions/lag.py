@@ -19,6 +19,7 @@ from eventlog.errors import EventDecodeError
 from eventlog.ports import EventStorePort
 from eventlog.subscriptions.base import SubscriberSpec
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
+from eventlog.subscriptions.partitions import Partition, live_partitions
 
 LAG_COUNT_CAP = 10_000
 _PAGE = 1_000
@@ -41,18 +42,35 @@ class Lag:
 
 
 def measure_lag(spec: SubscriberSpec, *, store: EventStorePort, redis_client: redis.Redis,
-                generation: int | None = None, cap: int = LAG_COUNT_CAP, now: datetime | None = None) -> Lag:
-    """Lag of the live generation (or the given one, e.g. a rebuild's)."""
-    head = store.head_position()
+                generation: int | None = None, cap: int = LAG_COUNT_CAP, now: datetime | None = None,
+                partition: Partition | None = None) -> Lag:
+    """Lag of the live generation (or the given one, e.g. a rebuild's), of one partition or of them all.
+
+    A partitioned subscriber's lag is the sum of its partitions' (seconds: the oldest of theirs), and
+    its checkpoint the slowest partition's.
+    """
     generation = generation or live_generation(redis_client, spec.name)
-    checkpoint = read_checkpoint(redis_client, spec.name, generation)
+    if partition is None:
+        parts = live_partitions(redis_client, spec)
+        if len(parts) > 1:
+            lags = [measure_lag(spec, store=store, redis_client=redis_client, generation=generation, cap=cap,
+                                now=now, partition=part) for part in parts]
+            checkpoints = [lag.checkpoint for lag in lags]
+            events = sum(lag.events for lag in lags)
+            return Lag(events=min(events, cap), capped=any(lag.capped for lag in lags) or events > cap,
+                       seconds=max(lag.seconds for lag in lags),
+                       checkpoint=None if None in checkpoints else min(c for c in checkpoints if c is not None),
+                       head=max(lag.head for lag in lags))
+        partition = parts[0]
+    head = store.head_position()
+    checkpoint = read_checkpoint(redis_client, partition.scope, generation)
     count, capped, oldest, after = 0, False, None, checkpoint
     try:
         while True:
             want = min(_PAGE, cap + 1 - count)  # one past the cap tells "more than the cap"
             # Undecoded: counting must not fail on an event the registry cannot read (a poison event).
-            page = store.read_all(after=after, limit=want, decode=False, stream_prefixes=spec.stream_prefixes,
-                                  event_types=spec.event_types)
+            page = store.read_all(after=after, limit=want, decode=False, stream_prefixes=partition.stream_prefixes,
+                                  event_types=partition.event_types)
             if oldest is None and page:
                 oldest = page[0].recorded_at
             count += len(page)

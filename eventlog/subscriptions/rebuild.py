@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from eventlog.subscriptions.checkpoints import at_or_past, live_generation, read
 from eventlog.subscriptions.commit import commit
 from eventlog.subscriptions.errors import NotRebuildableError, SubscriptionError
 from eventlog.subscriptions.lock import Lease, text
+from eventlog.subscriptions.partitions import ALLOWED_COUNTS, live_partition_count, scopes, subscriber_of
 from eventlog.subscriptions.runner import DEFAULT_LOCK_TTL, run_subscriber
 
 Cleanup = Literal["thread", "inline", "none"]
@@ -76,6 +78,13 @@ def rebuild(subscriber: Subscriber, *, store: EventStorePort, redis_client: redi
     if not spec.rebuildable:
         raise NotRebuildableError(f"{spec.name} is not rebuildable")
     name, client = spec.name, redis_client
+    if spec.partitions > 1 or live_partition_count(client, name) > 1:
+        # Imported here: the partitioned rebuild builds on this module's results and cleanup.
+        from eventlog.subscriptions.partitioned_rebuild import rebuild_partitioned
+
+        return rebuild_partitioned(subscriber, store=store, redis_client=client, progress=progress,
+                                   lock_ttl=lock_ttl, backoff=backoff, live_lock_timeout=live_lock_timeout,
+                                   max_batches=max_batches, cleanup=cleanup)
     rebuild_lease = Lease(client, key=keys.rebuild_lock(name), fence_key=keys.fence(name), ttl=lock_ttl)
     if not rebuild_lease.acquire():
         live = live_generation(client, name)
@@ -135,20 +144,15 @@ def rebuild(subscriber: Subscriber, *, store: EventStorePort, redis_client: redi
 
 
 def delete_generation(redis_client: redis.Redis, name: str, generation: int, *, chunk: int = DELETE_CHUNK) -> int:
-    """Delete every key of a generation that is not live (SCAN + UNLINK in chunks); returns how many."""
+    """Delete every key of a generation that is not live, in every partition (SCAN + UNLINK in chunks)."""
     if generation == live_generation(redis_client, name):
         raise SubscriptionError(f"refusing to delete {name} generation {generation}: it is live")
     deleted = 0
-    batch: list[Any] = []
-    # UNLINK frees memory off Redis's main thread, and chunks keep each call short for other clients.
-    for key in redis_client.scan_iter(match=keys.generation_pattern(name, generation), count=chunk):
-        batch.append(key)
-        if len(batch) >= chunk:
-            deleted += int(redis_client.unlink(*batch))
-            batch.clear()
-    if batch:
-        deleted += int(redis_client.unlink(*batch))
-    redis_client.unlink(keys.checkpoint(name, generation), keys.rebuild_dead_letters(name, generation))
+    for pattern in (keys.generation_pattern(name, generation), keys.all_partitions_pattern(name)):
+        deleted += _unlink_matching(redis_client, pattern, chunk=chunk,
+                                    wanted=lambda key: _generation_of(name, key) == generation)
+    redis_client.unlink(*(key for scope in every_scope(name) for key in
+                          (keys.checkpoint(scope, generation), keys.rebuild_dead_letters(scope, generation))))
     return deleted
 
 
@@ -157,13 +161,46 @@ def delete_other_generations(redis_client: redis.Redis, name: str, *, keep: int,
     """Delete every generation of a subscriber but `keep` (and the live one); returns those found."""
     live = live_generation(redis_client, name)
     found: set[int] = set()
-    for key in redis_client.scan_iter(match=keys.all_generations_pattern(name), count=chunk):
-        generation = keys.generation_of(name, text(key))
-        if generation is not None and generation not in (keep, live):
-            found.add(generation)
+    for pattern in (keys.all_generations_pattern(name), keys.all_partitions_pattern(name)):
+        for key in redis_client.scan_iter(match=pattern, count=chunk):
+            generation = _generation_of(name, text(key))
+            if generation is not None and generation not in (keep, live):
+                found.add(generation)
     for generation in sorted(found):
         delete_generation(redis_client, name, generation, chunk=chunk)
     return sorted(found)
+
+
+def every_scope(name: str) -> list[str]:
+    """Every key scope a subscriber can have: its own name and those of each allowed partition count."""
+    return [name] + [scope for count in ALLOWED_COUNTS if count > 1 for scope in scopes(name, count)]
+
+
+def _generation_of(name: str, key: str) -> int | None:
+    """The generation of a read-model key of `name` or of one of its partition scopes."""
+    match = _READ_MODEL_KEY.match(key)
+    if match is None or subscriber_of(match["scope"]) != name:
+        return None
+    return int(match["generation"])
+
+
+_READ_MODEL_KEY = re.compile(r"^rm:(?P<scope>\{[^}]*\}|[^:]*):g(?P<generation>\d+):")
+
+
+def _unlink_matching(client: redis.Redis, pattern: str, *, chunk: int, wanted: Callable[[str], bool]) -> int:
+    # UNLINK frees memory off Redis's main thread, and chunks keep each call short for other clients.
+    deleted = 0
+    batch: list[Any] = []
+    for key in client.scan_iter(match=pattern, count=chunk):
+        if not wanted(text(key)):
+            continue
+        batch.append(key)
+        if len(batch) >= chunk:
+            deleted += int(client.unlink(*batch))
+            batch.clear()
+    if batch:
+        deleted += int(client.unlink(*batch))
+    return deleted
 
 
 def abandon_rebuild(redis_client: redis.Redis, name: str) -> int | None:

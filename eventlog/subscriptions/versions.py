@@ -17,6 +17,7 @@ from eventlog.subscriptions import keys
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.checkpoints import live_generation, read_checkpoint
 from eventlog.subscriptions.lock import text
+from eventlog.subscriptions.partitions import live_partition_count, scopes
 from eventlog.subscriptions.rebuild import Cleanup, RebuildProgress, RebuildResult, rebuild
 
 BEFORE_VERSIONS = 1  # what a generation built before versions were recorded was built with
@@ -29,7 +30,7 @@ def built_version(redis_client: redis.Redis, name: str) -> int:
 
 
 def outdated(subscribers: Iterable[Subscriber], *, redis_client: redis.Redis) -> list[Subscriber]:
-    """The rebuildable subscribers whose serving generation was built with another version than the code's.
+    """The rebuildable subscribers whose serving generation another version (or partition count) built.
 
     A read model that has applied nothing yet (no checkpoint, no rebuild under way) is not outdated:
     the code at hand builds it, so its version is recorded instead.
@@ -37,13 +38,16 @@ def outdated(subscribers: Iterable[Subscriber], *, redis_client: redis.Redis) ->
     found = []
     for candidate in subscribers:
         spec = candidate.spec
-        if not spec.rebuildable or built_version(redis_client, spec.name) == spec.version:
+        count = live_partition_count(redis_client, spec.name)
+        if not spec.rebuildable or (built_version(redis_client, spec.name) == spec.version
+                                    and count == spec.partitions):
             continue
         generation = live_generation(redis_client, spec.name)
-        unbuilt = (read_checkpoint(redis_client, spec.name, generation) is None
+        unbuilt = (all(read_checkpoint(redis_client, scope, generation) is None for scope in scopes(spec.name, count))
                    and not redis_client.exists(keys.rebuild_state(spec.name)))
         if unbuilt:
             redis_client.set(keys.built_version(spec.name), spec.version)
+            redis_client.set(keys.partition_count(spec.name), spec.partitions)
             continue
         found.append(candidate)
     return found

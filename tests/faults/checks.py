@@ -24,6 +24,7 @@ from eventlog.store import EventStore
 from eventlog.subscriptions import keys
 from eventlog.subscriptions.checkpoints import live_generation
 from eventlog.subscriptions.consistency import wait_for_position
+from eventlog.subscriptions.partitions import live_scopes
 from eventlog.subscriptions.runner import run_subscriber
 from eventlog.subscriptions.subscribers import all_subscribers
 from orders.domain.events import OrderConfirmed, OrderCreated, OrderRejected, StockReleased, StockReserved
@@ -59,9 +60,10 @@ def describe_subscribers(stack: Stack) -> str:
     client, lines = stack.redis, []
     for name in subscriber_names():
         generation = live_generation(client, name)
-        lines.append(f"{name}: g{generation} checkpoint={client.get(keys.checkpoint(name, generation))} "
-                     f"lock={client.get(keys.lock(name))} ttl={client.pttl(keys.lock(name))} "
-                     f"status={client.hgetall(keys.status(name))}")
+        for scope in live_scopes(client, [name])[name]:
+            lines.append(f"{scope}: g{generation} checkpoint={client.get(keys.checkpoint(scope, generation))} "
+                         f"lock={client.get(keys.lock(scope))} ttl={client.pttl(keys.lock(scope))} "
+                         f"status={client.hgetall(keys.status(scope))}")
     return "\n".join(lines)
 
 
@@ -122,10 +124,26 @@ def assert_no_double_reservation(store: EventStore, inventory_events: Iterable[R
 
 
 def dump(client: redis.Redis, name: str, generation: int) -> dict[str, Any]:
-    """Every key of one read-model generation, by relative key, with comparable values."""
-    prefix = keys.read_model_key(name, generation, "")
+    """Every key of one read-model generation, by relative key, with comparable values.
+
+    A partitioned read model is dumped partition by partition and merged: an index each partition
+    keeps for its own streams reads as the one index a single partition would have built.
+    """
     contents: dict[str, Any] = {}
-    for raw_key in client.scan_iter(match=keys.generation_pattern(name, generation), count=1000):
+    for scope in live_scopes(client, [name])[name]:
+        for key, value in _dump_scope(client, scope, generation).items():
+            if key in contents:
+                assert isinstance(value, list) and isinstance(contents[key], list), f"{name}: {key} in two partitions"
+                value = sorted(contents[key] + value, key=lambda item: (item[1], item[0]) if isinstance(item, tuple)
+                               else item)
+            contents[key] = value
+    return contents
+
+
+def _dump_scope(client: redis.Redis, scope: str, generation: int) -> dict[str, Any]:
+    prefix = keys.read_model_key(scope, generation, "")
+    contents: dict[str, Any] = {}
+    for raw_key in client.scan_iter(match=keys.generation_pattern(scope, generation), count=1000):
         key = raw_key.decode()
         kind = client.type(raw_key).decode()
         if kind == "string":

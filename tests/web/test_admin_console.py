@@ -116,3 +116,27 @@ def test_a_rebuild_is_queued_for_a_worker_and_its_progress_shown(staff_client, c
     orders_row = next(row for row in fragment.context["rows"] if row.status.name == "orders")
     assert orders_row.status.generation == 2 and not orders_row.rebuild_requested
     assert selectors.get_order(order_id) == before
+
+
+def test_a_partitioned_subscriber_shows_each_partition_in_the_console_and_in_status(staff_client, redis_client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    head = connections.event_store().head_position()
+    redis_client.set(keys.partition_count("orders"), 4)  # served in four partitions; the code asks for one
+    for index in range(4):
+        redis_client.set(keys.checkpoint(f"{{orders.p{index}of4}}", 1), head)
+    redis_client.set(keys.lock("{orders.p2of4}"), "7 worker-b:4242", px=5000)
+
+    page = staff_client.get(CONSOLE).content.decode()
+
+    assert all(f'id="part-orders-{index}"' in page for index in range(4))
+    assert "partition 2 of 4" in page and "held by 7 worker-b:4242" in page
+    assert "4 partitions" in page and "with 1 partition: rebuild due" in page  # changing P is a rebuild
+    out = StringIO()
+    call_command("projections", "status", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert any(line.strip().startswith("orders[2/4]") and "running" in line and "worker-b:4242" in line
+               for line in lines), lines
+    assert any("P=4 (code v" in line and "P=1: rebuild-outdated" in line for line in lines), lines

@@ -53,6 +53,10 @@ class Command(BaseCommand):
             s = status(candidate, store=self.store, redis_client=self.client)
             self.stdout.write(f"{s.name:<16}{s.state:<12}{s.generation:>4}{s.checkpoint or 0:>12}{s.head:>12}"
                               f"{s.lag_display:>9}{s.lag_seconds:>9.1f}{s.dead_letters:>6}  {_version(s)}")
+            for part in s.partitions:  # a partitioned subscriber: each partition's own checkpoint, lease, lag
+                holder = f"  held by {part.lock_holder.partition(' ')[2]}" if part.lock_holder else ""
+                self.stdout.write(f"  {part.label:<14}{part.state:<12}{'':>4}{part.checkpoint or 0:>12}{'':>12}"
+                                  f"{part.lag_display:>9}{part.lag_seconds:>9.1f}{part.dead_letters:>6}{holder}")
             if s.last_error:
                 self.stdout.write(f"    last error ({s.last_error_at}): {s.last_error}")
             if s.rebuild:
@@ -62,8 +66,10 @@ class Command(BaseCommand):
     def _catch_up(self, names: list[str], **options: object) -> None:
         for candidate in [self._subscriber(n) for n in names] or all_subscribers():
             result = run_subscriber(candidate, store=self.store, redis_client=self.client)
-            self.stdout.write(f"{result.name}: applied {result.applied}, parked {result.parked}"
-                              f"{', busy' if result.busy else ''}{', HALTED' if result.halted else ''}")
+            for line in [result, *result.partitions]:
+                self.stdout.write(f"{'  ' if line is not result else ''}{line.name}: applied {line.applied}, "
+                                  f"parked {line.parked}{', busy' if line.busy else ''}"
+                                  f"{', HALTED' if line.halted else ''}")
 
     def _rebuild(self, names: list[str], all_read_models: bool, **options: object) -> None:
         if bool(names) == all_read_models:
@@ -73,11 +79,12 @@ class Command(BaseCommand):
             result = rebuild(target, store=self.store, redis_client=self.client, progress=self._progress_bar,
                              cleanup="inline")
             self.stdout.write("")
-            if result.busy:
-                self.stdout.write(f"{target.spec.name}: another rebuild is running")
-            elif result.switched:
+            if result.switched:
                 self.stdout.write(self.style.SUCCESS(
                     f"{target.spec.name}: switched to generation {result.generation} ({result.done} events)"))
+            elif result.busy:
+                self.stdout.write(f"{target.spec.name}: another rebuild (or worker filling partitions) is running; "
+                                  "run again to finish")
             else:
                 raise CommandError(f"{target.spec.name}: rebuild stopped ({result.last_error or 'halted'}); "
                                    "run the command again to continue")
@@ -128,5 +135,9 @@ class Command(BaseCommand):
 
 
 def _version(s: SubscriberStatus) -> str:
-    """"v2", or "v1 (code v2: rebuild-outdated)" while the serving generation is outdated."""
-    return f"v{s.built_version}" + (f" (code v{s.version}: rebuild-outdated)" if s.outdated else "")
+    """"v2" ("v2 P=4" when partitioned), or "v1 (code v2: rebuild-outdated)" while the serving one is outdated."""
+    def partitions(count: int, shown: bool) -> str:
+        return f" P={count}" if shown else ""
+    moved = s.wanted_partitions != s.partition_count
+    return f"v{s.built_version}{partitions(s.partition_count, s.partition_count > 1 or moved)}" + (
+        f" (code v{s.version}{partitions(s.wanted_partitions, moved)}: rebuild-outdated)" if s.outdated else "")
