@@ -44,8 +44,10 @@ STREAM_PREFIX = "order-"
 class NotificationSubscriber:
     """Mails the customer when their order is confirmed, rejected, paid, shipped, delivered or cancelled."""
 
+    # Partitionable by order stream: an order's emails depend only on that order's events, and the
+    # records that make each email once are keyed by event id in the database, whatever the partition.
     spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), policy="park", rebuildable=False,
-                          batch_size=100)
+                          batch_size=100, partitionable=True)
 
     def __init__(self, *, store: EventStorePort | None = None) -> None:
         self._store = store
