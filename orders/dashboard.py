@@ -1,8 +1,8 @@
 """What the staff dashboard shows, panel by panel, from the read models (and the catalogue for names).
 
-No panel reads the event store for its figures: sales come from the `sales` read model, order
-counts by status from the `orders` read model, low stock from `inventory`. Only the read-side
-health panel measures lag, which compares checkpoints with the event store's newest events.
+No panel reads the event store: sales come from the `sales` read model, order counts by status
+from the `orders` read model, low stock from `inventory`, and the read-side health panel compares
+each subscriber's checkpoint with the appends the writers publish in Redis.
 """
 from __future__ import annotations
 

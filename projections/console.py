@@ -17,8 +17,9 @@ from eventlog.subscriptions.checkpoints import live_generation
 from eventlog.subscriptions.errors import SubscriptionError
 from eventlog.subscriptions.status import SubscriberStatus, status
 from eventlog.subscriptions.subscribers import all_subscribers, subscriber
+from projections import head as published
+from projections.consistency import published_freshness
 
-HEALTH_LAG_CAP = 1000  # the dashboard counts at most this many unapplied events per subscriber
 REBUILD_REQUESTED_TTL = 120  # seconds a "rebuild requested" marker shows before a worker picks it up
 
 
@@ -58,7 +59,7 @@ def rows() -> list[ConsoleRow]:
 
 @dataclass(frozen=True, slots=True)
 class Health:
-    """One subscriber on the dashboard: how far behind (None: the event store cannot be reached), parked, halted."""
+    """One subscriber on the dashboard: how far behind (published commands not applied yet), parked, halted."""
 
     name: str
     state: str
@@ -69,28 +70,23 @@ class Health:
 
 
 def health() -> list[Health]:
-    """Every subscriber's lag, dead letters and halt, in registry order (lag counting stops at HEALTH_LAG_CAP).
+    """Every subscriber's lag, dead letters and halt, in registry order, from Redis alone (no event-store read).
 
-    Lag compares a checkpoint with the event store's newest events, so it reads the store (only
-    what lies past each checkpoint); when the store is down, lag is unknown and the rest still shows.
+    Lag is the subscriber's (slowest partition's) checkpoint against the appends the writers publish
+    in Redis (projections/head.py), so the dashboard opens as fast with the event store down.
     """
-    client, store = connections.redis(), connections.event_store()
+    client = connections.redis()
+    attention = {found.name: found for found in _needing_attention(_names(), redis_client=client)}
     result: list[Health] = []
-    store_down = False
-    for candidate in all_subscribers():
-        name = candidate.spec.name
-        if not store_down:
-            try:
-                current = status(candidate, store=store, redis_client=client, lag_cap=HEALTH_LAG_CAP)
-            except EventLogError:
-                store_down = True  # one timeout is enough: the others are not asked
-            else:
-                result.append(Health(name, current.state, current.lag_seconds, current.lag_display,
-                                     current.dead_letters, current.halted_on))
-                continue
-        found = next(iter(_needing_attention([name], redis_client=client)), None)
-        result.append(Health(name, "unknown", None, None, found.dead_letters if found else 0,
-                             found.halted_on if found else None))
+    for name in _names():
+        freshness = published_freshness(name)
+        found = attention.get(name)
+        halted_on = found.halted_on if found else None
+        behind = freshness.events_behind
+        result.append(Health(
+            name, "halted" if halted_on else "behind" if behind else "current" if freshness.started else "not started",
+            freshness.seconds_behind, f"{behind}+" if behind >= published.KEEP else str(behind),
+            found.dead_letters if found else 0, halted_on))
     return result
 
 
