@@ -67,11 +67,11 @@ def browser() -> Iterator[object]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-def _start(*args: str, log: Path, database_url: str) -> subprocess.Popen:
+def _start(*args: str, log: Path, database_url: str, mailbox: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url, "EMAIL_URL": "filemail://", "EMAIL_FILE_PATH": str(mailbox)}
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args], cwd=ROOT,
-                                env={**os.environ, "DATABASE_URL": database_url}, start_new_session=True, stdout=out,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args], cwd=ROOT, env=env,
+                                start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -86,8 +86,11 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def celery_worker(tmp_path_factory, worker_database_url) -> Iterator[None]:
-    """A real worker (and beat, the backstop) projecting and fulfilling from the head of the shared store."""
+def celery_worker(tmp_path_factory, worker_database_url) -> Iterator[Path]:
+    """A real worker (and beat, the backstop) projecting, fulfilling and mailing from the head of the shared store.
+
+    Yields the directory its mail lands in (Django's file backend: read it with tests.mailbox).
+    """
     from eventlog import connections
     from tests.conftest import start_subscribers_at_head
 
@@ -96,14 +99,15 @@ def celery_worker(tmp_path_factory, worker_database_url) -> Iterator[None]:
     start_subscribers_at_head(client, connections.event_store())  # other tests' events are not ours to project
     client.close()
     logs = tmp_path_factory.mktemp("celery")
+    mailbox = logs / "mail"
     worker = _start("worker", "--pool", "prefork", "--concurrency", "2", "--without-gossip", "--without-mingle",
                     "--without-heartbeat", "--loglevel", "WARNING", log=logs / "worker.log",
-                    database_url=worker_database_url)
+                    database_url=worker_database_url, mailbox=mailbox)
     beat = _start("beat", "--schedule", str(logs / "schedule"), "--loglevel", "WARNING", log=logs / "beat.log",
-                  database_url=worker_database_url)
+                  database_url=worker_database_url, mailbox=mailbox)
     sys.stderr.write(f"\ncelery logs: {logs}\n")
     try:
-        yield None
+        yield mailbox
     finally:
         _stop(beat)
         _stop(worker)

@@ -1,5 +1,6 @@
-"""In a real browser: a customer orders and sees it confirmed, staff ship it in the admin, the customer
-sees it shipped with its timeline, and staff follow the correlation id across order and inventory."""
+"""In a real browser: a customer orders with a new address and sees it confirmed, a Warehouse staff member
+prints the packing slip and ships it in the admin, the customer sees it shipped with its timeline and has
+the "confirmed" and "shipped" emails, and staff follow the correlation id across order and inventory."""
 from __future__ import annotations
 
 import re
@@ -8,12 +9,15 @@ from decimal import Decimal
 
 import pytest
 
+from orders import roles
 from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.models import Product
+from tests.conftest import make_staff
 from tests.e2e.accessibility import CONTEXT_OPTIONS
 from tests.e2e.conftest import SCREENSHOTS
+from tests.mailbox import file_mailbox, plain_text
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 WAIT_MS = 20_000  # the worker confirms within a second or two; allow for a slow machine
@@ -40,6 +44,7 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     Product.objects.create(sku=sku, name="Browser mug", description="For the e2e test.", unit_price=Decimal("12.50"))
     dispatch(ReceiveStock(sku=sku, quantity=5), actor=Actor.staff("1"))
     django_user_model.objects.create_user("erin", "erin@example.com", "erin-password-1")
+    make_staff("wendy", role=roles.WAREHOUSE, password="wendy-password-1")
     django_user_model.objects.create_user("stella", "stella@example.com", "stella-password-1", is_staff=True,
                                           is_superuser=True)
     url = live_server.url
@@ -96,14 +101,14 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     admin.set_default_timeout(WAIT_MS)
     admin.goto(f"{url}/admin/login/?next=/admin/")
     assert_accessible(admin)
-    admin.fill("#id_username", "stella")
-    admin.fill("#id_password", "stella-password-1")
+    admin.fill("#id_username", "wendy")  # Warehouse: orders, packing slips, shipping
+    admin.fill("#id_password", "wendy-password-1")
     admin.click("input[type=submit]")
     assert_accessible(admin, what="admin index")
     admin.click("#content-main a[href=\"/admin/orders/order/\"]")
     expect(admin.locator("#result_list")).to_contain_text(order_id)
     assert_accessible(admin, what="admin order list")
-    admin.fill("#searchbar", "erin")
+    admin.fill("#searchbar", order_id)
     admin.press("#searchbar", "Enter")
     admin.click(f"text={order_id}")
     expect(admin.locator("#order-status")).to_have_text("Paid")
@@ -139,7 +144,26 @@ def test_order_confirm_ship_and_follow_it_through_the_event_browser(browser, cel
     shop.goto(order_url)
     shop.screenshot(path=str(SCREENSHOTS / "e2e-3-customer-shipped.png"), full_page=True)
 
-    # -- staff follow the correlation id: the order and its inventory in one view -----------------------------
+    # -- the customer's mailbox: "confirmed" and "shipped" with the tracking number -------------------------------
+    short = order_id[:8]
+    wanted = {f"Order {short} confirmed", f"Order {short} shipped"}
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not wanted <= {str(m["Subject"]) for m in file_mailbox(celery_worker)} and time.monotonic() < deadline:
+        time.sleep(0.2)
+    mails = {str(m["Subject"]): m for m in file_mailbox(celery_worker) if short in str(m["Subject"])}
+    assert wanted <= set(mails), sorted(mails)
+    assert all(m["To"] == "erin@example.com" for m in mails.values())
+    assert "JD0146000012" in plain_text(mails[f"Order {short} shipped"])
+
+    # -- staff with the event log's permission follow the correlation id: the order and its inventory ----------
+    staff.close()
+    staff = browser.new_context(viewport={"width": 1400, "height": 1000}, **CONTEXT_OPTIONS)
+    admin = staff.new_page()
+    admin.set_default_timeout(WAIT_MS)
+    admin.goto(f"{url}/admin/login/?next=/admin/orders/order/{order_id}/")
+    admin.fill("#id_username", "stella")
+    admin.fill("#id_password", "stella-password-1")
+    admin.click("input[type=submit]")
     admin.click("#correlated-events")
     expect(admin.locator("#correlation-summary")).to_contain_text(f"order-{order_id}")
     expect(admin.locator("#correlation-summary")).to_contain_text(f"inventory-{sku}")

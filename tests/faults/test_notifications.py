@@ -10,14 +10,12 @@ retrying the dead letter once the server is back sends it, once.
 """
 from __future__ import annotations
 
-import email
 import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,10 +29,10 @@ from orders.notifications.subscriber import NAME as NOTIFICATIONS
 from tests.faults.checks import order_events, settle
 from tests.faults.load import create_order
 from tests.faults.stack import HTTP_TIMEOUT, Stack, Template, wait_until
+from tests.mailbox import file_mailbox
 
 pytestmark = pytest.mark.faults
 
-SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # what Django's file backend writes after each message
 FILE_MAIL = "filemail://"
 CLOSED_SMTP = "smtp://127.0.0.1:1"  # nothing listens on port 1
 
@@ -56,12 +54,7 @@ def stack(template: Template, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 def mails(stack: Stack) -> list[Message]:
     """Every message the file backend wrote so far."""
-    found = []
-    for path in sorted(stack.mail_dir.glob("*.log")) if stack.mail_dir.exists() else []:
-        for raw in Path(path).read_bytes().split(SEPARATOR):
-            if raw.strip():
-                found.append(email.message_from_bytes(raw))
-    return found
+    return file_mailbox(stack.mail_dir)
 
 
 def event_ids(messages: list[Message]) -> Counter[str]:
