@@ -1,8 +1,14 @@
-"""After a command commits, wake the workers up: at most one pending nudge at a time.
+"""After a command commits, wake the workers up: at most one pending nudge per subscriber at a time.
 
 The nudge is a courtesy; the beat task catches up every second anyway. So it never blocks or
 fails a command: it is published from a background thread, and with the broker or Redis down
 the command has still succeeded.
+
+Fan-out (the default, `PROJECTIONS_NUDGE=fanout`): one `catch_up(name)` message per subscriber, each
+on its own role's queue (projections.queues), so the read models and the process manager run in
+parallel on whichever workers consume those queues. Serial (`PROJECTIONS_NUDGE=serial`): one
+`catch_up_all` message runs every subscriber in turn in one task (fewest messages; kept as the
+benches' baseline). Either way a message carries no events, only "look at your checkpoint".
 """
 from __future__ import annotations
 
@@ -13,13 +19,18 @@ import threading
 from typing import Any
 
 from celery import current_app
+from django.conf import settings
 
 from eventlog import connections
+from eventlog.subscriptions.subscribers import all_subscribers
+from projections.queues import CATCH_UP_ALL_TASK, CATCH_UP_TASK
 
 log = logging.getLogger(__name__)
-PENDING_KEY = "sub:nudge:pending"
+PENDING_KEY = "sub:nudge:pending"  # serial mode: one flag for the one catch_up_all message
 PENDING_TTL_MS = 1000  # if a nudge is lost, a command after this may send another
-CATCH_UP_ALL_TASK = "projections.catch_up_all"  # the name of projections.tasks.catch_up_all
+# A catch-up message older than this is dropped unrun: a newer one (or beat) has covered it.
+MESSAGE_EXPIRES_SECONDS = 10
+FANOUT, SERIAL = "fanout", "serial"
 
 
 class _Publisher:
@@ -47,9 +58,14 @@ class _Publisher:
 _publisher = connections.per_process("projections.nudge.publisher", _Publisher)
 
 
-def clear(client: Any) -> None:
+def pending_key(name: str) -> str:
+    """Fan-out mode: the flag saying a catch-up message for this subscriber is queued and not started."""
+    return f"{PENDING_KEY}:{name}"
+
+
+def clear(client: Any, name: str | None = None) -> None:
     """Called by the worker as it starts a run: commands from now on must nudge again."""
-    client.delete(PENDING_KEY)
+    client.delete(PENDING_KEY if name is None else pending_key(name))
 
 
 def send_nudge(result: Any = None) -> None:
@@ -58,7 +74,24 @@ def send_nudge(result: Any = None) -> None:
 
 
 def publish_nudge() -> None:
-    """Queue one catch-up task unless one is pending (the flag is cleared when a run starts)."""
-    if connections.redis().set(PENDING_KEY, "1", nx=True, px=PENDING_TTL_MS):
-        # By name: projections.tasks imports this module (to clear the flag), never the other way round.
-        current_app.send_task(CATCH_UP_ALL_TASK, retry=False, ignore_result=True)
+    """Queue catch-up messages for what has none pending (flags are cleared when a run starts)."""
+    if settings.PROJECTIONS_NUDGE == SERIAL:
+        if connections.redis().set(PENDING_KEY, "1", nx=True, px=PENDING_TTL_MS):
+            # By name: projections.tasks imports this module (to clear the flag), never the other way round.
+            current_app.send_task(CATCH_UP_ALL_TASK, retry=False, ignore_result=True,
+                                  expires=MESSAGE_EXPIRES_SECONDS)
+        return
+    fan_out(connections.redis())
+
+
+def fan_out(client: Any) -> list[str]:
+    """One catch-up message per subscriber without one pending, each to its own queue; the names nudged."""
+    names = [candidate.spec.name for candidate in all_subscribers()]
+    pipe = client.pipeline(transaction=False)  # one round trip for every flag
+    for name in names:
+        pipe.set(pending_key(name), "1", nx=True, px=PENDING_TTL_MS)
+    nudged = [name for name, was_free in zip(names, pipe.execute(), strict=True) if was_free]
+    for name in nudged:  # the router (projections.queues) picks the queue from the name
+        current_app.send_task(CATCH_UP_TASK, args=(name,), retry=False, ignore_result=True,
+                              expires=MESSAGE_EXPIRES_SECONDS)
+    return nudged

@@ -9,7 +9,7 @@ import threading
 
 from eventlog.subscriptions.base import Subscriber
 
-__all__ = ["PROCESS_MANAGER", "READ_MODEL", "all_subscribers", "register_subscriber", "subscriber"]
+__all__ = ["PROCESS_MANAGER", "READ_MODEL", "all_subscribers", "group_of", "register_subscriber", "subscriber"]
 
 READ_MODEL = "read model"
 PROCESS_MANAGER = "process manager"
@@ -39,4 +39,12 @@ def subscriber(name: str) -> Subscriber:
     for candidate in all_subscribers():
         if candidate.spec.name == name:
             return candidate
+    raise KeyError(name)
+
+
+def group_of(name: str) -> str:
+    """The group the subscriber with this spec name was registered in (KeyError if there is none)."""
+    for group in _GROUPS:
+        if any(candidate.spec.name == name for candidate in _registered[group]):
+            return group
     raise KeyError(name)
