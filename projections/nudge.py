@@ -28,8 +28,9 @@ from projections.queues import CATCH_UP_ALL_TASK, CATCH_UP_TASK
 log = logging.getLogger(__name__)
 PENDING_KEY = "sub:nudge:pending"  # serial mode: one flag for the one catch_up_all message
 PENDING_TTL_MS = 1000  # if a nudge is lost, a command after this may send another
-# A catch-up message older than this is dropped unrun: a newer one (or beat) has covered it.
-MESSAGE_EXPIRES_SECONDS = 10
+# A catch-up message older than this is dropped unrun (after an outage, a pile of them drains without
+# running each): a newer one, or beat every second, covers it. Longer than a worker takes to start.
+MESSAGE_EXPIRES_SECONDS = 60
 FANOUT, SERIAL = "fanout", "serial"
 
 
