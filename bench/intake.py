@@ -191,12 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds of intake by the 50 clients")
     parser.add_argument("--drain-seconds", type=float, default=60.0,
                         help="how long to follow the backlog after intake stops")
+    parser.add_argument("--memory-store", action="store_true",
+                        help="the event store in memory (no fsync per append), to see what durability costs")
     args = parser.parse_args(argv)
     BENCH_VAR.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         # On the real disk under var/ (not a tmpfs /tmp), so durable appends cost what they cost.
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="intake-", dir=BENCH_VAR)))
-        es_port = stack.enter_context(embedded_eventstore(data_dir=tmp / "eventstore", name="eventstore-intake"))
+        data_dir = None if args.memory_store else tmp / "eventstore"
+        es_port = stack.enter_context(embedded_eventstore(data_dir=data_dir, name="eventstore-intake"))
         redis_port = stack.enter_context(running(lambda port: redis_command(port), name="redis-intake"))
         os.environ.update(product_environment(eventstore_port=es_port, redis_port=redis_port, tmp=tmp))
         fixture = Fixture()
