@@ -52,9 +52,10 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def start_worker(mode: str, turn: int) -> subprocess.Popen:
-    """A real Celery worker as `make run` starts it (every queue, 2 prefork processes), in this nudge mode."""
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2",
+def start_worker(mode: str, turn: int, concurrency: int) -> subprocess.Popen:
+    """A real Celery worker as `make run` starts it (every queue, prefork), in this nudge mode."""
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
+               "--concurrency", str(concurrency),
                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"]
     log = open(BENCH_VAR / f"celery-latency-{mode}-{turn}.log", "wb")  # noqa: SIM115 - the worker keeps it
     return subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, "PROJECTIONS_NUDGE": mode},
@@ -104,12 +105,12 @@ def one_order(n: int) -> tuple[float, float]:
     return (time.perf_counter() - accepted) * 1000, (accepted - started) * 1000
 
 
-def measure_turn(mode: str, turn: int, samples: int) -> tuple[list[float], list[float]]:
+def measure_turn(mode: str, turn: int, samples: int, concurrency: int) -> tuple[list[float], list[float]]:
     """One worker in `mode`; accepted -> visible and dispatch times of `samples` orders placed one after another."""
     from django.conf import settings
 
     settings.PROJECTIONS_NUDGE = mode  # this process publishes the nudges of its commands
-    worker = start_worker(mode, turn)
+    worker = start_worker(mode, turn, concurrency)
     try:
         _wait_ready()
         for n in range(WARM_UP):
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100, help="orders per turn")
     parser.add_argument("--turns", type=int, default=2, help="turns per mode (interleaved)")
+    parser.add_argument("--concurrency", type=int, default=2, help="the worker's processes (make run: 2)")
     args = parser.parse_args(argv)
     BENCH_VAR.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
@@ -162,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         schedule = [("serial", "fanout"), ("fanout", "serial")]
         for turn in range(args.turns):
             for mode in schedule[turn % 2]:
-                turn_latencies, turn_dispatches = measure_turn(mode, turn, args.samples)
+                turn_latencies, turn_dispatches = measure_turn(mode, turn, args.samples, args.concurrency)
                 latencies[mode] += turn_latencies
                 dispatches += turn_dispatches
     fan, serial = latencies["fanout"], latencies["serial"]

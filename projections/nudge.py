@@ -39,18 +39,27 @@ class _Publisher:
 
     def __init__(self) -> None:
         self.wakeups: queue.Queue[None] = queue.Queue(maxsize=1)  # one pending wake-up covers many commands
+        self.lock = threading.Lock()
+        self.names: set[str] | None = set()  # subscribers to nudge on the next wake-up; None: all of them
         self.thread = threading.Thread(target=self._run, name="projections-nudge", daemon=True)
         self.thread.start()
 
-    def wake(self) -> None:
+    def wake(self, names: list[str] | None = None) -> None:
+        with self.lock:
+            if names is None or self.names is None:
+                self.names = None
+            else:
+                self.names.update(names)
         with contextlib.suppress(queue.Full):  # a nudge is already on its way; it covers this command too
             self.wakeups.put_nowait(None)
 
     def _run(self) -> None:
         while True:
             self.wakeups.get()
+            with self.lock:
+                names, self.names = self.names, set()
             try:
-                publish_nudge()
+                publish_nudge(None if names is None else sorted(names))
             except Exception:  # the event store has the events; beat will project them
                 log.warning("could not nudge the projections; beat will catch up", exc_info=True)
 
@@ -71,10 +80,27 @@ def clear(client: Any, name: str | None = None) -> None:
 
 def send_nudge(result: Any = None) -> None:
     """Callback of `eventlog.hooks.on_append` (events were appended): wake the publisher thread."""
-    _publisher.get().wake()
+    _publisher.get().wake(interested(result))
 
 
-def publish_nudge() -> None:
+def interested(result: Any) -> list[str] | None:
+    """The subscribers whose stream filter takes the appended stream (None, meaning all, when unsure).
+
+    A subscriber that cannot see the events has nothing new to do, so a message to it would only
+    queue ahead of one that has (say, the inventory's reservations are no business of the orders).
+    """
+    stream = getattr(result, "stream_name", None)
+    if not isinstance(stream, str):
+        return None
+    names = []
+    for candidate in all_subscribers():
+        prefixes = candidate.spec.stream_prefixes
+        if not prefixes or any(stream.startswith(prefix) for prefix in prefixes):  # a type filter: ask it
+            names.append(candidate.spec.name)
+    return names
+
+
+def publish_nudge(names: list[str] | None = None) -> None:
     """Queue catch-up messages for what has none pending (flags are cleared when a run starts)."""
     if settings.PROJECTIONS_NUDGE == SERIAL:
         if connections.redis().set(PENDING_KEY, "1", nx=True, px=PENDING_TTL_MS):
@@ -82,12 +108,16 @@ def publish_nudge() -> None:
             current_app.send_task(CATCH_UP_ALL_TASK, retry=False, ignore_result=True,
                                   expires=MESSAGE_EXPIRES_SECONDS)
         return
-    fan_out(connections.redis())
+    fan_out(connections.redis(), names)
 
 
-def fan_out(client: Any) -> list[str]:
-    """One catch-up message per subscriber without one pending, each to its own queue; the names nudged."""
-    names = [candidate.spec.name for candidate in all_subscribers()]
+def fan_out(client: Any, names: list[str] | None = None) -> list[str]:
+    """One catch-up message per subscriber (all, or those named) without one pending, each to its own queue;
+    the names nudged."""
+    if names is None:
+        names = [candidate.spec.name for candidate in all_subscribers()]
+    if not names:
+        return []
     pipe = client.pipeline(transaction=False)  # one round trip for every flag
     for name in names:
         pipe.set(pending_key(name), "1", nx=True, px=PENDING_TTL_MS)

@@ -59,3 +59,19 @@ def test_a_worker_without_queues_named_consumes_every_routed_queue(registry):
 def test_the_product_routes_to_queues_its_settings_name(settings):
     assert settings.CELERY_TASK_ROUTES == ("projections.queues.route_task",)
     assert settings.PROJECTIONS_NUDGE == "fanout"
+
+
+def test_a_command_nudges_only_the_subscribers_that_can_see_its_stream(registry, monkeypatch):
+    from types import SimpleNamespace
+
+    from projections import nudge
+
+    monkeypatch.setattr(subscribers, "_registered", {group: [] for group in subscribers._GROUPS})
+    for name, prefix in (("orders", "order-"), ("inventory", "inventory-")):
+        candidate = _Named(name)
+        candidate.spec = SubscriberSpec(name=name, stream_prefixes=(prefix,))
+        subscribers.register_subscriber(candidate, group=subscribers.READ_MODEL)
+
+    assert nudge.interested(SimpleNamespace(stream_name="inventory-MUG-1")) == ["inventory"]
+    assert nudge.interested(SimpleNamespace(stream_name="order-1")) == ["orders"]
+    assert nudge.interested(None) is None  # not a command's result: nudge everyone
