@@ -8,8 +8,12 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-# Sync workers by default: threaded ones share one event-store client per process (see the README).
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threaded workers: a request mostly waits on Redis or the event store (I/O, the GIL released), so
+# one process serves several at once. What a process shares between its threads is thread-safe: the
+# gRPC channel to the event store, Redis' connection pool, the aggregate cache and the per-stream
+# write locks (Django gives each thread its own database connection).
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 # Recycle workers now and then so a slow leak never grows without bound; jitter avoids all at once.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import logging_config
 from config.secret_files import read_secret_files
@@ -242,6 +243,16 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "max_retries": 0}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Queues per role (projections/queues.py): nudges, projections, one per process manager (fulfillment,
+# ...), rebuilds. A worker without -Q consumes them all; `celery -A config worker -Q projections` one.
+CELERY_TASK_ROUTES = ("projections.queues.route_task",)
+# Subscribers moved off their role's queue: "orders=projections_orders,sales=reports".
+SUBSCRIBER_QUEUES = env.dict("SUBSCRIBER_QUEUES", default={})
+# After a command: "fanout" (one message per subscriber, in parallel on their queues) or "serial" (one
+# message running every subscriber in turn; the benches' baseline).
+PROJECTIONS_NUDGE = env.str("PROJECTIONS_NUDGE", default="fanout")
+if PROJECTIONS_NUDGE not in {"fanout", "serial"}:
+    raise ImproperlyConfigured(f"PROJECTIONS_NUDGE must be fanout or serial, not {PROJECTIONS_NUDGE!r}")
 
 # Production hardening; `manage.py check --deploy` passes when DEBUG is off.
 # The header a TLS-terminating proxy sets to say the client used https (e.g. X-Forwarded-Proto).

@@ -1,4 +1,8 @@
-"""Celery worker start-up: its metrics endpoint, and the rebuild of outdated read models.
+"""Celery worker start-up: the queues it consumes, its metrics endpoint, and the rebuild of outdated read models.
+
+Queues: a worker started without -Q consumes every queue a task may be routed to (projections.queues:
+the role queues and one per non-read-model subscriber, whatever is registered), so one worker runs
+everything (`make run`); `-Q projections` narrows it to one role, as Celery does.
 
 Metrics: commands the process manager dispatches and the subscribers' batches are counted in the
 worker's pool processes, which no web server can see. A worker with WORKER_METRICS_PORT serves them
@@ -16,11 +20,22 @@ import os
 from typing import Any
 
 from celery import current_app
-from celery.signals import worker_init, worker_process_shutdown, worker_ready
+from celery.signals import celeryd_init, worker_init, worker_process_shutdown, worker_ready
 
 from config.metrics_dir import mark_process_dead, multiproc_dir, prepare_multiproc_dir
 
 log = logging.getLogger(__name__)
+
+
+@celeryd_init.connect
+def declare_queues(*, instance: Any, options: dict[str, Any] | None = None, **_: Any) -> None:
+    """Without -Q, consume every queue a task may be routed to; with -Q, only those named (Celery's rule)."""
+    from projections.queues import all_queues  # the apps are ready by now; settings import this module early
+
+    queues = instance.app.amqp.queues
+    consume_all = not (options or {}).get("queues")
+    for queue in all_queues():
+        (queues.select_add if consume_all else queues.add)(queue)
 
 
 @worker_init.connect

@@ -27,7 +27,9 @@ meanwhile, decided by staff) are expected and handled here, so they never halt a
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from uuid import UUID
 
@@ -59,6 +61,34 @@ NAME = "fulfillment"
 STREAM_PREFIX = "order-"
 FULFILLMENT_ACTOR = Actor("system", "fulfillment")
 PARALLEL_DECISIONS = 8  # new orders decided at once per batch; stock contention is settled by the store
+DECIDED_AHEAD_REMEMBERED = 10_000  # OrderCreated events prepare_batch decided, so handle() need not reload them
+
+
+def _nothing() -> None:
+    return None
+
+
+class _EarlierUndecidedError(Exception):
+    """An earlier order of the batch wanting the same stock failed to decide here: decide this one in order."""
+
+
+class _RecentIds:
+    """A bounded, thread-safe set of the most recent event ids added."""
+
+    def __init__(self, size: int) -> None:
+        self._ids: OrderedDict[UUID, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, event_id: UUID) -> None:
+        with self._lock:
+            self._ids[event_id] = None
+            while len(self._ids) > self._size:
+                self._ids.popitem(last=False)
+
+    def __contains__(self, event_id: object) -> bool:
+        with self._lock:
+            return event_id in self._ids
 
 
 class FulfillmentProcessManager:
@@ -72,6 +102,7 @@ class FulfillmentProcessManager:
 
     def __init__(self, *, store: EventStorePort | None = None) -> None:
         self._store = store
+        self._decided_ahead = _RecentIds(DECIDED_AHEAD_REMEMBERED)
 
     @property
     def store(self) -> EventStorePort:
@@ -84,6 +115,8 @@ class FulfillmentProcessManager:
             return
         data = event.data
         if isinstance(data, OrderCreated):
+            if event.event_id in self._decided_ahead:
+                return  # prepare_batch recorded its decision in the store: reloading the order would only say so
             self._on_created(event, data)
         elif isinstance(data, OrderRejected | OrderCancelled):
             self._release(event, self._lines_of(data.order_id), order_id=data.order_id)
@@ -94,10 +127,12 @@ class FulfillmentProcessManager:
     def prepare_batch(self, events: list[RecordedEvent]) -> None:
         """Decide the batch's new orders concurrently where they share no sku, in order where they do.
 
-        First come, first served: an order waits for every earlier order of the batch that wants one
-        of its skus (that one may yet be rejected and give its stock back), so concurrency never lets a
-        later order take stock an earlier one would have had. Each decision is idempotent: when
-        `handle` meets the same OrderCreated in order it finds the order decided and moves on; a
+        First come, first served: an order reserves only once every earlier order of the batch that
+        wants one of its skus has settled its stock (reserved all its lines, or been rejected and given
+        them back), so concurrency never lets a later order take stock an earlier one would have had.
+        Loading the order before that wait, and confirming it after its stock settled, stay outside
+        the chain: neither changes what stock a later order sees. Each decision is idempotent: when
+        `handle` meets the same OrderCreated in order it skips an order decided here and moves on; a
         decision that failed here (or waited on one that failed) is taken again by `handle`, with the
         runner's retries and dead letters.
         """
@@ -105,32 +140,47 @@ class FulfillmentProcessManager:
         if len(created) < 2:
             return
         pool = _decision_pool.get()
-        latest_for_sku: dict[str, Future[Exception | None]] = {}
+        settled_for_sku: dict[str, Future[Exception | None]] = {}
         decisions = []
         for event in created:
             skus = {line.sku for line in event.data.lines}
-            earlier = [latest_for_sku[sku] for sku in skus if sku in latest_for_sku]
-            decision = pool.submit(self._decide_after, event, earlier)
-            latest_for_sku.update(dict.fromkeys(skus, decision))
+            earlier = [settled_for_sku[sku] for sku in skus if sku in settled_for_sku]
+            settled: Future[Exception | None] = Future()
+            decision = pool.submit(self._decide_after, event, earlier, settled)
+            settled_for_sku.update(dict.fromkeys(skus, settled))
             decisions.append((event, decision))
         for event, decision in decisions:
             if (error := decision.result()) is not None:
                 log.info("fulfillment will take order event %s again in order: %s", event.event_id, error)
+            else:
+                self._decided_ahead.add(event.event_id)
 
-    def _decide_after(self, event: RecordedEvent, earlier: list[Future[Exception | None]]) -> Exception | None:
+    def _decide_after(self, event: RecordedEvent, earlier: list[Future[Exception | None]],
+                      settled: Future[Exception | None]) -> Exception | None:
         # Earlier decisions were submitted first, so the pool's FIFO queue never leaves them waiting
         # behind this one: no deadlock however few threads there are.
-        if any(decision.result() is not None for decision in earlier):
-            return RuntimeError("an earlier order for the same stock is not decided yet")
+        def wait_for_earlier() -> None:
+            if any(decision.result() is not None for decision in earlier):
+                raise _EarlierUndecidedError("an earlier order for the same stock is not decided yet")
+
+        def stock_settled() -> None:
+            if not settled.done():
+                settled.set_result(None)
+
         try:
-            self._on_created(event, event.data)
+            self._on_created(event, event.data, wait_for_earlier=wait_for_earlier, stock_settled=stock_settled)
         except Exception as error:  # handle() meets this event next and owns retries and dead letters
+            if not settled.done():
+                settled.set_result(error)
             return error
+        stock_settled()
         return None
 
     # -- OrderCreated ---------------------------------------------------------------------------
 
-    def _on_created(self, event: RecordedEvent, created: OrderCreated) -> None:
+    def _on_created(self, event: RecordedEvent, created: OrderCreated, *,
+                    wait_for_earlier: Callable[[], None] = _nothing,
+                    stock_settled: Callable[[], None] = _nothing) -> None:
         order_id = created.order_id
         order = self._load_order(order_id)
         if order.status is not OrderStatus.PENDING:
@@ -138,6 +188,7 @@ class FulfillmentProcessManager:
             # OrderRejected / OrderCancelled event that follows in $all gives the stock back.
             log.debug("order %s is %s, not PENDING: nothing to decide", order_id, order.status)
             return
+        wait_for_earlier()
         short: list[UnavailableLine] = []
         for line in created.lines:
             if short:
@@ -152,6 +203,7 @@ class FulfillmentProcessManager:
             except InsufficientStockError as refused:
                 short.append(UnavailableLine(line.sku, refused.requested, refused.available))
         if not short:
+            stock_settled()  # every line is held: later orders may reserve while this one is confirmed
             self._decide(ConfirmOrder(order_id=order_id), event, step="confirm")
             return
         reason = "not enough stock for " + ", ".join(line.sku for line in short)

@@ -39,18 +39,18 @@ class _RecentStates:
     """
 
     def __init__(self, size: int) -> None:
-        self._states: OrderedDict[tuple[str, str], Snapshot] = OrderedDict()
+        self._states: OrderedDict[tuple[str, str], Any] = OrderedDict()  # aggregates (see `remember`)
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str]) -> Snapshot | None:
+    def get(self, key: tuple[str, str]) -> Any:
         with self._lock:
             state = self._states.get(key)
             if state is not None:
                 self._states.move_to_end(key)
             return state
 
-    def put(self, key: tuple[str, str], state: Snapshot) -> None:
+    def put(self, key: tuple[str, str], state: Any) -> None:
         with self._lock:
             known = self._states.get(key)
             if known is None or known.version <= state.version:
@@ -62,6 +62,19 @@ class _RecentStates:
     def clear(self) -> None:
         with self._lock:
             self._states.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    """A private copy of an aggregate, and the state schema of the code that built it (another one: not used)."""
+
+    aggregate: Aggregate[Any]
+    schema: int
+
+    @property
+    def version(self) -> int:
+        """The stream version the copy reflects."""
+        return self.aggregate.version
 
 
 # Per process: a forked child starts empty (and with its own lock, which a parent's thread may have held).
@@ -96,9 +109,11 @@ class AggregateRepository:
             return self._load_from_snapshot(cls, aggregate_id, as_of=as_of, use_snapshots=use_snapshots)
         stream = cls.stream_name(aggregate_id)
         cached = recent_states.get().get((self.store.url, stream)) if use_cache else None
-        if cached is not None and cls.accepts_snapshot(cached.state):
+        if isinstance(cached, _Cached) and isinstance(cached.aggregate, cls) and cached.schema == cls.SNAPSHOT_SCHEMA:
             tail = self._read(stream, from_version=cached.version + 1, to_version=None)
-            aggregate = cls.replay(aggregate_id, (event.data for event in tail), snapshot=cached)
+            aggregate = cached.aggregate.copy()  # the cache keeps its own: a decision must never change it
+            for event in tail:
+                aggregate.apply(event.data)
             loaded = Loaded(aggregate, tuple(tail), cached.version)
         else:
             # Most streams (orders) never reach a snapshot: one read settles it.
@@ -122,9 +137,11 @@ class AggregateRepository:
 
     def remember(self, aggregate: Aggregate) -> None:
         """Keep the aggregate's state for this process's next load of it (after a load or an append)."""
+        # A copy of the live object, not its snapshot() dict: converting a big state (an inventory's
+        # reservations) to and from plain data on every command made each one cost O(state).
         if aggregate.exists and not aggregate.pending_events:
             recent_states.get().put((self.store.url, type(aggregate).stream_name(aggregate.id)),
-                                    Snapshot(state=aggregate.snapshot(), version=aggregate.version))
+                                    _Cached(aggregate.copy(), schema=type(aggregate).SNAPSHOT_SCHEMA))
 
     def _read(self, stream: str, *, from_version: int, to_version: int | None,
               limit: int | None = None) -> list[RecordedEvent]:

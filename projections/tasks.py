@@ -2,12 +2,14 @@
 
 A message never carries events: every task reads from the subscriber's checkpoint, so a lost,
 duplicated or late message changes nothing, and the beat task every second is the backstop.
+projections.queues says which queue each task goes to.
 """
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from eventlog import connections
 from eventlog.subscriptions import dead_letters
@@ -15,16 +17,18 @@ from eventlog.subscriptions.rebuild import rebuild
 from eventlog.subscriptions.runner import RunResult, run_subscriber
 from eventlog.subscriptions.subscribers import all_subscribers, subscriber
 from eventlog.subscriptions.versions import rebuild_outdated
-from projections import nudge
+from projections import nudge, queues
 from projections.subscribers import READ_MODELS
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name=nudge.CATCH_UP_ALL_TASK, ignore_result=True)
-def catch_up_all() -> list[dict]:
-    """Run every subscriber up to the head of $all (skipping those another worker is running)."""
+@shared_task(name=queues.CATCH_UP_ALL_TASK, ignore_result=True)
+def catch_up_all() -> list[dict] | list[str]:
+    """Beat's backstop: fan out one catch-up per subscriber to its queue (serial mode: run them all here in turn)."""
     client = connections.redis()
+    if settings.PROJECTIONS_NUDGE != nudge.SERIAL:
+        return nudge.fan_out(client)
     nudge.clear(client)  # from here on, a new command must send a new nudge
     results = []
     for candidate in all_subscribers():
@@ -37,10 +41,12 @@ def catch_up_all() -> list[dict]:
     return results
 
 
-@shared_task(name="projections.catch_up", ignore_result=True)
+@shared_task(name=queues.CATCH_UP_TASK, ignore_result=True)
 def catch_up(name: str) -> dict:
-    """Run one subscriber up to the head of $all."""
-    result = run_subscriber(subscriber(name), store=connections.event_store(), redis_client=connections.redis())
+    """Run one subscriber up to the head of $all (returns at once when another worker holds its lease)."""
+    client = connections.redis()
+    nudge.clear(client, name)  # from here on, a new command must send a new nudge for it
+    result = run_subscriber(subscriber(name), store=connections.event_store(), redis_client=client)
     return _summary(result)
 
 

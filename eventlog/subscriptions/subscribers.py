@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.partitions import check_count
 
-__all__ = ["PROCESS_MANAGER", "READ_MODEL", "all_subscribers", "configure_partitions", "register_subscriber",
-           "subscriber"]
+__all__ = ["PROCESS_MANAGER", "READ_MODEL", "all_subscribers", "configure_partitions", "group_of",
+           "register_subscriber", "subscriber"]
 
 READ_MODEL = "read model"
 PROCESS_MANAGER = "process manager"
@@ -63,4 +63,12 @@ def subscriber(name: str) -> Subscriber:
     for candidate in all_subscribers():
         if candidate.spec.name == name:
             return candidate
+    raise KeyError(name)
+
+
+def group_of(name: str) -> str:
+    """The group the subscriber with this spec name was registered in (KeyError if there is none)."""
+    for group in _GROUPS:
+        if any(candidate.spec.name == name for candidate in _registered[group]):
+            return group
     raise KeyError(name)

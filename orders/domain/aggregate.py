@@ -118,6 +118,15 @@ class Aggregate(Generic[IdT]):
             aggregate.apply(event)
         return aggregate
 
+    def copy(self) -> Self:
+        """An independent copy of the state at this version, without pending events (what a cache keeps).
+
+        This default goes through `snapshot()`; an aggregate with a big state overrides it with a cheap copy.
+        """
+        if self._pending:
+            raise ValueError("an aggregate with pending events cannot be copied")
+        return type(self).from_snapshot(self.snapshot(), self.version)
+
     @classmethod
     def accepts_snapshot(cls, state: Mapping[str, Any]) -> bool:
         """Whether `state` was written with this code's `SNAPSHOT_SCHEMA` (if not, replay in full)."""

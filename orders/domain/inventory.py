@@ -135,6 +135,14 @@ class Inventory(Aggregate[str]):
 
     # -- snapshots ------------------------------------------------------------------------------
 
+    def copy(self) -> Inventory:
+        """A copy whose reservations dict is copied as is, not converted to plain data and back (cheap at any size)."""
+        if self._pending:
+            raise ValueError("an aggregate with pending events cannot be copied")
+        twin = Inventory(self.id)
+        twin.version, twin.on_hand, twin._reservations = self.version, self.on_hand, dict(self._reservations)
+        return twin
+
     def _state_to_dict(self) -> dict[str, Any]:
         return {
             "sku": self.sku,

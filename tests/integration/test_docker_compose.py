@@ -13,8 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SETTINGS_SOURCE = (ROOT / "config" / "settings.py").read_text()
 GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
-APP_SERVICES = ["migrate", "web", "worker", "beat"]
-LONG_RUNNING = ["eventstore", "redis", "postgres", "web", "worker", "beat", "proxy"]
+WORKERS = sorted(name for name in COMPOSE["services"] if name == "worker" or name.startswith("worker-"))
+APP_SERVICES = ["migrate", "web", *WORKERS, "beat"]
+LONG_RUNNING = ["eventstore", "redis", "postgres", "web", *WORKERS, "beat", "proxy"]
+CLUSTER_NODES = ["eventstore-node1", "eventstore-node2", "eventstore-node3"]
 
 
 def _command_lines(service: dict) -> list[list[str]]:
@@ -104,13 +106,61 @@ def test_web_is_probed_on_ping_with_a_host_allowed_hosts_accepts():
     assert resolve("/ping").url_name == "ping"
 
 
-def test_each_worker_pings_its_own_node():
-    probe = _healthcheck("worker")
+@pytest.mark.parametrize("name", WORKERS)
+def test_each_worker_pings_its_own_node(name):
+    probe = _healthcheck(name)
     assert shlex.split(probe)[:4] == ["celery", "-A", "config", "inspect"] and "ping" in probe
     # `$$` is compose's escape for a literal `$`: the container's shell expands its own HOSTNAME,
     # which is Celery's default node name (celery@<hostname>).
     assert "-d celery@$$HOSTNAME" in probe
-    assert "-n" not in COMPOSE["services"]["worker"]["command"]  # so the default node name holds
+    assert "-n" not in COMPOSE["services"][name]["command"]  # so the default node name holds
+
+
+def _consumed_queues(name: str) -> list[str]:
+    command = COMPOSE["services"][name]["command"]
+    return command[command.index("-Q") + 1].split(",")
+
+
+def test_workers_run_per_queue_and_together_consume_every_queue_the_app_routes_to():
+    from projections.queues import all_queues
+
+    consumed = {name: _consumed_queues(name) for name in WORKERS}
+    assert consumed["worker-projections"] == ["projections"]  # what `--scale worker-projections=3` scales
+    assert consumed["worker-fulfillment"] == ["fulfillment"]
+    missing = set(all_queues()) - {queue for queues in consumed.values() for queue in queues}
+    assert not missing, f"no compose worker consumes {sorted(missing)}: tasks routed there would never run"
+
+
+def test_the_cluster_profile_runs_three_kurrentdb_nodes_reached_through_discovery():
+    from esdbclient.connection_spec import ConnectionSpec
+
+    services = COMPOSE["services"]
+    for name in CLUSTER_NODES:
+        node = services[name]
+        environment = node["environment"]
+        assert node["profiles"] == ["cluster"], name
+        assert environment["KURRENTDB_CLUSTER_SIZE"] == "3", name
+        seeds = {seed.split(":")[0] for seed in environment["KURRENTDB_GOSSIP_SEED"].split(",")}
+        assert seeds == set(CLUSTER_NODES) - {name}, name
+        assert environment["KURRENTDB_NODE_HOST_ADVERTISE_AS"] == name
+        assert "eventstore-cluster" in node["networks"]["default"]["aliases"], name  # the discovery name
+        assert "ports" not in node, name  # insecure: inside the compose network only
+        assert "healthcheck" in node, name
+    assert "profiles" not in services["eventstore"]  # a plain `docker compose up` keeps the single node
+    for name in CLUSTER_NODES:
+        assert COMPOSE["x-app"]["depends_on"][name] == {"condition": "service_healthy", "required": False}
+    [url] = re.findall(r"EVENTSTORE_URL='([^']+)' docker compose --profile cluster up",
+                       (ROOT / "docker-compose.yml").read_text())
+    spec = ConnectionSpec(url)  # the connection string the app's client is given
+    assert spec.scheme == "esdb+discover" and spec.targets == ["eventstore-cluster:2113"]
+
+
+def test_gunicorn_serves_with_threads():
+    import runpy
+
+    conf = runpy.run_path(str(GUNICORN_CONF), init_globals={})
+    assert conf["worker_class"] == "gthread" and conf["threads"] >= 2
+    assert COMPOSE["services"]["web"]["environment"]["GUNICORN_THREADS"] == "${GUNICORN_THREADS:-4}"
 
 
 def test_beat_proves_it_ticks():
@@ -124,7 +174,7 @@ def test_a_one_off_migrate_runs_before_the_app_services():
     services = COMPOSE["services"]
     assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
     assert services["migrate"]["restart"] == "no"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", *WORKERS, "beat"):
         assert "migrate" not in " ".join(map(str, services[name]["command"])), name
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
 

@@ -32,10 +32,12 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def start_worker(database_url: str) -> subprocess.Popen:
-    """A real Celery worker (prefork, 2 processes) on the run's private Redis broker."""
+def start_worker(database_url: str, *queues: str) -> subprocess.Popen:
+    """A real Celery worker (prefork, 2 processes) on the run's private Redis broker: every queue, or those named."""
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2",
                "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"]
+    if queues:
+        command += ["-Q", ",".join(queues)]
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -64,11 +66,11 @@ def start_at_the_head(app_store, redis_client) -> None:
 
 
 @pytest.fixture
-def worker(worker_database_url: str) -> Iterator[Callable[[], subprocess.Popen]]:
+def worker(worker_database_url: str) -> Iterator[Callable[..., subprocess.Popen]]:
     started: list[subprocess.Popen] = []
 
-    def start() -> subprocess.Popen:
-        started.append(start_worker(worker_database_url))
+    def start(*queues: str) -> subprocess.Popen:
+        started.append(start_worker(worker_database_url, *queues))
         return started[-1]
 
     yield start
@@ -117,6 +119,46 @@ def test_an_order_flows_from_pending_to_confirmed_through_the_worker(worker, red
     level = eventually(lambda: (lv := selectors.get_stock_level(sku, client=redis_client)) and lv.reserved == 2
                        and lv, what="the reservation to show")
     assert (level.on_hand, level.available) == (3, 1)
+
+
+def test_workers_per_queue_each_run_only_their_role(worker, redis_client, unique):
+    from orders.fulfillment import NAME as FULFILLMENT
+    from projections import nudge
+
+    worker("projections")  # the read models' queue only: nobody runs the process manager yet
+    sku = f"QUEUE-{unique}".upper()
+    Product.objects.create(sku=sku, name="Queue", unit_price=Decimal("5.00"))
+    dispatch(ReceiveStock(sku=sku, quantity=3), actor=Actor.staff("1"))
+    order_id = uuid4()
+    result = dispatch(CreateOrder(order_id=order_id, customer_id="78", lines=(RequestedLine(sku=sku, quantity=1),)),
+                      actor=Actor.customer("78"))
+
+    assert wait_for_position(redis_client, [ORDERS], result.commit_position, timeout=20)
+    assert selectors.get_order(order_id, client=redis_client).status == OrderStatus.PENDING
+    assert (read_checkpoint(redis_client, FULFILLMENT, 1) or 0) < result.commit_position
+
+    worker("fulfillment")  # its queue gets a worker: the order is decided, and projected by the first one
+
+    def confirmed() -> bool:
+        nudge.publish_nudge()  # as each command does (at most one message pending per subscriber)
+        summary = selectors.get_order(order_id, client=redis_client)
+        return summary is not None and summary.status == OrderStatus.CONFIRMED
+
+    eventually(confirmed, timeout=30, what="the order to be confirmed by the fulfillment worker")
+
+
+def test_a_nudge_sends_one_message_per_subscriber_until_its_run_starts(redis_client):
+    from eventlog.subscriptions.subscribers import all_subscribers
+    from projections import nudge
+
+    names = [candidate.spec.name for candidate in all_subscribers()]
+    for name in names:
+        nudge.clear(redis_client, name)
+
+    assert nudge.fan_out(redis_client) == names
+    assert nudge.fan_out(redis_client) == []  # all pending: a burst of commands sends nothing more
+    nudge.clear(redis_client, ORDERS)  # the orders run started: the next command must wake it again
+    assert nudge.fan_out(redis_client) == [ORDERS]
 
 
 def test_a_worker_killed_mid_batch_leaves_the_read_model_equal_to_a_fresh_rebuild(app_store, worker, redis_client,

@@ -143,3 +143,34 @@ def test_a_batch_is_first_come_first_served_for_shared_stock(store, manager):
 
     assert order(store, ORDER_ID).status is OrderStatus.CONFIRMED
     assert order(store, OTHER_ORDER_ID).status is OrderStatus.REJECTED
+
+
+def test_a_later_order_reserves_only_after_an_earlier_rejected_one_gave_its_stock_back(store, manager):
+    send(store, ReceiveStock(sku="MUG-1", quantity=2))  # no tea: the first order is rejected
+    first = placed(store, ORDER_ID, ("MUG-1", 2), ("TEA-2", 1))
+    second = placed(store, OTHER_ORDER_ID, ("MUG-1", 2))
+
+    manager.prepare_batch([first, second])
+    for event in (first, second):
+        manager.handle(event)
+
+    assert order(store, ORDER_ID).status is OrderStatus.REJECTED
+    assert order(store, OTHER_ORDER_ID).status is OrderStatus.CONFIRMED  # it had the mugs the first gave back
+    assert stock(store, "MUG-1").available == 0
+
+
+def test_handle_does_not_load_again_the_orders_its_batch_decided(store, manager, monkeypatch):
+    send(store, ReceiveStock(sku="MUG-1", quantity=5))
+    first = placed(store, ORDER_ID, ("MUG-1", 1))
+    second = placed(store, OTHER_ORDER_ID, ("MUG-1", 1))
+    manager.prepare_batch([first, second])
+    reads = []
+    read_stream = store.read_stream
+    monkeypatch.setattr(store, "read_stream", lambda stream, **kwargs: reads.append(stream) or read_stream(
+        stream, **kwargs))
+
+    for event in (first, second):
+        manager.handle(event)
+
+    assert reads == []
+    assert order(store, ORDER_ID).status is order(store, OTHER_ORDER_ID).status is OrderStatus.CONFIRMED

@@ -69,6 +69,22 @@ def through_json(state: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("cls", "aggregate_id", "events"), STORIES, ids=STORY_IDS)
+def test_a_copy_plus_tail_equals_full_replay_and_never_shares_state(
+    cls: type[Aggregate[Any]], aggregate_id: Any, events: tuple[DomainEvent, ...]
+) -> None:
+    full = cls.replay(aggregate_id, events)
+    for cut in range(len(events)):
+        head = cls.replay(aggregate_id, events[: cut + 1])
+        before = head.snapshot()
+        copied = head.copy()  # what the repository's cache keeps and hands out
+        assert (copied.version, copied.snapshot()) == (head.version, before)
+        for event in events[cut + 1 :]:
+            copied.apply(event)
+        assert copied.snapshot() == full.snapshot()
+        assert head.snapshot() == before  # the copy moved on; the original did not
+
+
+@pytest.mark.parametrize(("cls", "aggregate_id", "events"), STORIES, ids=STORY_IDS)
 def test_snapshot_plus_tail_equals_full_replay_at_every_point(
     cls: type[Aggregate[Any]], aggregate_id: Any, events: tuple[DomainEvent, ...]
 ) -> None:
