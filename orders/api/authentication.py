@@ -15,16 +15,23 @@ A request reads the generation and the entry in one round trip (MGET).
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import caches
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django_redis.exceptions import ConnectionInterrupted
 from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
 from knox.models import AuthToken
+
+log = logging.getLogger(__name__)
 
 TOKEN_CACHE_SECONDS = 60  # how long a verified token is trusted without asking the database again
 CACHE_ALIAS = "default"  # the Redis every process shares (a per-process cache could not revoke at once)
@@ -67,16 +74,30 @@ def _remember(digest: str, user: Any, auth_token: AuthToken, *, generation: int)
 
 def forget_token(sender: Any, instance: AuthToken, **kwargs: Any) -> None:
     """A token was deleted (logout, revoke, expiry): no process may accept it from the cache again."""
-    caches[CACHE_ALIAS].delete(_entry_key(instance.digest))
+    with _unless_redis_is_down("a deleted token"):
+        caches[CACHE_ALIAS].delete(_entry_key(instance.digest))
 
 
 def forget_all(sender: Any, **kwargs: Any) -> None:
     """A user, group or permission changed: every cached token is re-verified on its next request."""
     if kwargs.get("update_fields") == frozenset({"last_login"}):
         return  # every login saves this; it refuses nothing
-    cache = caches[CACHE_ALIAS]
-    if not cache.add(GENERATION_KEY, 1, timeout=None):
-        cache.incr(GENERATION_KEY)
+    with _unless_redis_is_down("a user, group or permission change"):
+        cache = caches[CACHE_ALIAS]
+        if not cache.add(GENERATION_KEY, 1, timeout=None):
+            cache.incr(GENERATION_KEY)
+
+
+@contextmanager
+def _unless_redis_is_down(change: str) -> Iterator[None]:
+    # The change itself is in the database and must not fail for the cache's sake. While Redis cannot
+    # be reached no request is authenticated from it either; entries written before the outage expire
+    # within TOKEN_CACHE_SECONDS, which bounds how long this change could go unseen after a blip.
+    try:
+        yield
+    except (ConnectionInterrupted, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        log.error("could not clear the API token cache after %s: Redis unreachable; cached tokens expire "
+                  "within %s s", change, TOKEN_CACHE_SECONDS)
 
 
 def connect() -> None:

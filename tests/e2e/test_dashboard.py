@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from orders.addressbook import book as addressbook
 from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
 from orders.handlers import dispatch
@@ -17,6 +18,7 @@ from tests.conftest import make_staff
 from tests.e2e.accessibility import CONTEXT_OPTIONS
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_shop_and_admin import WAIT_MS, reload_until
+from tests.factories import ADDRESS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -29,7 +31,8 @@ def test_the_dashboard_shows_an_order_paid_today(browser, celery_worker, live_se
     sku = f"E2E-DASH-{unique}".upper()
     Product.objects.create(sku=sku, name="Dashboard mug", unit_price=Decimal("12.50"))
     dispatch(ReceiveStock(sku=sku, quantity=5), actor=Actor.staff("1"))
-    django_user_model.objects.create_user("dana", "dana@example.com", "dana-password-1")
+    dana = django_user_model.objects.create_user("dana", "dana@example.com", "dana-password-1")
+    addressbook.save(dana, ADDRESS)  # checkout picks the saved address
     make_staff("olga", role=OPERATIONS, password="olga-password-1")
     url = live_server.url
 

@@ -73,7 +73,8 @@ def notifying_events(stack: Stack, order_id: str) -> list[Any]:
 
 
 def customer_email(stack: Stack, n: int) -> str:
-    return f"fault-customer-{n}@example.com"
+    """Where customer n's orders are mailed: the contact email tests.faults.load orders with."""
+    return f"customer-{n}@example.com"
 
 
 def command(stack: Stack, http, order_id: str, action: str, body: dict[str, Any]) -> None:
