@@ -18,6 +18,12 @@ Why the decision on an order is stable although stock keeps moving:
 Confirm only follows a held reservation for every line, and the Inventory aggregate never lets
 reservations exceed stock on hand, so no sku is oversold.
 
+A batch's new orders reserve together (`prepare_batch`): one ReserveStockForOrders per sku instead of
+one ReserveStock per order line, decided by the aggregate at the stream's expected version like any
+command; each StockReserved keeps the event id and causation its order's own ReserveStock would have
+had, so either path recognises the other's work. An order that does not fit takes nothing there and
+is decided one by one by `handle`, so the batch decides as the orders would one after another.
+
 Failure policy: "halt". A poison event stops the manager (after retries) until someone acts,
 instead of being parked and skipped: skipping an OrderCancelled or OrderRejected would leak a
 reservation for good, skipping an OrderCreated would leave the order PENDING, and retrying a parked
