@@ -18,6 +18,12 @@ Why the decision on an order is stable although stock keeps moving:
 Confirm only follows a held reservation for every line, and the Inventory aggregate never lets
 reservations exceed stock on hand, so no sku is oversold.
 
+A batch's new orders reserve together (`prepare_batch`): one ReserveStockForOrders per sku instead of
+one ReserveStock per order line, decided by the aggregate at the stream's expected version like any
+command; each StockReserved keeps the event id and causation its order's own ReserveStock would have
+had, so either path recognises the other's work. An order that does not fit takes nothing there and
+is decided one by one by `handle`, so the batch decides as the orders would one after another.
+
 Failure policy: "halt". A poison event stops the manager (after retries) until someone acts,
 instead of being parked and skipped: skipping an OrderCancelled or OrderRejected would leak a
 reservation for good, skipping an OrderCreated would leave the order PENDING, and retrying a parked
@@ -29,12 +35,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
-from uuid import UUID
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID, uuid4
 
 from eventlog import connections
-from eventlog.envelope import RecordedEvent
+from eventlog.envelope import EventMetadata, RecordedEvent
 from eventlog.ports import EventStorePort
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.commands import (
@@ -42,15 +48,25 @@ from orders.domain.commands import (
     ConfirmOrder,
     RejectOrder,
     ReleaseStock,
+    Reservation,
     ReserveStock,
+    ReserveStockForOrders,
     ShipStock,
 )
 from orders.domain.errors import InsufficientStockError, InvalidTransitionError, OrderNotFoundError
-from orders.domain.events import OrderCancelled, OrderCreated, OrderRejected, OrderShipped
+from orders.domain.events import (
+    DomainEvent,
+    OrderCancelled,
+    OrderCreated,
+    OrderRejected,
+    OrderShipped,
+    StockReserved,
+)
 from orders.domain.inventory import Inventory
 from orders.domain.order import Order
 from orders.domain.values import Actor, OrderLine, OrderStatus, UnavailableLine
 from orders.handlers import CommandResult, dispatch
+from orders.idempotency import first_event_id
 from orders.repository import AggregateRepository
 
 __all__ = ["FULFILLMENT_ACTOR", "NAME", "FulfillmentProcessManager"]
@@ -60,16 +76,8 @@ log = logging.getLogger(__name__)
 NAME = "fulfillment"
 STREAM_PREFIX = "order-"
 FULFILLMENT_ACTOR = Actor("system", "fulfillment")
-PARALLEL_DECISIONS = 8  # new orders decided at once per batch; stock contention is settled by the store
+PARALLEL_DECISIONS = 8  # loads, per-sku reservations and confirmations of one batch run this many at once
 DECIDED_AHEAD_REMEMBERED = 10_000  # OrderCreated events prepare_batch decided, so handle() need not reload them
-
-
-def _nothing() -> None:
-    return None
-
-
-class _EarlierUndecidedError(Exception):
-    """An earlier order of the batch wanting the same stock failed to decide here: decide this one in order."""
 
 
 class _RecentIds:
@@ -125,62 +133,107 @@ class FulfillmentProcessManager:
                 self._send(ShipStock(sku=line.sku, order_id=data.order_id), event, step=f"ship:{line.sku}")
 
     def prepare_batch(self, events: list[RecordedEvent]) -> None:
-        """Decide the batch's new orders concurrently where they share no sku, in order where they do.
+        """Decide the batch's new orders with one reservation append per sku instead of one per order line.
 
-        First come, first served: an order reserves only once every earlier order of the batch that
-        wants one of its skus has settled its stock (reserved all its lines, or been rejected and given
-        them back), so concurrency never lets a later order take stock an earlier one would have had.
-        Loading the order before that wait, and confirming it after its stock settled, stay outside
-        the chain: neither changes what stock a later order sees. Each decision is idempotent: when
-        `handle` meets the same OrderCreated in order it skips an order decided here and moves on; a
-        decision that failed here (or waited on one that failed) is taken again by `handle`, with the
-        runner's retries and dead letters.
+        First come, first served, as if the orders were decided one by one in position order: the
+        stock of every sku they want is loaded once, the orders are walked in order, and an order
+        takes its units only if every one of its lines fits in what the earlier orders left (an order
+        that would be rejected takes nothing, as the one-by-one path gives its units back). Then one
+        ReserveStockForOrders per sku carries the reservations of the orders that fit; the Inventory
+        aggregate decides each again at the stream's expected version (a conflict reloads and decides
+        again), so the store, not this plan, guards against overselling. Each StockReserved keeps the
+        event id and causation of that order's own ReserveStock, so a replay is recognised. Orders
+        holding every line are then confirmed concurrently (independent streams).
+
+        Every other new order (one that did not fit, or whose reservation or confirmation failed here)
+        is left to `handle`, which meets it in order and takes the one-by-one path: it asks afresh,
+        rejects naming the short lines and gives back what it held, with the runner's retries and
+        dead letters. `handle` skips the orders decided here.
         """
         created = [event for event in events if isinstance(event.data, OrderCreated)]
         if len(created) < 2:
             return
-        pool = _decision_pool.get()
-        settled_for_sku: dict[str, Future[Exception | None]] = {}
-        decisions = []
-        for event in created:
-            skus = {line.sku for line in event.data.lines}
-            earlier = [settled_for_sku[sku] for sku in skus if sku in settled_for_sku]
-            settled: Future[Exception | None] = Future()
-            decision = pool.submit(self._decide_after, event, earlier, settled)
-            settled_for_sku.update(dict.fromkeys(skus, settled))
-            decisions.append((event, decision))
-        for event, decision in decisions:
-            if (error := decision.result()) is not None:
-                log.info("fulfillment will take order event %s again in order: %s", event.event_id, error)
+        try:
+            undecided = self._undecided(created)
+            held = self._reserve_together(undecided)
+            self._confirm_together([event for event in undecided if held.get(event.event_id, False)])
+        except Exception as error:  # handle() meets these events next and owns retries and dead letters
+            log.info("fulfillment will decide the batch's orders one by one: %s", error)
+
+    def _undecided(self, created: list[RecordedEvent]) -> list[RecordedEvent]:
+        """The PENDING orders among `created`; the others count as decided (their decision is in the store)."""
+        orders = _decision_pool.get().map(lambda event: self._load_order(event.data.order_id), created)
+        undecided = []
+        for event, order in zip(created, orders, strict=True):
+            if order.status is OrderStatus.PENDING:
+                undecided.append(event)
             else:
                 self._decided_ahead.add(event.event_id)
+        return undecided
 
-    def _decide_after(self, event: RecordedEvent, earlier: list[Future[Exception | None]],
-                      settled: Future[Exception | None]) -> Exception | None:
-        # Earlier decisions were submitted first, so the pool's FIFO queue never leaves them waiting
-        # behind this one: no deadlock however few threads there are.
-        def wait_for_earlier() -> None:
-            if any(decision.result() is not None for decision in earlier):
-                raise _EarlierUndecidedError("an earlier order for the same stock is not decided yet")
+    def _reserve_together(self, created: list[RecordedEvent]) -> dict[UUID, bool]:
+        """Reserve what fits, one append per sku; creation event id -> whether the order now holds every line."""
+        skus = sorted({line.sku for event in created for line in event.data.lines})
+        repository = AggregateRepository(self.store)
+        stock = dict(zip(skus, _decision_pool.get().map(
+            lambda sku: repository.load(Inventory, sku).aggregate, skus), strict=True))
+        available = {sku: inventory.available for sku, inventory in stock.items()}
+        wanted: dict[str, list[Reservation]] = {}
+        causes: dict[UUID, RecordedEvent] = {}
+        for event in created:
+            order_id, lines = event.data.order_id, event.data.lines
+            to_reserve = [line for line in lines if order_id not in stock[line.sku].reservations]
+            if any(line.quantity > available[line.sku] for line in to_reserve):
+                continue  # would be rejected: it takes nothing, and handle() decides it one by one
+            for line in to_reserve:
+                available[line.sku] -= line.quantity
+                wanted.setdefault(line.sku, []).append(Reservation(order_id=order_id, quantity=line.quantity))
+            causes[order_id] = event
+        reserved = dict(zip(wanted, _decision_pool.get().map(
+            lambda sku: self._reserve_for(sku, wanted[sku], causes), wanted), strict=True))
+        return {
+            event.event_id: all(event.data.order_id in stock[line.sku].reservations
+                                or event.data.order_id in reserved.get(line.sku, ()) for line in event.data.lines)
+            for event in created
+        }
 
-        def stock_settled() -> None:
-            if not settled.done():
-                settled.set_result(None)
+    def _reserve_for(self, sku: str, reservations: list[Reservation],
+                     causes: dict[UUID, RecordedEvent]) -> frozenset[UUID]:
+        """Send one sku's reservations in one command; the order ids it reserved for (none if it failed)."""
+        def identity(reserved: DomainEvent) -> tuple[UUID, EventMetadata]:
+            assert isinstance(reserved, StockReserved)
+            cause = causes[reserved.order_id]
+            key = _step_key(cause, step=f"reserve:{sku}")
+            return (first_event_id(actor=FULFILLMENT_ACTOR, key=key),
+                    EventMetadata(correlation_id=cause.metadata.correlation_id or uuid4(),
+                                  causation_id=cause.event_id, actor=str(FULFILLMENT_ACTOR)))
 
         try:
-            self._on_created(event, event.data, wait_for_earlier=wait_for_earlier, stock_settled=stock_settled)
-        except Exception as error:  # handle() meets this event next and owns retries and dead letters
-            if not settled.done():
-                settled.set_result(error)
-            return error
-        stock_settled()
-        return None
+            result = dispatch(ReserveStockForOrders(sku=sku, reservations=tuple(reservations)),
+                              actor=FULFILLMENT_ACTOR, store=self.store, remember_result=False,
+                              identify_events=identity)
+        except Exception as error:  # these orders fall back to handle(), one by one
+            log.info("fulfillment could not reserve %s for %d orders together: %s", sku, len(reservations), error)
+            return frozenset()
+        return frozenset(event.order_id for event in result.events if isinstance(event, StockReserved))
+
+    def _confirm_together(self, held: list[RecordedEvent]) -> None:
+        def confirm(event: RecordedEvent) -> Exception | None:
+            try:
+                self._decide(ConfirmOrder(order_id=event.data.order_id), event, step="confirm")
+            except Exception as error:  # handle() meets this event next and owns retries and dead letters
+                return error
+            return None
+
+        for event, error in zip(held, _decision_pool.get().map(confirm, held), strict=True):
+            if error is None:
+                self._decided_ahead.add(event.event_id)
+            else:
+                log.info("fulfillment will confirm order event %s again in order: %s", event.event_id, error)
 
     # -- OrderCreated ---------------------------------------------------------------------------
 
-    def _on_created(self, event: RecordedEvent, created: OrderCreated, *,
-                    wait_for_earlier: Callable[[], None] = _nothing,
-                    stock_settled: Callable[[], None] = _nothing) -> None:
+    def _on_created(self, event: RecordedEvent, created: OrderCreated) -> None:
         order_id = created.order_id
         order = self._load_order(order_id)
         if order.status is not OrderStatus.PENDING:
@@ -188,7 +241,6 @@ class FulfillmentProcessManager:
             # OrderRejected / OrderCancelled event that follows in $all gives the stock back.
             log.debug("order %s is %s, not PENDING: nothing to decide", order_id, order.status)
             return
-        wait_for_earlier()
         short: list[UnavailableLine] = []
         for line in created.lines:
             if short:
@@ -203,7 +255,6 @@ class FulfillmentProcessManager:
             except InsufficientStockError as refused:
                 short.append(UnavailableLine(line.sku, refused.requested, refused.available))
         if not short:
-            stock_settled()  # every line is held: later orders may reserve while this one is confirmed
             self._decide(ConfirmOrder(order_id=order_id), event, step="confirm")
             return
         reason = "not enough stock for " + ", ".join(line.sku for line in short)
@@ -247,9 +298,14 @@ class FulfillmentProcessManager:
         # Event ids derive from the triggering event; no result record is kept, because a repeated
         # step is already harmless: a second reservation for the order is a no-op, and an order
         # that is no longer PENDING is never decided again (see the module docstring).
-        return dispatch(command, actor=FULFILLMENT_ACTOR, idempotency_key=f"{event.event_id}:{step}",
+        return dispatch(command, actor=FULFILLMENT_ACTOR, idempotency_key=_step_key(event, step=step),
                         correlation_id=event.metadata.correlation_id, causation_id=event.event_id,
                         store=self.store, remember_result=False)
+
+
+def _step_key(event: RecordedEvent, *, step: str) -> str:
+    """The idempotency key of one step taken because of `event`."""
+    return f"{event.event_id}:{step}"
 
 
 # Threads (and their event store clients) are reused; a forked child makes its own pool.

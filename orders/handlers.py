@@ -39,6 +39,8 @@ _stream_locks = connections.per_process("orders.handlers.stream_locks",
 
 # What CreateOrder prices its lines from: sku -> product (unknown skus absent).
 Catalogue = Callable[[Iterable[str]], Mapping[str, ProductInfo]]
+# For a command settling several earlier requests in one append: each event's id and metadata, from its request.
+EventIdentity = Callable[[DomainEvent], tuple[UUID, EventMetadata]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +58,26 @@ class CommandResult:
 def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = None,
              expected_version: int | None = None, correlation_id: UUID | None = None,
              causation_id: UUID | None = None, store: EventStorePort | None = None,
-             remember_result: bool = True, catalogue: Catalogue | None = None) -> CommandResult:
+             remember_result: bool = True, catalogue: Catalogue | None = None,
+             identify_events: EventIdentity | None = None) -> CommandResult:
     """Decide `command` as `actor` and append the resulting events; see the module docstring.
 
-    With an idempotency key, event ids derive from it. `remember_result=False` skips keeping the first
-    result in its own stream (one read and one append fewer): for callers such as process managers
-    whose repeated command is harmless anyway because the aggregate's state already reflects it.
+    With an idempotency key, event ids derive from it. `identify_events` (instead of a key) gives each
+    event its own id and metadata, for a command that answers several requests at once (a batched
+    reservation keeps, per order, the id and causation the order's own reservation would have had).
+    `remember_result=False` skips keeping the first result in its own stream (one read and one append
+    fewer): for callers such as process managers whose repeated command is harmless anyway because the
+    aggregate's state already reflects it.
     `store` and `catalogue` default to the process's event store and the product catalogue.
     """
     name = type(command).__name__
+    if identify_events is not None and idempotency_key is not None:
+        raise TypeError("identify_events gives every event its id: send no idempotency key with it")
     try:
         result = _dispatch(command, actor=actor, idempotency_key=idempotency_key,
                            expected_version=expected_version, correlation_id=correlation_id,
                            causation_id=causation_id, store=store, remember_result=remember_result,
-                           catalogue=catalogue or product_infos)
+                           catalogue=catalogue or product_infos, identify_events=identify_events)
     except Exception as error:
         metrics.COMMANDS.labels(name, metrics.outcome_of(error)).inc()
         raise
@@ -80,7 +88,7 @@ def dispatch(command: Command, *, actor: Actor, idempotency_key: str | None = No
 
 def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, expected_version: int | None,
               correlation_id: UUID | None, causation_id: UUID | None, store: EventStorePort | None,
-              remember_result: bool, catalogue: Catalogue) -> CommandResult:
+              remember_result: bool, catalogue: Catalogue, identify_events: EventIdentity | None) -> CommandResult:
     store = store or connections.event_store()
     repository = AggregateRepository(store)
     route = route_for(command)
@@ -103,7 +111,7 @@ def _dispatch(command: Command, *, actor: Actor, idempotency_key: str | None, ex
         with stream_lock:
             result = _attempt(command, route, repository, actor=actor, key=key, context=context,
                               metadata=metadata, expected_version=expected_version,
-                              optimistic_create=optimistic_create)
+                              optimistic_create=optimistic_create, identify_events=identify_events)
         if result is None:
             time.sleep(CONFLICT_BACKOFF.delay(attempt + 1))
             continue
@@ -127,7 +135,8 @@ class ContentionError(ConcurrencyError):
 
 def _attempt(command: Command, route: CommandRoute, repository: AggregateRepository, *, actor: Actor,
              key: idempotency.IdempotencyKey | None, context: dict[str, Any], metadata: EventMetadata,
-             expected_version: int | None, optimistic_create: bool) -> CommandResult | None:
+             expected_version: int | None, optimistic_create: bool,
+             identify_events: EventIdentity | None = None) -> CommandResult | None:
     """One load-decide-append round; None when another writer got in first and a retry may succeed."""
     if optimistic_create:  # if the stream exists after all, the append conflicts and we retry with a load
         loaded = Loaded(route.aggregate(route.aggregate_id(command)), (), None)
@@ -147,10 +156,15 @@ def _attempt(command: Command, route: CommandRoute, repository: AggregateReposit
     if not pending:  # a no-op decision (e.g. a reservation already held): nothing to append
         last_position = loaded.tail[-1].commit_position if loaded.tail else 0
         return CommandResult(route.stream_name(command), aggregate.version, last_position, (), ())
-    event_ids = key.event_ids(len(pending)) if key else [uuid4() for _ in pending]
+    each_metadata: EventMetadata | list[EventMetadata] = metadata
+    if identify_events is not None:
+        identities = [identify_events(event) for event in pending]
+        event_ids, each_metadata = [event_id for event_id, _ in identities], [meta for _, meta in identities]
+    else:
+        event_ids = key.event_ids(len(pending)) if key else [uuid4() for _ in pending]
     try:
         with metrics.APPEND_SECONDS.time():
-            appended = repository.append(aggregate, event_ids=event_ids, metadata=metadata,
+            appended = repository.append(aggregate, event_ids=event_ids, metadata=each_metadata,
                                          expected_version=aggregate.expected_version)
     except ConcurrencyError:
         if expected_version is not None:

@@ -50,7 +50,7 @@ class IdempotencyKey:
     @property
     def scope(self) -> UUID:
         """A stable id for (actor, key): two actors never share a key."""
-        return uuid5(_NAMESPACE, f"{self.actor.kind}:{self.actor.id}|{self.key}")
+        return _scope(self.actor, self.key)
 
     def event_ids(self, count: int) -> list[UUID]:
         """Ids for the command's events, the same on every retry."""
@@ -60,6 +60,19 @@ class IdempotencyKey:
     def record_stream(self) -> str:
         """The stream holding the first result for this key."""
         return f"{RECORD_STREAM_PREFIX}{self.scope}"
+
+
+def first_event_id(*, actor: Actor, key: str) -> UUID:
+    """The id the first event of a command sent by `actor` with idempotency key `key` gets.
+
+    For a command that settles several keyed requests in one append (a batched reservation): each
+    event keeps the id its own request would have given it, so the store sees a replay as such.
+    """
+    return uuid5(_scope(actor, key), "event-0")
+
+
+def _scope(actor: Actor, key: str) -> UUID:
+    return uuid5(_NAMESPACE, f"{actor.kind}:{actor.id}|{key}")
 
 
 @dataclass(frozen=True, slots=True)

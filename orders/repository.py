@@ -153,15 +153,21 @@ class AggregateRepository:
         except StreamNotFoundError:
             return []
 
-    def append(self, aggregate: Aggregate, *, event_ids: Sequence, metadata: EventMetadata,
+    def append(self, aggregate: Aggregate, *, event_ids: Sequence, metadata: EventMetadata | Sequence[EventMetadata],
                expected_version: int) -> AppendResult:
-        """Append the aggregate's pending events at `expected_version` (NO_STREAM: new stream)."""
+        """Append the aggregate's pending events at `expected_version` (NO_STREAM: new stream).
+
+        `metadata` is shared by every event, or given per event (one per pending event).
+        """
         registry = self.store.registry
+        pending = aggregate.pending_events
+        each = [metadata] * len(pending) if isinstance(metadata, EventMetadata) else list(metadata)
         new_events = []
-        for event_id, event in zip(event_ids, aggregate.pending_events, strict=True):
+        for event_id, event, event_metadata in zip(event_ids, pending, each, strict=True):
             event_type, data = registry.encode(event)
             new_events.append(NewEvent(event_id=event_id, event_type=event_type.name,
-                                       schema_version=event_type.schema_version, data=data, metadata=metadata))
+                                       schema_version=event_type.schema_version, data=data,
+                                       metadata=event_metadata))
         stream = type(aggregate).stream_name(aggregate.id)
         return self.store.append(stream, new_events, expected_version=expected_version)
 

@@ -36,12 +36,16 @@ __all__ = [
     "RejectOrder",
     "ReleaseStock",
     "RequestedLine",
+    "Reservation",
     "ReserveStock",
+    "ReserveStockForOrders",
     "ShipOrder",
     "ShipStock",
 ]
 
 MAX_LINES = 50
+# Reservations one ReserveStockForOrders may carry (the process manager's batches are far smaller).
+MAX_RESERVATIONS = 1000
 MAX_LINE_QUANTITY = 1000
 # One delivery or correction this large is a typo, not a warehouse.
 MAX_STOCK_QUANTITY = 1_000_000
@@ -245,6 +249,39 @@ class ReserveStock(InventoryCommand):
         InventoryCommand.__post_init__(self)
         require_uuid("order_id", self.order_id)
         require_int("quantity", self.quantity, minimum=1, maximum=MAX_STOCK_QUANTITY)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """One order's request for units of a sku, inside a ReserveStockForOrders."""
+
+    order_id: UUID
+    quantity: int
+
+    def __post_init__(self) -> None:
+        require_uuid("order_id", self.order_id)
+        require_int("quantity", self.quantity, minimum=1, maximum=MAX_STOCK_QUANTITY)
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveStockForOrders(InventoryCommand):
+    """Set units aside for several orders at once, first come first served in the given order.
+
+    Each reservation is decided exactly as ReserveStock would decide it alone, one after another;
+    one that does not fit is left out (it appends nothing) instead of refusing the others.
+    """
+
+    reservations: tuple[Reservation, ...]
+
+    def __post_init__(self) -> None:
+        InventoryCommand.__post_init__(self)
+        reservations = require_tuple_of("reservations", self.reservations, Reservation)
+        if not 1 <= len(reservations) <= MAX_RESERVATIONS:
+            raise CommandValidationError(
+                "reservations", f"1 to {MAX_RESERVATIONS} reservations at once, got {len(reservations)}")
+        if len({reservation.order_id for reservation in reservations}) != len(reservations):
+            raise CommandValidationError("reservations", "an order appears more than once")
+        object.__setattr__(self, "reservations", reservations)
 
 
 @dataclass(frozen=True, slots=True)

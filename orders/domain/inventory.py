@@ -13,6 +13,7 @@ from orders.domain.commands import (
     ReceiveStock,
     ReleaseStock,
     ReserveStock,
+    ReserveStockForOrders,
     ShipStock,
 )
 from orders.domain.errors import InsufficientStockError, InvalidStockAdjustmentError, PermissionDeniedError
@@ -74,6 +75,14 @@ class Inventory(Aggregate[str]):
         if command.quantity > self.available:
             raise InsufficientStockError(self.sku, requested=command.quantity, available=max(self.available, 0))
         self._record(StockReserved(sku=self.sku, order_id=command.order_id, quantity=command.quantity))
+
+    def reserve_for_orders(self, command: ReserveStockForOrders, *, actor: Actor) -> None:
+        """Reserve for each order in turn, as `reserve` would; leave out (without raising) those that do not fit."""
+        self._check(command, actor, action="reserve stock")
+        for reservation in command.reservations:
+            if reservation.order_id in self._reservations or reservation.quantity > self.available:
+                continue
+            self._record(StockReserved(sku=self.sku, order_id=reservation.order_id, quantity=reservation.quantity))
 
     def release(self, command: ReleaseStock, *, actor: Actor) -> None:
         """Give back an order's reservation; releasing one that does not exist changes nothing."""

@@ -35,6 +35,7 @@ from orders.domain.commands import (
     RejectOrder,
     ReleaseStock,
     ReserveStock,
+    ReserveStockForOrders,
     ShipOrder,
     ShipStock,
 )
@@ -102,6 +103,7 @@ _ROUTES = (
     CommandRoute(CorrectShippingAddress, Order, Order.correct_shipping_address, _order_id),
     CommandRoute(ReceiveStock, Inventory, Inventory.receive, _sku),
     CommandRoute(ReserveStock, Inventory, Inventory.reserve, _sku),
+    CommandRoute(ReserveStockForOrders, Inventory, Inventory.reserve_for_orders, _sku),
     CommandRoute(ReleaseStock, Inventory, Inventory.release, _sku),
     CommandRoute(ShipStock, Inventory, Inventory.ship, _sku),
     CommandRoute(AdjustStock, Inventory, Inventory.adjust, _sku),

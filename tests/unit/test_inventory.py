@@ -5,8 +5,21 @@ from uuid import UUID
 
 import pytest
 
-from orders.domain.commands import AdjustStock, ReceiveStock, ReleaseStock, ReserveStock, ShipStock
-from orders.domain.errors import InsufficientStockError, InvalidStockAdjustmentError, PermissionDeniedError
+from orders.domain.commands import (
+    AdjustStock,
+    ReceiveStock,
+    ReleaseStock,
+    Reservation,
+    ReserveStock,
+    ReserveStockForOrders,
+    ShipStock,
+)
+from orders.domain.errors import (
+    CommandValidationError,
+    InsufficientStockError,
+    InvalidStockAdjustmentError,
+    PermissionDeniedError,
+)
 from orders.domain.events import StockAdjusted, StockReceived, StockReleased, StockReserved, StockShipped
 from orders.domain.inventory import Inventory
 from tests.unit.builders import CUSTOMER, ORDER_ID, OTHER_ORDER_ID, STAFF, SYSTEM
@@ -159,3 +172,19 @@ def test_applying_odd_history_never_raises() -> None:
     odd = (StockReleased(SKU, UUID(int=9), 3), StockShipped(SKU, UUID(int=9), 2), StockReserved(SKU, ORDER_ID, 5))
     inventory = Inventory.replay(SKU, odd)
     assert (inventory.version, inventory.on_hand, inventory.reserved) == (2, -2, 5)
+
+
+def test_reserving_for_several_orders_is_first_come_first_served_and_leaves_out_what_does_not_fit() -> None:
+    third, fourth = UUID(int=3), UUID(int=4)
+    command = ReserveStockForOrders(SKU, (Reservation(ORDER_ID, 9), Reservation(OTHER_ORDER_ID, 2),
+                                          Reservation(third, 3), Reservation(fourth, 1)))
+    # 7 already held for ORDER_ID (held again: a no-op), 3 left: 2 fit, then 3 do not, then 1 does.
+    inventory = given(Inventory, SKU, *SEVEN_RESERVED).when(command, actor=SYSTEM).then(
+        StockReserved(SKU, OTHER_ORDER_ID, 2), StockReserved(SKU, fourth, 1)
+    )
+    assert (inventory.reserved, inventory.available) == (10, 0)
+
+
+def test_a_batched_reservation_names_each_order_once() -> None:
+    with pytest.raises(CommandValidationError, match="more than once"):
+        ReserveStockForOrders(SKU, (Reservation(ORDER_ID, 1), Reservation(ORDER_ID, 2)))

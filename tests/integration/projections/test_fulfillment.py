@@ -216,3 +216,35 @@ def test_a_batch_decided_concurrently_is_first_come_first_served_and_reserves_ea
         assert len(decisions) == 1
     reserved_events = [e for e in events_of(app_store, f"inventory-{mug}") if e.event_type == "StockReserved"]
     assert len(reserved_events) == len({e.data.order_id for e in reserved_events})
+
+
+def test_two_managers_preparing_the_same_batch_at_once_reserve_each_order_once_first_come_first_served(
+        app_store, manager, skus):
+    mug, tee = skus[0], skus[1]
+    receive(mug, 5)
+    receive(tee, 100)
+    order_ids = [place(f"c{n}", (mug, 1), (tee, 1)) for n in range(8)]
+    batch = [created_event(app_store, order_id) for order_id in order_ids]
+    # A worker whose lease ran out still preparing the batch its successor prepares: one append per sku
+    # wins, the other meets the changed stream, reloads and finds every reservation already held.
+    workers = [threading.Thread(target=m.prepare_batch, args=(batch,))
+               for m in (manager, FulfillmentProcessManager(store=app_store))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    run_process_manager(manager, app_store, *order_ids)
+
+    statuses = [order(app_store, order_id).status for order_id in order_ids]
+    assert statuses == [OrderStatus.CONFIRMED] * 5 + [OrderStatus.REJECTED] * 3
+    mugs = stock(app_store, mug)
+    assert (mugs.on_hand, mugs.reserved, set(mugs.reservations)) == (5, 5, set(order_ids[:5]))
+    assert stock(app_store, tee).reserved == 5  # the rejected orders' tea went back
+    caused_by = {created.data.order_id: created.event_id for created in batch}
+    reserved = [e for e in events_of(app_store, f"inventory-{mug}") if e.event_type == "StockReserved"]
+    assert len(reserved) == 5
+    for event in reserved:  # each reservation names its own order's creation, although appended together
+        assert event.metadata.causation_id == caused_by[event.data.order_id]
+    for order_id in order_ids:
+        assert len([e for e in events_of(app_store, f"order-{order_id}")
+                    if e.event_type in ("OrderConfirmed", "OrderRejected")]) == 1
