@@ -21,15 +21,15 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import caches
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django_redis.exceptions import ConnectionInterrupted
 from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
 from knox.models import AuthToken
+
+from eventlog.outages import REDIS_UNREACHABLE
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _unless_redis_is_down(change: str) -> Iterator[None]:
     # within TOKEN_CACHE_SECONDS, which bounds how long this change could go unseen after a blip.
     try:
         yield
-    except (ConnectionInterrupted, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+    except REDIS_UNREACHABLE:
         log.error("could not clear the API token cache after %s: Redis unreachable; cached tokens expire "
                   "within %s s", change, TOKEN_CACHE_SECONDS)
 
