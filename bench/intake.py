@@ -223,11 +223,26 @@ def measure(fixture: Fixture, *, seconds: float, drain_seconds: float) -> None:
     emit("intake.not_confirmed", rejected + left, "orders", target=0, higher_is_better=False)
 
 
+def per_queue_workers(tmp: Path) -> dict[str, list[str]]:
+    """Beat and one single-process worker per role queue, the production shape (README, "Scaling out")."""
+    base = [sys.executable, "-m", "celery", "-A", "config"]
+    commands = {name: command for name, command in celery_commands(tmp).items() if "beat" in name}
+    groups = {"projections": ["projections"], "fulfillment": ["fulfillment"], "notifications": ["notifications"],
+              "other": ["nudges", "rebuilds", "celery"]}
+    for role, queues in groups.items():
+        commands[f"celery-worker-{role}-http"] = [*base, "worker", "--loglevel", "WARNING", "--concurrency", "1",
+                                                  "-n", f"{role}@%h", "-Q", ",".join(queues)]
+    return commands
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds of intake by the 50 clients")
     parser.add_argument("--drain-seconds", type=float, default=60.0,
                         help="how long to follow the backlog after intake stops")
+    parser.add_argument("--workers-per-queue", action="store_true",
+                        help="one single-process worker per queue (projections, fulfillment, notifications, the "
+                             "rest), as docker-compose runs them, instead of make run's one worker on every queue")
     parser.add_argument("--memory-store", action="store_true",
                         help="the event store in memory (no fsync per append), to see what durability costs")
     args = parser.parse_args(argv)
@@ -242,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         fixture = Fixture()
         seed_database(fixture)
         receive_stock()
-        for name, command in celery_commands(tmp).items():
+        workers = per_queue_workers(tmp) if args.workers_per_queue else celery_commands(tmp)
+        for name, command in workers.items():
             stack.enter_context(background(command, name=name.replace("-http", "-intake")))
         fixture.base_url = f"http://{HOST}:{stack.enter_context(running(gunicorn_command, name='gunicorn-intake'))}"
         if wait_caught_up() is None:
