@@ -202,7 +202,7 @@ def test_a_failing_mail_server_raises_and_records_nothing_so_a_retry_sends_it(st
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     subscriber.handle(confirmation)
-    assert len(mailoutbox) == 1 and Notification.objects.get().outcome == Outcome.SENT
+    assert len(mailoutbox) == 1 and Notification.objects.get(order_id=order_id).outcome == Outcome.SENT
 
 
 @pytest.mark.parametrize(("carrier", "expected"), [
