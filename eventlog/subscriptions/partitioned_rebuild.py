@@ -15,10 +15,9 @@ spans every partition's keys and needs them reachable in one transaction (see th
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,11 +37,11 @@ from eventlog.subscriptions.rebuild import (
     Cleanup,
     RebuildProgress,
     RebuildResult,
-    delete_generation,
+    after_switch,
     delete_other_generations,
     every_scope,
 )
-from eventlog.subscriptions.runner import DEFAULT_LOCK_TTL, run_subscriber
+from eventlog.subscriptions.runner import DEFAULT_LOCK_TTL
 
 FILLED = "filled"  # field of a partition's rebuild state: its first phase is done
 
@@ -89,16 +88,8 @@ def rebuild_partitioned(subscriber: Subscriber, *, store: EventStorePort, redis_
         others, why = switched
         return RebuildResult(name=name, generation=target, old_generation=old, busy=busy or others,
                              done=_done(client, parts), last_error=why)
-    # We held the live leases, so nudges meanwhile found them busy: catch the new generation up now.
-    with suppress(Exception):
-        run_subscriber(subscriber, store=store, redis_client=client, lock_ttl=lock_ttl, backoff=backoff)
-    thread = None
-    if cleanup == "inline":
-        delete_generation(client, name, old)
-    elif cleanup == "thread":
-        thread = threading.Thread(target=delete_generation, args=(client, name, old), daemon=True,
-                                  name=f"delete:{name}:g{old}")
-        thread.start()
+    thread = after_switch(subscriber, store=store, client=client, old=old, cleanup=cleanup, lock_ttl=lock_ttl,
+                          backoff=backoff)
     return RebuildResult(name=name, generation=target, old_generation=old, switched=True, done=switched,
                          cleanup=thread)
 

@@ -128,19 +128,28 @@ def rebuild(subscriber: Subscriber, *, store: EventStorePort, redis_client: redi
             live_lease.release()
     finally:
         rebuild_lease.release()
-    # We held the live lock, so nudges meanwhile found it busy: catch the new generation up now.
+    thread = after_switch(subscriber, store=store, client=client, old=old, cleanup=cleanup, lock_ttl=lock_ttl,
+                          backoff=backoff)
+    return RebuildResult(name=name, generation=target, old_generation=old, switched=True,
+                         done=done_before + filled.applied + final.applied, cleanup=thread)
+
+
+def after_switch(subscriber: Subscriber, *, store: EventStorePort, client: redis.Redis, old: int, cleanup: Cleanup,
+                 lock_ttl: float, backoff: Backoff | None) -> threading.Thread | None:
+    """Catch the new generation up and delete the old one (`cleanup`): the thread doing it, if any."""
+    name = subscriber.spec.name
+    # We held the live lock(s), so nudges meanwhile found them busy: catch the new generation up now.
     # The switch is done whatever happens here; a failure is in status and the beat carries on.
     with suppress(Exception):
         run_subscriber(subscriber, store=store, redis_client=client, lock_ttl=lock_ttl, backoff=backoff)
-    thread = None
     if cleanup == "inline":
         delete_generation(client, name, old)
     elif cleanup == "thread":
         thread = threading.Thread(target=delete_generation, args=(client, name, old), daemon=True,
                                   name=f"delete:{name}:g{old}")
         thread.start()
-    return RebuildResult(name=name, generation=target, old_generation=old, switched=True,
-                         done=done_before + filled.applied + final.applied, cleanup=thread)
+        return thread
+    return None
 
 
 def delete_generation(redis_client: redis.Redis, name: str, generation: int, *, chunk: int = DELETE_CHUNK) -> int:
