@@ -49,6 +49,7 @@ class StaffPermission(models.Model):
             ("browse_event_log", "Browse the event log and any stream's timeline"),
             ("operate_projections", "Operate projections and dead letters"),
             ("view_metrics", "Read /metrics"),
+            ("manage_customer_data", "Export and erase a customer's personal data"),
         ]
 
     def __str__(self) -> str:

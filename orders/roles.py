@@ -20,9 +20,11 @@ MANAGE_STOCK = "orders.manage_stock"
 BROWSE_EVENT_LOG = "orders.browse_event_log"
 OPERATE_PROJECTIONS = "orders.operate_projections"
 VIEW_METRICS = "orders.view_metrics"
+# Personal data on request (GDPR articles 15, 17, 20): export a customer's data, erase a customer.
+MANAGE_CUSTOMER_DATA = "orders.manage_customer_data"
 
 STAFF_PERMISSIONS = (VIEW_ORDERS, ADD_ORDER_NOTE, DECIDE_ORDERS, CANCEL_ORDERS, SHIP_ORDERS, MANAGE_STOCK,
-                     BROWSE_EVENT_LOG, OPERATE_PROJECTIONS, VIEW_METRICS)
+                     BROWSE_EVENT_LOG, OPERATE_PROJECTIONS, VIEW_METRICS, MANAGE_CUSTOMER_DATA)
 
 SUPPORT, WAREHOUSE, OPERATIONS = "Support", "Warehouse", "Operations"
 
