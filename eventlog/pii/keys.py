@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from eventlog.pii.errors import KeyringUnavailableError, SubjectErasedError
 from eventlog.pii.master import MasterKey, Wrapped
 from eventlog.pii.placeholders import ERASED, UNAVAILABLE
@@ -275,7 +273,7 @@ class Keyring:
     def _unwrap(self, record: KeyRecord) -> DataKey:
         assert record.wrapped is not None
         raw = self.master.unwrap(Wrapped(record.wrapped, record.master_fingerprint), key_id=record.key_id)
-        return DataKey(key_id=record.key_id, subject=record.subject, cipher=AESGCM(raw))
+        return DataKey.of(record.key_id, subject=record.subject, raw=raw)
 
     def _remember(self, subject: str, key: DataKey | None, key_id: UUID, by_id: DataKey | str) -> None:
         expires = time.monotonic() + self.cache_seconds

@@ -51,16 +51,19 @@ def seal_paths(payload: dict[str, Any], paths: Iterable[str], *, subject: str, c
 
 def open_paths(payload: dict[str, Any], paths: Iterable[str], *, context: str, keys: KeySource) -> dict[str, Any]:
     """`payload` with the sealed value at each path opened (in place; the payload is the caller's own copy)."""
+    found: dict[str, DataKey | str] = {}  # the fields of one payload are (nearly) always under one key
     for path in paths:
         parent, name = _parent(payload, path, copy=False)
         if parent is not None and is_sealed(parent.get(name)):
-            parent[name] = _open(parent[name], context=context, path=path, keys=keys)
+            parent[name] = _open(parent[name], context=context, path=path, keys=keys, found=found)
     return payload
 
 
-def _open(value: dict[str, Any], *, context: str, path: str, keys: KeySource) -> Any:
+def _open(value: dict[str, Any], *, context: str, path: str, keys: KeySource, found: dict[str, DataKey | str]) -> Any:
     try:
-        key = keys.opening_key(key_id_of(value))
+        key = found.get(value["key"])
+        if key is None:
+            key = found[value["key"]] = keys.opening_key(key_id_of(value))
         if isinstance(key, str):
             return key
         return open_sealed(value, key=key, context=context, path=path)

@@ -22,7 +22,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from eventlog import connections
+from eventlog import connections, pii
 from eventlog.envelope import RecordedEvent
 from eventlog.ports import EventStorePort
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
@@ -93,7 +93,7 @@ class NotificationSubscriber:
         assert isinstance(order, Order)
         contact, _ = OrderContact.objects.get_or_create(order_id=order_id, defaults={
             "customer_id": order.customer_id, "currency": order.currency,
-            "contact_email": order.contact_email or ""})
+            "contact_email": _mailable(order.contact_email)})
         return contact
 
 
@@ -101,7 +101,13 @@ def _remember(created: OrderCreated) -> None:
     # Orders placed before OrderCreated schema version 2 have no contact email (upcast as None).
     OrderContact.objects.get_or_create(order_id=created.order_id, defaults={
         "customer_id": created.customer_id, "currency": created.currency,
-        "contact_email": created.contact_email or ""})
+        "contact_email": _mailable(created.contact_email)})
+
+
+def _mailable(email: str | None) -> str:
+    # A contact email that reads as a placeholder (key destroyed, or not openable in this worker) is no address:
+    # never mail "[erased]"; the account's address is used instead, as for an order without one.
+    return "" if email in (None, pii.ERASED, pii.UNAVAILABLE) else str(email)
 
 
 def _too_old(event: RecordedEvent) -> bool:
