@@ -150,8 +150,9 @@ class Keyring:
                 found = ERASED
             else:
                 found = self._unwrap(record)
-        except KeyringUnavailableError as error:
-            log.warning("personal fields under data key %s read as unavailable: %s", key_id, error)
+        except Exception as error:  # whatever keeps the key away, a reader gets UNAVAILABLE, never a crash
+            log.warning("personal fields under data key %s read as unavailable: %s: %s", key_id,
+                        type(error).__name__, error)
             found = UNAVAILABLE
         with self._cache.lock:
             self._cache.by_id[key_id] = (now + self.cache_seconds, found)
@@ -192,7 +193,7 @@ class Keyring:
             return cached[1]
         try:
             record = self.table.by_subject(subject)
-        except KeyringUnavailableError:
+        except Exception:  # unknown: reading the store again is always safe
             return False
         readable = record is not None and not record.erased
         with self._cache.lock:

@@ -227,3 +227,15 @@ def test_state_read_without_its_key_is_neither_cached_nor_written_back(store, pi
             registry.encode(replace(marked(), contact_email=UNAVAILABLE), subject=CUSTOMER_ID)
 
     assert repository.load(Order, ORDER_ID).aggregate.contact_email == created().contact_email
+
+
+def test_a_key_table_that_fails_in_any_way_makes_values_unavailable_not_the_read_fail():
+    class Broken(InMemoryKeyTable):
+        def by_id(self, key_id):
+            raise RuntimeError("no database in this process")
+
+    _, data = registry.encode(marked(), subject=CUSTOMER_ID)
+    with use_keyring(in_memory_keyring(table=Broken())):
+        event = decode("OrderCreated", data)
+
+    assert event.contact_email == UNAVAILABLE and event.total == created().total
