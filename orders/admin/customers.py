@@ -28,6 +28,7 @@ from projections import selectors
 from projections.ops import is_unavailable
 
 PAGE_SIZE = 50
+NEWEST_ORDERS = 10  # shown on a customer's page; the export has them all
 EXPORT_LOGGED = "Downloaded the customer's personal data (JSON export)."
 
 
@@ -55,11 +56,13 @@ def customer_list(request: HttpRequest, site: AdminSite) -> HttpResponse:
 
 
 def customer_detail(request: HttpRequest, site: AdminSite, *, user_id: int) -> HttpResponse:
-    """One account: who it is, how many orders and addresses it has, and the data actions."""
+    """One account: who it is, its newest orders, how many addresses it keeps, and the data actions."""
     customer = get_object_or_404(get_user_model(), pk=user_id)
+    orders = _newest_orders(str(customer.pk))
     context = {
         **site.each_context(request), "title": f"Customer {customer.get_username()}", "customer": customer,
-        "order_count": _order_count(str(customer.pk)), "address_count": addresses_of(customer).count(),
+        "order_count": None if orders is None else orders.total, "orders": () if orders is None else orders.items,
+        "address_count": addresses_of(customer).count(),
         "order_emails": wants_order_emails(customer.pk),
         "may_view_orders": roles.may(request.user, roles.VIEW_ORDERS),
         "may_edit_user": request.user.has_perm("auth.change_user"),
@@ -87,10 +90,10 @@ def customer_export(request: HttpRequest, site: AdminSite, *, user_id: int) -> H
     return download.attachment(document, file_name=file_name(customer))
 
 
-def _order_count(customer_id: str) -> int | None:
-    """How many orders the read model lists for the customer (None while Redis cannot be reached)."""
+def _newest_orders(customer_id: str) -> selectors.OrderPage | None:
+    """The customer's newest orders and how many there are, from the read model (None while Redis is down)."""
     try:
-        return selectors.list_orders_by_customer(customer_id, page_size=1).total
+        return selectors.list_orders_by_customer(customer_id, page_size=NEWEST_ORDERS)
     except Exception as error:
         if not is_unavailable(error):
             raise

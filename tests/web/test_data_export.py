@@ -141,6 +141,7 @@ def test_the_account_page_links_to_the_download(client_a):
 
 def test_staff_find_a_customer_and_download_the_same_document_which_the_admin_log_records(
         role_client, client_a, customer_a, two_customers):
+    mine, theirs = two_customers
     support = role_client(roles.SUPPORT)
 
     found = support.get(reverse("admin:customers"), {"q": "alice@example"})
@@ -149,6 +150,7 @@ def test_staff_find_a_customer_and_download_the_same_document_which_the_admin_lo
 
     assert found.status_code == 200 and [u.pk for u in found.context["page"].object_list] == [customer_a.pk]
     assert page.status_code == 200 and page.context["order_count"] == 3
+    assert {str(order.order_id) for order in page.context["orders"]} == mine["orders"]
     assert 'id="download-data"' in page.content.decode()
     assert exported.status_code == 200 and exported["Content-Disposition"].startswith("attachment")
     own = client_a.get(reverse("web:account-export")).json()

@@ -113,3 +113,11 @@ def test_the_data_export_is_503_while_redis_is_down(client_a, redis_down):
 
     assert page.status_code == 503 and "Content-Disposition" not in page
     assert api.status_code == 503 and api["Content-Type"].startswith("application/problem+json")
+
+
+def test_the_admin_customer_page_renders_without_its_orders_while_redis_is_down(role_client, customer_a, redis_down):
+    from orders import roles
+
+    page = role_client(roles.SUPPORT).get(f"/admin/customers/{customer_a.pk}/")
+
+    assert page.status_code == 200 and "the read models cannot be reached" in page.content.decode()
