@@ -792,3 +792,6 @@ class CustomerExportSerializer(serializers.Serializer):
     notification_settings = ExportNotificationSettingsSerializer()
     notifications = ExportNotificationSerializer(many=True, help_text="Emails about the caller's orders.")
     orders = ExportOrderSerializer(many=True, help_text="Newest first.")
+    orders_current = serializers.BooleanField(help_text="False when the order list had not caught up with the "
+                                                        "newest changes (an order placed in the last moments may be "
+                                                        "missing): download again shortly.")

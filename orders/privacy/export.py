@@ -1,7 +1,8 @@
 """A customer's own data as one JSON document (GDPR articles 15 and 20): what the shop holds about them.
 
 The account, saved addresses and notification settings come from the Django database; the orders
-from the customer's index in the orders read model; each order's history from the event store
+from the customer's index in the orders read model (after a bounded wait for it to catch up with
+the newest commands; `orders_current` says whether it had); each order's history from the event store
 itself (an explicit download, not a page: it may read the truth, and must not miss what a read
 model drops). Everything passes the customer visibility rules (orders/redaction.py), so staff
 notes, staff-only reasons and staff identities never reach an export, whoever asks for it.
@@ -24,10 +25,13 @@ from orders.redaction import plain
 from orders.timelines import order_timeline
 from orders.visibility import customer_view, order_fields_for
 from projections import selectors
+from projections.consistency import wait_for_published
+from projections.orders import NAME as ORDERS_READ_MODEL
 
 FORMAT = "ordersys-customer-data"
 VERSION = 1
 EVENTS_PER_READ = 500  # an order's history is read in windows of this many events
+CATCH_UP_SECONDS = 1.0  # how long an export waits for the orders read model to show the newest orders
 # Read-side bookkeeping of an order summary: where the read model stands, nothing about the customer.
 _BOOKKEEPING = frozenset({"last_position", "created_position"})
 
@@ -35,6 +39,8 @@ _BOOKKEEPING = frozenset({"last_position", "created_position"})
 def export_customer(user: Any) -> dict[str, Any]:
     """Everything the shop holds about `user` (a Django user) as a JSON-ready dict; raises on outages."""
     customer_id = str(user.pk)
+    # An order placed a moment ago belongs in the export: give the read model a moment to list it.
+    current = wait_for_published(ORDERS_READ_MODEL, timeout=CATCH_UP_SECONDS)
     # The index is the customer's; the check keeps an index gone wrong from leaking another's order.
     orders = [_order(summary) for summary in _orders_of(customer_id) if summary.customer_id == customer_id]
     return {
@@ -46,6 +52,7 @@ def export_customer(user: Any) -> dict[str, Any]:
         "notification_settings": {"order_emails": wants_order_emails(int(user.pk))},
         "notifications": _notifications([UUID(order["order_id"]) for order in orders]),
         "orders": orders,
+        "orders_current": current,
     }
 
 

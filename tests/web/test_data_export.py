@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,8 @@ from orders.domain.commands import AddOrderNote, CancelOrder, CorrectShippingAdd
 from orders.domain.values import Actor
 from orders.handlers import dispatch
 from orders.privacy.export import FORMAT, export_customer
+from projections.consistency import published_freshness
+from projections.orders import NAME as ORDERS_READ_MODEL
 from tests.web.conftest import place, project
 
 STAFF_NOTE = "Internal: refund only after the manager agrees"
@@ -74,6 +77,7 @@ def test_the_export_holds_every_order_and_address_of_the_customer_and_nothing_of
     assert document["account"]["username"] == "alice" and document["account"]["email"] == "alice@example.com"
     assert {order["order_id"] for order in document["orders"]} == mine["orders"]
     assert {address["id"] for address in document["saved_addresses"]} == mine["addresses"]
+    assert document["orders_current"] is True
     assert {n["order_id"] for n in document["notifications"]} <= mine["orders"]
     assert "alpha-home Road 1" in text and "alpha-corrected Road 1" in text and "TRACK-alpha" in text
     # Nothing of B: no order, address, payment, tracking or account of theirs.
@@ -123,6 +127,26 @@ def test_a_customer_without_orders_gets_an_export_too(client_b, customer_b):
     document = client_b.get(reverse("web:account-export")).json()
     assert document["orders"] == [] and document["saved_addresses"] == [] and document["notifications"] == []
     assert document["notification_settings"] == {"order_emails": True}
+
+
+def test_an_export_made_while_the_read_model_is_behind_says_so(client_a, customer_a, stocked, monkeypatch):
+    monkeypatch.setattr("orders.privacy.export.CATCH_UP_SECONDS", 0.05)
+    sku = stocked()
+    project()
+    first = place(customer_a, (sku, 1))
+    project()
+    place(customer_a, (sku, 1))  # not projected yet
+    deadline = time.monotonic() + 5
+    while not published_freshness(ORDERS_READ_MODEL).is_behind:  # its position is published in the background
+        assert time.monotonic() < deadline, "the append was never published"
+        time.sleep(0.01)
+
+    behind = client_a.get(reverse("web:account-export")).json()
+    project()
+    caught_up = client_a.get(reverse("web:account-export")).json()
+
+    assert behind["orders_current"] is False and [o["order_id"] for o in behind["orders"]] == [str(first)]
+    assert caught_up["orders_current"] is True and len(caught_up["orders"]) == 2
 
 
 def test_anonymous_callers_are_sent_to_log_in(client):
