@@ -6,9 +6,12 @@ data and when; it is a POST, so no link, prefetch or crawler ever makes one.
 """
 from __future__ import annotations
 
+import logging
+
 from django.contrib.admin import AdminSite
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +29,8 @@ from orders.privacy.export import export_customer, file_name
 from orders.query_params import int_param, text_param
 from projections import selectors
 from projections.ops import is_unavailable
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 NEWEST_ORDERS = 10  # shown on a customer's page; the export has them all
@@ -66,7 +71,7 @@ def customer_detail(request: HttpRequest, site: AdminSite, *, user_id: int) -> H
         "order_emails": wants_order_emails(customer.pk),
         "may_view_orders": roles.may(request.user, roles.VIEW_ORDERS),
         "may_edit_user": request.user.has_perm("auth.change_user"),
-        "exports": LogEntry.objects.filter(content_type__model="user", content_type__app_label="auth",
+        "exports": LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(customer),
                                            object_id=str(customer.pk), change_message=EXPORT_LOGGED)
                                    .select_related("user").order_by("-action_time")[:10],
     }
@@ -87,6 +92,7 @@ def customer_export(request: HttpRequest, site: AdminSite, *, user_id: int) -> H
         return response
     LogEntry.objects.log_actions(str(request.user.pk), [customer], CHANGE, change_message=EXPORT_LOGGED,
                                  single_object=True)
+    log.info("staff user %s downloaded the personal data of user %s", request.user.pk, customer.pk)  # ids only
     return download.attachment(document, file_name=file_name(customer))
 
 
