@@ -20,6 +20,7 @@ from orders.handlers import dispatch
 from orders.models import Product
 from tests.conftest import make_staff, start_subscribers_at_head
 from tests.e2e.accessibility import CONTEXT_OPTIONS
+from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import place, project_everything
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -61,6 +62,7 @@ def test_a_customer_and_support_download_the_customers_data(browser, live_server
     shop.click("button[type=submit]")
     shop.wait_for_url(f"{url}/account/")
     assert_accessible(shop, what="account page with Your data")
+    shop.screenshot(path=str(SCREENSHOTS / "e2e-export-1-account.png"), full_page=True)
     own = _downloaded(shop, "#download-my-data")
     assert [order["order_id"] for order in own["orders"]] == [order_id]
     assert own["saved_addresses"][0]["line1"] == "7 Portable Lane"
@@ -87,4 +89,5 @@ def test_a_customer_and_support_download_the_customers_data(browser, live_server
     admin.reload()
     assert "sue" in admin.locator("#customer-exports").inner_text()
     assert_accessible(admin, what="admin customer page after a download")
+    admin.screenshot(path=str(SCREENSHOTS / "e2e-export-2-admin-customer.png"), full_page=True)
     staff.close()
