@@ -112,3 +112,10 @@ def published_freshness(name: str) -> Freshness:
     if oldest:
         seconds = max(0.0, time.time() - published.parse(*oldest[0]).at)
     return Freshness(events_behind=int(behind), seconds_behind=seconds, started=checkpoint is not None)
+
+
+def wait_for_published(name: str, *, timeout: float = DEFAULT_WAIT_SECONDS) -> bool:
+    """True once read model `name` has applied every append the writers have published (False after `timeout`)."""
+    client = connections.redis()
+    newest = client.zrevrange(published.APPENDS_KEY, 0, 0, withscores=True)
+    return not newest or wait_for_position(client, [name], int(newest[0][1]), timeout=timeout)

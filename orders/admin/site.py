@@ -1,9 +1,10 @@
 """The staff back office: Django's admin site plus the event-sourced pages, as the default site.
 
-Orders, event timelines, the event browser and the projections console are not Django models,
-so this site adds them to its URLs (before the catch-all) and to its app list, where the index
-page and the sidebar pick them up like any model; each only for viewers holding its permission
-(orders/roles.py), as Django does for models. The index is the staff dashboard (dashboard.py).
+Orders, event timelines, the event browser, the projections console and the customers' personal
+data pages are not Django models, so this site adds them to its URLs (before the catch-all) and
+to its app list, where the index page and the sidebar pick them up like any model; each only for
+viewers holding its permission (orders/roles.py), as Django does for models. The index is the
+staff dashboard (dashboard.py).
 Every admin page also gets the "projections need attention" banner for staff who may operate
 projections.
 """
@@ -17,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 
 from orders import roles
-from orders.admin import console, dashboard, events, orders
+from orders.admin import console, customers, dashboard, events, orders
 from projections.console import Attention, needing_attention
 from projections.ops import is_unavailable
 
@@ -35,7 +36,8 @@ class OrdersAdminSite(AdminSite):
         return super().index(request, {**dashboard.context(request.user), **(extra_context or {})})
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
-        return [*orders.urls(self), *events.urls(self), *console.urls(self), *super().get_urls()]
+        return [*orders.urls(self), *events.urls(self), *console.urls(self), *customers.urls(self),
+                *super().get_urls()]
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         return _with_pages(super().get_app_list(request, app_label), app_label, user=request.user)
@@ -67,6 +69,7 @@ def _with_pages(app_list: list[dict[str, Any]], app_label: str | None, *, user: 
         tools = [(roles.BROWSE_EVENT_LOG, _entry("Event browser", "admin:es_event_browser", "EventBrowser")),
                  (roles.OPERATE_PROJECTIONS, _entry("Projections", "admin:es_projections", "Projections"))]
         orders_app_url = reverse("admin:app_list", args=["orders"])
+        customers_entry = _entry("Customers", "admin:customers", "Customer")
     except NoReverseMatch:  # a site without our URLs (another AdminSite instance)
         return app_list
     if roles.may(user, roles.VIEW_ORDERS) and app_label in (None, "orders"):
@@ -81,4 +84,7 @@ def _with_pages(app_list: list[dict[str, Any]], app_label: str | None, *, user: 
     if app_label is None and permitted_tools:
         app_list.append({"name": "Event store", "app_label": "eventlog", "app_url": permitted_tools[0]["admin_url"],
                          "has_module_perms": True, "models": permitted_tools})
+    if app_label is None and roles.may(user, roles.MANAGE_CUSTOMER_DATA):
+        app_list.append({"name": "Personal data", "app_label": "privacy", "app_url": customers_entry["admin_url"],
+                         "has_module_perms": True, "models": [customers_entry]})
     return app_list

@@ -670,3 +670,128 @@ class SalesReportSerializer(serializers.Serializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         # `from` is a Python keyword: it cannot be a class attribute.
         return {"from": serializers.DateField(help_text="First day of the range."), **super().get_fields()}
+
+
+# -- the caller's data export (GET /api/me/export/) -----------------------------------------------
+# Describes the document orders/privacy/export.py builds (the view sends that document as it is; a
+# test renders it through these serializers and expects it unchanged, so the two cannot drift).
+
+
+class ExportAccountSerializer(serializers.Serializer):
+    """The account itself."""
+
+    customer_id = serializers.CharField(help_text="The id orders and events name the customer by.")
+    username = serializers.CharField()
+    email = serializers.CharField(allow_blank=True)
+    first_name = serializers.CharField(allow_blank=True)
+    last_name = serializers.CharField(allow_blank=True)
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+    is_active = serializers.BooleanField()
+
+
+class ExportAddressSerializer(serializers.Serializer):
+    """A postal address as it was recorded."""
+
+    recipient_name = serializers.CharField()
+    line1 = serializers.CharField()
+    line2 = serializers.CharField(allow_blank=True)
+    city = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2 code.")
+    phone = serializers.CharField(allow_blank=True)
+
+
+class ExportSavedAddressSerializer(ExportAddressSerializer):
+    """An address in the address book."""
+
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class ExportNotificationSettingsSerializer(serializers.Serializer):
+    """The customer's choices about mail."""
+
+    order_emails = serializers.BooleanField(help_text="Whether order emails are sent (the default) or turned off.")
+
+
+class ExportNotificationSerializer(serializers.Serializer):
+    """One email about one of the customer's orders: sent, or why not."""
+
+    order_id = serializers.UUIDField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    recipient = serializers.CharField(allow_blank=True, help_text="The address it went to (empty: none known).")
+    outcome = serializers.CharField()
+    outcome_description = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+
+
+class ExportOrderLineSerializer(serializers.Serializer):
+    """A priced line of an order."""
+
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.CharField(help_text="A decimal string.")
+
+
+class ExportEventSerializer(serializers.Serializer):
+    """One event of an order's history, as its customer may see it (no staff notes, no staff identities)."""
+
+    version = serializers.IntegerField()
+    event_id = serializers.UUIDField()
+    event_type = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+    description = serializers.CharField()
+    # A field named like Serializer.data: see TimelineEntrySerializer.
+    data = serializers.DictField(child=serializers.JSONField(allow_null=True))  # type: ignore[assignment]
+
+
+class ExportOrderSerializer(serializers.Serializer):
+    """One of the customer's orders as the read model knows it, and its whole history from the event store."""
+
+    order_id = serializers.UUIDField()
+    customer_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUSES)
+    currency = serializers.CharField()
+    total = serializers.CharField(help_text="A decimal string.")
+    lines = ExportOrderLineSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    rejected_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    amount_paid = serializers.CharField(allow_null=True, help_text="A decimal string.")
+    payment_reference = serializers.CharField(allow_null=True)
+    tracking = TrackingSerializer(allow_null=True)
+    cancellation_reason = serializers.CharField(allow_null=True)
+    cancelled_by = serializers.CharField(allow_null=True, help_text="Who cancelled: customer, staff or system.")
+    refund_amount = serializers.CharField(allow_null=True, help_text="A decimal string.")
+    rejection_reason = serializers.CharField(allow_null=True)
+    unavailable_lines = UnavailableLineSerializer(many=True)
+    version = serializers.IntegerField(help_text="The order's version as the read model knows it.")
+    shipping_address = ExportAddressSerializer(allow_null=True, help_text="The current address (null for orders "
+                                                                          "placed before addresses were recorded).")
+    contact_email = serializers.CharField(allow_null=True)
+    address_corrected_at = serializers.DateTimeField(allow_null=True)
+    events = ExportEventSerializer(many=True, help_text="Oldest first, read from the event store.")
+
+
+class CustomerExportSerializer(serializers.Serializer):
+    """Everything the shop holds about the caller (GDPR articles 15 and 20), as one JSON document."""
+
+    format = serializers.CharField(help_text='Always "ordersys-customer-data".')
+    version = serializers.IntegerField(help_text="The document's format version.")
+    generated_at = serializers.DateTimeField()
+    account = ExportAccountSerializer()
+    saved_addresses = ExportSavedAddressSerializer(many=True)
+    notification_settings = ExportNotificationSettingsSerializer()
+    notifications = ExportNotificationSerializer(many=True, help_text="Emails about the caller's orders.")
+    orders = ExportOrderSerializer(many=True, help_text="Newest first.")
+    orders_current = serializers.BooleanField(help_text="False when the order list had not caught up with the "
+                                                        "newest changes (an order placed in the last moments may be "
+                                                        "missing): download again shortly.")

@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 
 from orders.api.views.addresses import MyAddressesView, MyAddressView
 from orders.api.views.auth import TokensView, TokenView
+from orders.api.views.export import MyExportView
 from orders.api.views.inventory import InventoryViewSet
 from orders.api.views.orders import OrderViewSet
 from orders.api.views.products import ProductListView
@@ -31,6 +32,7 @@ urlpatterns = [
     path("products/", ProductListView.as_view(), name="products"),
     path("me/addresses/", MyAddressesView.as_view(), name="my-addresses"),
     path("me/addresses/<str:address_id>/", MyAddressView.as_view(), name="my-address"),  # any text: a 404 problem
+    path("me/export/", MyExportView.as_view(), name="my-export"),
     path("streams/<str:stream>/events/", StreamEventsView.as_view(), name="stream-events"),
     path("projections/", ProjectionListView.as_view(), name="projections"),
     path("projections/<str:name>/dead-letters/", DeadLetterListView.as_view(), name="dead-letters"),

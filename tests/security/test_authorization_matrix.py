@@ -168,6 +168,7 @@ RULES: dict[str, list[Case]] = {
     "web:account-notifications": [Case(everyone(200, ANON=LOGIN)),
                                   Case(everyone(302, ANON=LOGIN), "post", body={"order_emails": "on"},
                                        note="each signed-in user changes only their own setting")],
+    "web:account-export": [Case(everyone(200, ANON=LOGIN), note="each signed-in user downloads only their own data")],
     "web:order_list": [Case(everyone(200, ANON=LOGIN))],
     "web:order_new": [Case(everyone(200, ANON=LOGIN))],
     "web:order_detail": [Case(everyone(404, ANON=LOGIN, A=200), kwargs=ORDER,
@@ -211,6 +212,11 @@ RULES: dict[str, list[Case]] = {
         Case(admin(roles.OPERATE_PROJECTIONS, ok=302), "post", {"name": "orders"}, note="retry",
              body={"event_id": "{letter}", "_retry": "1"}, inert={"event_id": str(uuid4()), "_retry": "1"}),
     ],
+    # -- personal data on request ------------------------------------------------------------------
+    "admin:customers": [Case(admin(roles.MANAGE_CUSTOMER_DATA), query="q=customer_a")],
+    "admin:customer": [Case(admin(roles.MANAGE_CUSTOMER_DATA), kwargs={"user_id": "{user}"})],
+    "admin:customer-export": [Case(admin(roles.MANAGE_CUSTOMER_DATA), "post", {"user_id": "{user}"}, body={},
+                                   note="A's data, recorded in the admin log")],
     # -- the catalogue and stock in the admin -------------------------------------------------------
     "admin:orders_product_changelist": [
         Case(admin("orders.view_product", roles.MANAGE_STOCK)),
@@ -286,6 +292,7 @@ RULES: dict[str, list[Case]] = {
     "api:my-address": [Case(everyone(404, ANON=401, A=204), "delete", {"address_id": "{address}"},
                             inert_kwargs={"address_id": "{spare_api_address}"},
                             note="only the owner deletes (A deletes a spare of theirs)")],
+    "api:my-export": [Case(everyone(200, ANON=401), note="each caller's own data")],
     "api:order-shipping-address": [Case(api(roles.CORRECT_ADDRESS, ok=412), "post", ORDER, as_json=True,
                                         body={"shipping_address": ADDRESS, "reason": "moved"},
                                         inert={"shipping_address": ADDRESS, "reason": "moved"},
@@ -497,7 +504,8 @@ def _status(response: Any) -> Any:
 CASES = [(key, case) for key, cases in RULES.items() for case in cases]
 # What the order's customer reads of it: never the staff note on it, its author or any staff metadata.
 STAFF_NOTE = "Internal: customer sounded annoyed"
-CUSTOMER_ORDER_READS = {"web:order_detail", "api:order-list", "api:order-detail", "api:order-events"}
+CUSTOMER_ORDER_READS = {"web:order_detail", "api:order-list", "api:order-detail", "api:order-events",
+                        "web:account-export", "api:my-export"}
 
 
 def _assert_no_staff_traces(response: Any, *, staff_id: str) -> None:

@@ -59,7 +59,7 @@ def test_anonymous_pages(client, url, stocked):
 def test_customer_pages(client_a, customer_a, stocked):
     order_id = place(customer_a, (stocked(), 1))
     project()
-    for url in ["/", "/orders/", f"/orders/{order_id}/"]:
+    for url in ["/", "/orders/", f"/orders/{order_id}/", "/account/", "/account/export/"]:
         _check(client_a.get(url))
 
 
@@ -73,7 +73,7 @@ def test_admin_pages(staff_client, customer_a, stocked):
                 "/admin/projections/subscribers/orders/dead-letters/", "/admin/orders/product/",
                 f"/admin/orders/product/{product.pk}/change/", "/admin/orders/product/add/",
                 "/admin/knox/authtoken/", "/admin/axes/accessattempt/", "/admin/auth/user/",
-                "/admin/password_change/"]:
+                "/admin/password_change/", "/admin/customers/", f"/admin/customers/{customer_a.pk}/"]:
         _check(staff_client.get(url))
 
 

@@ -60,6 +60,8 @@ class _Watched:
 
 
 def test_customer_pages_and_reads_never_touch_the_event_store(client_a, customer_a, stocked):
+    # Not the data export (/account/export/, /api/me/export/): an explicit download that reads each order's
+    # history from the store on purpose; while the store is down it is 503 and nothing (tested below).
     order_id = place(customer_a, (stocked(), 1))
     project()
     watched = _Watched()
@@ -78,3 +80,44 @@ def test_customer_pages_and_reads_never_touch_the_event_store(client_a, customer
 def test_the_api_keeps_its_own_problem_details_for_outages(client_a, redis_down):
     response = client_a.get("/api/orders/")
     assert response.status_code == 503 and response["Content-Type"].startswith("application/problem+json")
+
+
+def test_the_data_export_is_whole_or_503_while_the_event_store_is_down(client_a, customer_a, stocked, role_client):
+    from django.contrib.admin.models import LogEntry
+
+    from orders import roles
+
+    place(customer_a, (stocked(), 1))
+    project()
+    support = role_client(roles.SUPPORT)
+    store = _unreachable_store()
+
+    with connections.use(store=store):
+        page = client_a.get("/account/export/")
+        api = client_a.get("/api/me/export/")
+        staff = support.post(f"/admin/customers/{customer_a.pk}/export/")
+    store.close()
+
+    for response in (page, api, staff):
+        assert response.status_code == 503 and response["Retry-After"]
+        assert "Content-Disposition" not in response and "OrderCreated" not in response.content.decode()
+    assert "Nothing was downloaded" in page.content.decode() and "Nothing was downloaded" in staff.content.decode()
+    assert api["Content-Type"].startswith("application/problem+json")
+    assert "Nothing was downloaded" in api.json()["detail"]
+    assert not LogEntry.objects.filter(object_id=str(customer_a.pk), content_type__model="user").exists()
+
+
+def test_the_data_export_is_503_while_redis_is_down(client_a, redis_down):
+    page = client_a.get("/account/export/")
+    api = client_a.get("/api/me/export/")
+
+    assert page.status_code == 503 and "Content-Disposition" not in page
+    assert api.status_code == 503 and api["Content-Type"].startswith("application/problem+json")
+
+
+def test_the_admin_customer_page_renders_without_its_orders_while_redis_is_down(role_client, customer_a, redis_down):
+    from orders import roles
+
+    page = role_client(roles.SUPPORT).get(f"/admin/customers/{customer_a.pk}/")
+
+    assert page.status_code == 200 and "the read models cannot be reached" in page.content.decode()
