@@ -14,6 +14,13 @@ Relative keys (the writer scopes them to `rm:customer_timeline:g<gen>:`):
     state:<order_id>       JSON {version, state}: the order's full state after the last event, which
                            the next event is applied to, with staff-only fields (notes) kept empty.
                            Working state of this projection only: no selector reads it
+    idx:customer:<customer_id>  sorted set: the customer's order ids (scored by the commit position of
+                           the order's first event), so an erasure finds their timelines
+
+When a customer is erased (`CustomerErased`, stream `customer-<id>`, read by every partition), every
+personal value of their orders (address parts but the country, contact email, a cancellation reason
+they wrote) reads "[erased]" in entries, states and the working state, and a change that no longer
+changes anything is dropped: what a rebuild gives, whose events then decode with "[erased]".
 
 Events of a type this code does not know never reach a projection (the runner goes past them);
 the next event's version shows where one was, and it gets a record without state (it changed
@@ -22,7 +29,7 @@ newest is not counted until the next one arrives.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -30,6 +37,7 @@ from uuid import UUID
 from eventlog.envelope import RecordedEvent
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from eventlog.timeline import build_timeline
+from orders.domain.events import CustomerErased
 from orders.domain.order import Order
 from orders.redaction import (
     STAFF_ONLY_FIELDS,
@@ -40,13 +48,17 @@ from orders.redaction import (
     visible_state,
 )
 
-__all__ = ["NAME", "CustomerTimeline", "CustomerTimelineProjection", "state_key", "timeline_key", "window"]
+__all__ = ["NAME", "CustomerTimeline", "CustomerTimelineProjection", "customer_index", "state_key", "timeline_key",
+           "window"]
 
 NAME = "customer_timeline"
 # The stored state is Order's snapshot: a new snapshot schema changes this read model too, so it is
 # part of the version (a deploy then rebuilds it blue/green). Raise the first number for changes here.
-VERSION = 1 * 1000 + Order.SNAPSHOT_SCHEMA
+# 2: the customer index (idx:customer:<id>) and erasure
+VERSION = 2 * 1000 + Order.SNAPSHOT_SCHEMA
 STREAM_PREFIX = "order-"
+CUSTOMER_PREFIX = "customer-"  # where CustomerErased lives; every partition reads it
+ERASED = "[erased]"  # TODO(pii-core): eventlog.pii.ERASED once the core has landed
 
 
 def timeline_key(order_id: object) -> str:
@@ -59,14 +71,24 @@ def state_key(order_id: object) -> str:
     return f"state:{order_id}"
 
 
+def customer_index(customer_id: str) -> str:
+    """Relative key of the index of one customer's orders."""
+    return f"idx:customer:{customer_id}"
+
+
 class CustomerTimelineProjection:
     """The customer-visible steps of each order, with the state after each (orders/redaction.py decides)."""
 
-    # Partitionable: each order's events touch only that order's two documents.
-    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION, partitionable=True)
+    # Partitionable: each order's events touch only that order's two documents (and its index entry); an
+    # erasure touches the customer's orders in every partition, so every partition reads `customer-`.
+    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), broadcast_prefixes=(CUSTOMER_PREFIX,),
+                          version=VERSION, partitionable=True)
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:
-        """Apply one order event to the order's state and record what its customer sees of it."""
+        """Apply one order event to the order's state and record what its customer sees of it; erase a customer's."""
+        if isinstance(event.data, CustomerErased) and event.stream_name.startswith(CUSTOMER_PREFIX):
+            self._erased(event.data, writer)
+            return
         # The server-side filter is a prefix regex that can also match e.g. `snapshot-order-...`.
         if not event.stream_name.startswith(STREAM_PREFIX):
             return
@@ -93,10 +115,26 @@ class CustomerTimelineProjection:
             if state != _state_at(records, None):
                 record["state"] = state
             records.append(record)
-        doc.update(customer_id=str(entry.state.get("customer_id") or doc["customer_id"]),
+        known_customer = doc["customer_id"]
+        doc.update(customer_id=str(entry.state.get("customer_id") or known_customer),
                    last_version=event.stream_position, last_position=event.commit_position)
+        if doc["customer_id"] and doc["customer_id"] != known_customer:
+            writer.zadd(customer_index(doc["customer_id"]), {order_id: event.commit_position})
         writer.set_doc(timeline_key(order_id), doc)
         writer.set_doc(state_key(order_id), {"version": event.stream_position, "state": _working(order.snapshot())})
+
+    def _erased(self, erased: CustomerErased, writer: ReadModelWriter) -> None:
+        for order_id in writer.zmembers(customer_index(erased.customer_id)):
+            doc, working = writer.get_doc(timeline_key(order_id)), writer.get_doc(state_key(order_id))
+            if doc is None or working is None:
+                continue
+            values = _personal_values(working["state"], doc["records"])
+            if not values:
+                continue  # erased before, or nothing personal was ever recorded
+            for record in doc["records"]:
+                _erase_record(record, values)
+            writer.set_doc(timeline_key(order_id), doc)
+            writer.set_doc(state_key(order_id), {**working, "state": _erase(working["state"], values)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +169,56 @@ def window(doc: Mapping[str, Any], *, from_version: int | None = None, to_versio
         state={} if end is None else _state_at(doc["records"], end))
     return CustomerTimeline(customer_id=str(doc["customer_id"]), last_position=int(doc["last_position"]),
                             timeline=timeline)
+
+
+def _personal_values(state: Mapping[str, Any], records: list[dict[str, Any]]) -> set[str]:
+    """Every personal value the order ever showed: its addresses (but the country), contact email, own reason."""
+    values: set[str] = set()
+    for fields in (state, *(record.get("data", {}) for record in records)):
+        values.update(_personal_in(fields))
+    values.discard(ERASED)
+    values.discard("")
+    return values
+
+
+def _personal_in(fields: Mapping[str, Any]) -> Iterator[str]:
+    address = fields.get("shipping_address")
+    if isinstance(address, Mapping):
+        yield from (value for name, value in address.items() if name != "country" and isinstance(value, str))
+    if isinstance(fields.get("contact_email"), str):
+        yield fields["contact_email"]
+    by = fields.get("cancelled_by")
+    # The customer's own order: a cancellation by a customer is theirs (the entries keep only the kind).
+    if isinstance(by, Mapping) and by.get("kind") == "customer":
+        reason = fields.get("cancellation_reason", fields.get("reason"))
+        if isinstance(reason, str):
+            yield reason
+
+
+def _erase(value: Any, values: set[str]) -> Any:
+    """`value` with every string in `values` replaced by "[erased]", at any depth."""
+    if isinstance(value, str):
+        return ERASED if value in values else value
+    if isinstance(value, Mapping):
+        return {key: _erase(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_erase(item, values) for item in value]
+    return value
+
+
+def _erase_record(record: dict[str, Any], values: set[str]) -> None:
+    for name in ("data", "state"):
+        if name in record:
+            record[name] = _erase(record[name], values)
+    if "description" in record:
+        # Descriptions quote reasons and addresses (orders.wording): the longest values first, so a
+        # value inside another (a city inside a street name) cannot leave part of the longer one.
+        for value in sorted(values, key=len, reverse=True):
+            record["description"] = record["description"].replace(value, ERASED)
+    if "changes" in record:
+        # A change between two erased values changes nothing any more (a rebuild would not list it).
+        changes = ([path, _erase(before, values), _erase(after, values)] for path, before, after in record["changes"])
+        record["changes"] = [change for change in changes if change[1] != change[2]]
 
 
 def _working(snapshot: dict[str, Any]) -> dict[str, Any]:

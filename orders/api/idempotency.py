@@ -5,6 +5,9 @@ the HTTP side consistent too: the first response that reached a decision (status
 kept 24 h per user and key (a 400 is not kept: the corrected request may reuse the key), a
 different body under the same key is 422, and a short per-key lock makes a concurrent
 duplicate wait for the first one's answer instead of racing it.
+
+Kept bodies may hold personal data (an order's address), so their keys carry the user id in the
+clear (the key itself stays hashed): erasing a customer deletes theirs by pattern (`forget_user`).
 """
 from __future__ import annotations
 
@@ -61,7 +64,8 @@ def idempotent(view: View) -> View:
             return view(self, request, *args, **kwargs)
         fingerprint = _fingerprint(request)
         scope = hashlib.sha256(f"{request.user.pk}|{key}".encode()).hexdigest()
-        record_key, lock_key = f"api:idem:v1:{scope}", f"api:idem:v1:{scope}:lock"
+        record_key = f"{_user_prefix(request.user.pk)}{scope}"
+        lock_key = f"{record_key}:lock"
         token = uuid.uuid4().hex
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
@@ -94,6 +98,16 @@ def idempotent(view: View) -> View:
                 cache.delete(lock_key)
 
     return wrapper
+
+
+def _user_prefix(user_id: object) -> str:
+    # v2: per user, so an erasure finds them (v1 records, keyed by a hash only, expired 24 h after v2 shipped).
+    return f"api:idem:v2:u{user_id}:"
+
+
+def forget_user(user_id: int) -> None:
+    """Delete every kept response of this user (on erasure: they may hold an address)."""
+    cache.delete_pattern(f"{_user_prefix(user_id)}*")  # type: ignore[attr-defined]  # django-redis's SCAN + DEL
 
 
 def _reached_a_decision(response: Response) -> bool:

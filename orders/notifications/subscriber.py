@@ -9,7 +9,9 @@ Message-ID, derived from the event id, so mail systems can tell it is the same m
 
 Failure policy: "park". A mail server that refuses or is down makes `handle` raise; the runner
 retries with backoff, then dead-letters the event with the reason (on the projections console),
-and goes on: the shop never waits for mail. Retrying the dead letter later sends it.
+and goes on: the shop never waits for mail. Retrying the dead letter later sends it. So does a
+contact email that cannot be decrypted now (the master key is missing): the mail waits, it is
+never lost. An erased customer is never mailed (outcome "erased").
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from orders.domain.events import OrderCreated, OrderEvent
 from orders.domain.order import Order
 from orders.notifications.drafts import Draft, draft_for, notifies
 from orders.notifications.models import Notification, OrderContact, Outcome
-from orders.notifications.recipients import recipient_for
+from orders.notifications.recipients import ERASED, UNAVAILABLE, ContactUnavailableError, recipient_for
 from orders.repository import AggregateRepository
 
 __all__ = ["NAME", "NotificationSubscriber"]
@@ -74,6 +76,8 @@ class NotificationSubscriber:
         recipient = recipient_for(contact)
         if _too_old(event):
             outcome = Outcome.TOO_OLD
+        elif recipient.erased:
+            outcome = Outcome.ERASED
         elif recipient.opted_out:
             outcome = Outcome.OPTED_OUT
         elif not recipient.email:
@@ -82,7 +86,8 @@ class NotificationSubscriber:
             _send(draft, to=recipient.email, event_id=event.event_id)
             outcome = Outcome.SENT
         Notification.objects.get_or_create(event_id=event.event_id, defaults={
-            "order_id": data.order_id, "kind": draft.kind, "recipient": recipient.email, "outcome": outcome})
+            "order_id": data.order_id, "kind": draft.kind, "outcome": outcome,
+            "recipient": ERASED if recipient.erased else recipient.email})
 
     def _contact(self, order_id: UUID) -> OrderContact:
         """What OrderCreated said about the order; loaded once from its stream if this subscriber missed it."""
@@ -91,6 +96,8 @@ class NotificationSubscriber:
             return contact
         order = AggregateRepository(self.store).load(Order, order_id).aggregate
         assert isinstance(order, Order)
+        if order.contact_email == UNAVAILABLE:
+            raise ContactUnavailableError(order_id)  # not kept: it must be read again once the key is back
         contact, _ = OrderContact.objects.get_or_create(order_id=order_id, defaults={
             "customer_id": order.customer_id, "currency": order.currency,
             "contact_email": order.contact_email or ""})
@@ -99,6 +106,8 @@ class NotificationSubscriber:
 
 def _remember(created: OrderCreated) -> None:
     # Orders placed before OrderCreated schema version 2 have no contact email (upcast as None).
+    if created.contact_email == UNAVAILABLE:
+        return  # not kept unreadable: the order's first email loads it from its stream, once it can be read
     OrderContact.objects.get_or_create(order_id=created.order_id, defaults={
         "customer_id": created.customer_id, "currency": created.currency,
         "contact_email": created.contact_email or ""})
