@@ -18,8 +18,8 @@ Relative keys (the writer scopes them to `rm:customer_timeline:g<gen>:`):
                            the order's first event), so an erasure finds their timelines
 
 When a customer is erased (`CustomerErased`, stream `customer-<id>`, read by every partition), every
-personal value of their orders (address parts but the country, contact email, a cancellation reason
-they wrote) reads "[erased]" in entries, states and the working state, and a change that no longer
+personal value of their orders (address parts but the country, contact email, cancellation reason)
+reads "[erased]" in entries, descriptions, states and the working state, and a change that no longer
 changes anything is dropped: what a rebuild gives, whose events then decode with "[erased]".
 
 Events of a type this code does not know never reach a projection (the runner goes past them);
@@ -29,7 +29,7 @@ newest is not counted until the next one arrives.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -37,6 +37,7 @@ from uuid import UUID
 from eventlog.envelope import RecordedEvent
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from eventlog.timeline import build_timeline
+from orders.domain.addresses import ShippingAddress
 from orders.domain.events import CustomerErased
 from orders.domain.order import Order
 from orders.redaction import (
@@ -128,13 +129,12 @@ class CustomerTimelineProjection:
             doc, working = writer.get_doc(timeline_key(order_id)), writer.get_doc(state_key(order_id))
             if doc is None or working is None:
                 continue
-            values = _personal_values(working["state"], doc["records"])
-            if not values:
-                continue  # erased before, or nothing personal was ever recorded
-            for record in doc["records"]:
-                _erase_record(record, values)
-            writer.set_doc(timeline_key(order_id), doc)
-            writer.set_doc(state_key(order_id), {**working, "state": _erase(working["state"], values)})
+            erased_doc = {**doc, "records": [_erase_record(record) for record in doc["records"]]}
+            erased_state = _erase_state(working["state"])
+            if erased_doc != doc:
+                writer.set_doc(timeline_key(order_id), erased_doc)
+            if erased_state != working["state"]:
+                writer.set_doc(state_key(order_id), {**working, "state": erased_state})
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,54 +171,68 @@ def window(doc: Mapping[str, Any], *, from_version: int | None = None, to_versio
                             timeline=timeline)
 
 
-def _personal_values(state: Mapping[str, Any], records: list[dict[str, Any]]) -> set[str]:
-    """Every personal value the order ever showed: its addresses (but the country), contact email, own reason."""
-    values: set[str] = set()
-    for fields in (state, *(record.get("data", {}) for record in records)):
-        values.update(_personal_in(fields))
-    values.discard(ERASED)
-    values.discard("")
-    return values
+# Where an order's personal values are (what the event log seals, orders.domain.events' PERSONAL_FIELDS): in
+# its state, and in the data of the events that carry them. The country of an address stays.
+_STATE_FIELDS = ("contact_email", "cancellation_reason")
+_EVENT_FIELDS: Mapping[str, tuple[str, ...]] = {"OrderCreated": ("contact_email",), "OrderCancelled": ("reason",)}
 
 
-def _personal_in(fields: Mapping[str, Any]) -> Iterator[str]:
-    address = fields.get("shipping_address")
-    if isinstance(address, Mapping):
-        yield from (value for name, value in address.items() if name != "country" and isinstance(value, str))
-    if isinstance(fields.get("contact_email"), str):
-        yield fields["contact_email"]
-    by = fields.get("cancelled_by")
-    # The customer's own order: a cancellation by a customer is theirs (the entries keep only the kind).
-    if isinstance(by, Mapping) and by.get("kind") == "customer":
-        reason = fields.get("cancellation_reason", fields.get("reason"))
-        if isinstance(reason, str):
-            yield reason
+def _erased_value(value: Any) -> Any:
+    return None if value is None else ERASED
 
 
-def _erase(value: Any, values: set[str]) -> Any:
-    """`value` with every string in `values` replaced by "[erased]", at any depth."""
-    if isinstance(value, str):
-        return ERASED if value in values else value
-    if isinstance(value, Mapping):
-        return {key: _erase(item, values) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_erase(item, values) for item in value]
-    return value
+def _erased_address(address: Any) -> Any:
+    if not isinstance(address, Mapping):
+        return address
+    return {name: value if name == "country" else _erased_value(value) for name, value in address.items()}
 
 
-def _erase_record(record: dict[str, Any], values: set[str]) -> None:
-    for name in ("data", "state"):
-        if name in record:
-            record[name] = _erase(record[name], values)
-    if "description" in record:
-        # Descriptions quote reasons and addresses (orders.wording): the longest values first, so a
-        # value inside another (a city inside a street name) cannot leave part of the longer one.
-        for value in sorted(values, key=len, reverse=True):
-            record["description"] = record["description"].replace(value, ERASED)
+def _erase_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    erased = {**state, **{name: _erased_value(state[name]) for name in _STATE_FIELDS if name in state}}
+    if "shipping_address" in state:
+        erased["shipping_address"] = _erased_address(state["shipping_address"])
+    return erased
+
+
+def _erase_change(path: str, value: Any) -> Any:
+    top, _, part = path.partition(".")
+    if top == "shipping_address":
+        return _erased_address(value) if not part else value if part == "country" else _erased_value(value)
+    return _erased_value(value) if path in _STATE_FIELDS else value
+
+
+def _erase_record(record: dict[str, Any]) -> dict[str, Any]:
+    """One stored record as a rebuild gives it after the erasure (events decoded with "[erased]")."""
+    erased = dict(record)
+    if "state" in record:
+        erased["state"] = _erase_state(record["state"])
+    if "data" in record:
+        data = {**record["data"], **{name: _erased_value(record["data"][name])
+                                     for name in _EVENT_FIELDS.get(record.get("event_type", ""), ())
+                                     if name in record["data"]}}
+        if "shipping_address" in data:
+            data["shipping_address"] = _erased_address(data["shipping_address"])
+        erased["data"] = data
+        erased["description"] = _erased_description(record, data)
     if "changes" in record:
-        # A change between two erased values changes nothing any more (a rebuild would not list it).
-        changes = ([path, _erase(before, values), _erase(after, values)] for path, before, after in record["changes"])
-        record["changes"] = [change for change in changes if change[1] != change[2]]
+        # A change between two erased values changes nothing any more (a rebuild does not list it).
+        changes = ([path, _erase_change(path, before), _erase_change(path, after)]
+                   for path, before, after in record["changes"])
+        erased["changes"] = [change for change in changes if change[1] != change[2]]
+    return erased
+
+
+def _erased_description(record: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    """The entry's sentence (orders.wording) with the erased values in it: a reason, or the corrected address."""
+    description = str(record["description"])
+    if record.get("event_type") == "OrderCancelled" and isinstance(record["data"].get("reason"), str):
+        return description.replace(record["data"]["reason"], ERASED, 1) if record["data"]["reason"] else description
+    if record.get("event_type") == "ShippingAddressCorrected" and isinstance(data.get("shipping_address"), Mapping):
+        # "... now <line1>, <line2>, <postal code> <city>, <country>": every part but the country reads [erased]
+        # (a blank line too: the event log seals it as well), so the sentence is written again from them.
+        address = ShippingAddress(**data["shipping_address"])
+        return f"{description.partition(' now ')[0]} now {', '.join(address.as_lines()[1:])}"
+    return description
 
 
 def _working(snapshot: dict[str, Any]) -> dict[str, Any]:

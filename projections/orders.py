@@ -219,16 +219,15 @@ class OrderSummaryProjection:
 def without_personal_data(summary: OrderSummary) -> OrderSummary:
     """The summary with the customer's personal fields read as "[erased]" (the country and the books stay).
 
-    A cancellation reason is personal only when the customer wrote it; blank optional fields stay blank.
+    The same fields the event log seals (a blank address line and any cancellation reason, which a
+    customer may have written, too), so a rebuild after the erasure gives the same summary.
     """
     address = summary.shipping_address
     if address is not None:
-        address = replace(address, **{name: ERASED for name in _ADDRESS_PARTS if getattr(address, name)})
-    own_reason = summary.cancelled_by == f"customer:{summary.customer_id}"
+        address = replace(address, **dict.fromkeys(_ADDRESS_PARTS, ERASED))
     return replace(summary, shipping_address=address,
                    contact_email=None if summary.contact_email is None else ERASED,
-                   cancellation_reason=ERASED if own_reason and summary.cancellation_reason else
-                   summary.cancellation_reason)
+                   cancellation_reason=None if summary.cancellation_reason is None else ERASED)
 
 
 # Every part of an address but the country (which sales figures and shipping rules need, and names no one).
