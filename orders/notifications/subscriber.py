@@ -32,7 +32,7 @@ from orders.domain.events import OrderCreated, OrderEvent
 from orders.domain.order import Order
 from orders.notifications.drafts import Draft, draft_for, notifies
 from orders.notifications.models import Notification, OrderContact, Outcome
-from orders.notifications.recipients import ERASED, UNAVAILABLE, ContactUnavailableError, recipient_for
+from orders.notifications.recipients import ERASED, UNAVAILABLE, ContactUnavailableError, is_erased, recipient_for
 from orders.repository import AggregateRepository
 
 __all__ = ["NAME", "NotificationSubscriber"]
@@ -94,13 +94,14 @@ class NotificationSubscriber:
         contact = OrderContact.objects.filter(order_id=order_id).first()
         if contact is not None:
             return contact
-        order = AggregateRepository(self.store).load(Order, order_id).aggregate
+        # Not this process's cached aggregate: it may predate an erasure and still hold the address in clear.
+        order = AggregateRepository(self.store).load(Order, order_id, use_cache=False).aggregate
         assert isinstance(order, Order)
         if order.contact_email == UNAVAILABLE:
             raise ContactUnavailableError(order_id)  # not kept: it must be read again once the key is back
+        contact_email = ERASED if is_erased(order.customer_id) else order.contact_email or ""
         contact, _ = OrderContact.objects.get_or_create(order_id=order_id, defaults={
-            "customer_id": order.customer_id, "currency": order.currency,
-            "contact_email": order.contact_email or ""})
+            "customer_id": order.customer_id, "currency": order.currency, "contact_email": contact_email})
         return contact
 
 

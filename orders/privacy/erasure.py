@@ -37,6 +37,7 @@ from orders.domain.events import CustomerErased
 from orders.domain.values import Actor
 from orders.handlers import CommandResult, dispatch
 from orders.notifications.models import Notification, NotificationPreference, OrderContact
+from orders.repository import recent_states
 
 __all__ = ["ERASED_USERNAME_PREFIX", "also_erase", "apply_erasure", "erase_customer", "erased_username",
            "is_erased_account", "reapply_erasures"]
@@ -93,6 +94,7 @@ def apply_erasure(customer_id: str) -> bool:
     from eventlog.pii import keyring
 
     destroyed = keyring().destroy(customer_id)
+    _forget_cached_aggregates()
     user_id = _user_id(customer_id)
     if user_id is None:
         return destroyed
@@ -108,6 +110,12 @@ def apply_erasure(customer_id: str) -> bool:
     for cleanup in list(_cleanups):
         cleanup(user_id)
     return destroyed or changed
+
+
+def _forget_cached_aggregates() -> None:
+    # This process's recently loaded orders hold their state decrypted; erasures are rare, so all go
+    # (the next load of each reads its stream again). Other processes' copies age out of their caches.
+    recent_states.get().clear()
 
 
 def reapply_erasures(*, store: EventStorePort | None = None) -> int:
