@@ -107,8 +107,9 @@ def apply_erasure(customer_id: str) -> bool:
         changed |= _deleted(NotificationPreference.objects.filter(user_id=user_id))
         changed |= _deleted(SavedAddress.objects.filter(owner_id=user_id))
         changed |= _deleted(AuthToken.objects.filter(user_id=user_id))  # their cache entries go with them
-    for cleanup in list(_cleanups):
-        cleanup(user_id)
+    if destroyed or changed:  # (re-applying at every start must not scan Redis once per erased customer)
+        for cleanup in list(_cleanups):
+            cleanup(user_id)
     return destroyed or changed
 
 
