@@ -114,8 +114,8 @@ def forget_user(user_id: int) -> None:
     try:
         cache.delete_pattern(f"{_user_prefix(user_id)}*")  # type: ignore[attr-defined]  # django-redis's SCAN + DEL
     except REDIS_UNREACHABLE:
-        # The erasure itself stands; the next start of a worker re-applies it (and this), and the records
-        # expire within RECORD_TTL_SECONDS anyway.
+        # The erasure itself stands (key destroyed, account anonymised); these records expire within
+        # RECORD_TTL_SECONDS, and the log says which user's to delete by hand before then.
         log.error("could not delete the kept API responses of erased user %s: Redis unreachable", user_id)
 
 
