@@ -145,3 +145,18 @@ def test_staff_accounts_and_erased_customers_are_refused(role_client, erin, staf
     assert support.post(f"/admin/customers/{erin.pk}/erase/").status_code == 302
     again = support.post(f"/admin/customers/{erin.pk}/erase/")
     assert again.status_code == 409 and "erased before" in again.content.decode()
+
+
+def test_the_staff_timeline_and_time_travel_of_an_erased_order_read_erased(role_client, erin, erins_things):
+    support = role_client(roles.SUPPORT)
+    assert support.post(f"/admin/customers/{erin.pk}/erase/").status_code == 302
+    ops = role_client(roles.OPERATIONS)
+
+    for query in ("", "?version=0"):  # the newest state, and time travel to the order as placed
+        page = ops.get(f"/admin/eventlog/stream/order-{erins_things}/{query}").content.decode()
+        assert ERASED in page, query
+        assert ADDRESS.line1 not in page and ADDRESS.recipient_name not in page, query
+    detail = ops.get(f"/admin/orders/order/{erins_things}/").content.decode()
+    assert ERASED in detail and ADDRESS.line1 not in detail
+    who = ops.get(f"/admin/eventlog/stream/customer-{erin.pk}/").content.decode()
+    assert "Personal data erased at the request of staff" in who
