@@ -35,6 +35,7 @@ from typing import Any
 from uuid import UUID
 
 from eventlog.envelope import RecordedEvent
+from eventlog.pii import ERASED
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from eventlog.timeline import build_timeline
 from orders.domain.addresses import ShippingAddress
@@ -59,7 +60,6 @@ NAME = "customer_timeline"
 VERSION = 2 * 1000 + Order.SNAPSHOT_SCHEMA
 STREAM_PREFIX = "order-"
 CUSTOMER_PREFIX = "customer-"  # where CustomerErased lives; every partition reads it
-ERASED = "[erased]"  # TODO(pii-core): eventlog.pii.ERASED once the core has landed
 
 
 def timeline_key(order_id: object) -> str:

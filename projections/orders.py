@@ -30,6 +30,7 @@ from uuid import UUID
 
 from eventlog import codec
 from eventlog.envelope import RecordedEvent
+from eventlog.pii import ERASED
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.addresses import ShippingAddress
 from orders.domain.events import (
@@ -62,7 +63,6 @@ VERSION = 4  # raise when this read model changes shape or meaning: a deploy the
 STREAM_PREFIX = "order-"
 CUSTOMER_PREFIX = "customer-"  # where CustomerErased lives; every partition reads it
 ALL_INDEX = "idx:all"
-ERASED = "[erased]"  # TODO(pii-core): eventlog.pii.ERASED once the core has landed
 
 
 @dataclass(frozen=True, slots=True)

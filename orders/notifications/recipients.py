@@ -5,10 +5,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
+from eventlog.pii import ERASED, UNAVAILABLE, keyring
 from orders.notifications.models import NotificationPreference, OrderContact
-
-ERASED = "[erased]"  # TODO(pii-core): eventlog.pii.ERASED / UNAVAILABLE once the core has landed
-UNAVAILABLE = "[unavailable]"
 
 
 class ContactUnavailableError(Exception):
@@ -51,8 +49,6 @@ def recipient_for(contact: OrderContact) -> Recipient:
 
 def is_erased(customer_id: str) -> bool:
     """Whether the customer's personal data was erased (their key destroyed)."""
-    from eventlog.pii import keyring
-
     return keyring().is_erased(customer_id)
 
 

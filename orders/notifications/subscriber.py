@@ -26,13 +26,14 @@ from django.urls import reverse
 
 from eventlog import connections
 from eventlog.envelope import RecordedEvent
+from eventlog.pii import ERASED, UNAVAILABLE
 from eventlog.ports import EventStorePort
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.events import OrderCreated, OrderEvent
 from orders.domain.order import Order
 from orders.notifications.drafts import Draft, draft_for, notifies
 from orders.notifications.models import Notification, OrderContact, Outcome
-from orders.notifications.recipients import ERASED, UNAVAILABLE, ContactUnavailableError, is_erased, recipient_for
+from orders.notifications.recipients import ContactUnavailableError, is_erased, recipient_for
 from orders.repository import AggregateRepository
 
 __all__ = ["NAME", "NotificationSubscriber"]

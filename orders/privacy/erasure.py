@@ -29,6 +29,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from eventlog import connections
+from eventlog.pii import ERASED, keyring
 from eventlog.ports import EventStorePort
 from orders.addressbook.models import SavedAddress
 from orders.domain.commands import EraseCustomer
@@ -45,7 +46,6 @@ __all__ = ["ERASED_USERNAME_PREFIX", "also_erase", "apply_erasure", "erase_custo
 log = logging.getLogger(__name__)
 
 ERASED_USERNAME_PREFIX = "erased-"
-ERASED = "[erased]"  # TODO(pii-core): eventlog.pii.ERASED once the core has landed
 
 # Copies kept by higher layers (the API's idempotency replays), registered from AppConfig.ready():
 # each is called with the user id and must be idempotent.
@@ -91,8 +91,6 @@ def apply_erasure(customer_id: str) -> bool:
 
     Idempotent: applying an erasure applied before changes nothing (and returns False).
     """
-    from eventlog.pii import keyring
-
     destroyed = keyring().destroy(customer_id)
     _forget_cached_aggregates()
     user_id = _user_id(customer_id)

@@ -92,7 +92,8 @@ def test_deleting_my_account_erases_me_signs_me_out_and_keeps_the_books(client_e
     assert not AuthToken.objects.filter(user=erin).exists()
     assert not NotificationPreference.objects.filter(user=erin).exists()
     assert not [s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(erin.pk)]
-    assert not Client().login(username="erin", password=PASSWORD)
+    refused = Client().post("/accounts/login/", {"username": "erin", "password": PASSWORD})
+    assert refused.status_code == 200 and "_auth_user_id" not in refused.client.session
 
     project()
     after = selectors.get_order(erins_things)
