@@ -5,6 +5,7 @@ step (v1 -> v2 -> ...) on read, by functions registered here.
 """
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any, TypedDict
 from eventlog import codec, pii
 from eventlog.envelope import UnknownEvent
 from eventlog.errors import EventDecodeError, UnknownEventTypeError
-from eventlog.pii.keyring import Keyring
+from eventlog.pii.keys import Keyring
 from eventlog.pii.paths import open_paths, seal_paths
 
 
@@ -130,6 +131,14 @@ class EventRegistry:
         except ValueError as error:
             reason = f"payload does not match {registered.cls.__name__}: {error}"
             raise EventDecodeError(reason, **where) from None
+
+    def open_stored(self, data: Any, *, event_type: str) -> Any:
+        """An undecoded payload (`undecoded()`) with its personal fields opened, for showing what is stored."""
+        registered = self._by_name.get(event_type)
+        if registered is None or not registered.personal_fields or not isinstance(data, dict):
+            return data
+        return open_paths(copy.deepcopy(data), registered.personal_fields, context=registered.name,
+                          keys=pii.keyring())
 
     def _upcast(self, payload: dict[str, Any], registered: EventType, version: int,
                 where: DecodePlace) -> dict[str, Any]:

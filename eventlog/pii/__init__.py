@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from eventlog.pii.errors import KeyringUnavailableError, MissingSubjectError, PersonalDataError, SubjectErasedError
-from eventlog.pii.keyring import Keyring, KeyringHealth, RotationResult
+from eventlog.pii.keys import Keyring, KeyringHealth, RotationResult
 from eventlog.pii.paths import open_paths, seal_paths
 from eventlog.pii.placeholders import ERASED, UNAVAILABLE
 

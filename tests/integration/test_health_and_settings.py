@@ -47,7 +47,7 @@ def test_healthz_is_503_and_names_the_event_store_when_it_is_down(admin_client, 
 
 def test_healthz_is_degraded_and_names_the_keyring_without_a_master_key(admin_client, client, redis_client):
     from eventlog.pii import use_keyring
-    from eventlog.pii.keyring import Keyring
+    from eventlog.pii.keys import Keyring
     from eventlog.pii.master import LocalMasterKey
     from eventlog.pii.table import DatabaseKeyTable
 
