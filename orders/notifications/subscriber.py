@@ -95,8 +95,7 @@ class NotificationSubscriber:
         contact = OrderContact.objects.filter(order_id=order_id).first()
         if contact is not None:
             return contact
-        # Not this process's cached aggregate: it may predate an erasure and still hold the address in clear.
-        order = AggregateRepository(self.store).load(Order, order_id, use_cache=False).aggregate
+        order = AggregateRepository(self.store).load(Order, order_id).aggregate
         assert isinstance(order, Order)
         if order.contact_email == UNAVAILABLE:
             raise ContactUnavailableError(order_id)  # not kept: it must be read again once the key is back
