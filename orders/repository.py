@@ -140,7 +140,7 @@ class AggregateRepository:
         """Keep the aggregate's state for this process's next load of it (after a load or an append)."""
         # A copy of the live object, not its snapshot() dict: converting a big state (an inventory's
         # reservations) to and from plain data on every command made each one cost O(state).
-        if aggregate.exists and not aggregate.pending_events:
+        if aggregate.exists and not aggregate.pending_events and not _partly_unavailable(aggregate):
             recent_states.get().put((self.store.url, type(aggregate).stream_name(aggregate.id)),
                                     _Cached(aggregate.copy(), schema=type(aggregate).SNAPSHOT_SCHEMA))
 
@@ -213,6 +213,12 @@ def _still_readable(aggregate: Aggregate) -> bool:
     """Whether a cached copy's decrypted personal state may still be used (its subject was not erased since)."""
     subject = aggregate.data_subject
     return not (aggregate.PERSONAL_STATE_FIELDS and subject) or pii.keyring().still_readable(subject)
+
+
+def _partly_unavailable(aggregate: Aggregate) -> bool:
+    # State read while a key could not be opened: the next load reads the store again rather than keep it.
+    return bool(aggregate.PERSONAL_STATE_FIELDS) and pii.partly_unavailable(aggregate.snapshot(),
+                                                                            aggregate.PERSONAL_STATE_FIELDS)
 
 
 def _sealed_state(aggregate: Aggregate) -> dict[str, Any]:

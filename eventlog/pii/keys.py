@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from eventlog.pii.errors import KeyringUnavailableError, SubjectErasedError
 from eventlog.pii.master import MasterKey, Wrapped
 from eventlog.pii.placeholders import ERASED, UNAVAILABLE
@@ -152,8 +150,9 @@ class Keyring:
                 found = ERASED
             else:
                 found = self._unwrap(record)
-        except KeyringUnavailableError as error:
-            log.warning("personal fields under data key %s read as unavailable: %s", key_id, error)
+        except Exception as error:  # whatever keeps the key away, a reader gets UNAVAILABLE, never a crash
+            log.warning("personal fields under data key %s read as unavailable: %s: %s", key_id,
+                        type(error).__name__, error)
             found = UNAVAILABLE
         with self._cache.lock:
             self._cache.by_id[key_id] = (now + self.cache_seconds, found)
@@ -194,7 +193,7 @@ class Keyring:
             return cached[1]
         try:
             record = self.table.by_subject(subject)
-        except KeyringUnavailableError:
+        except Exception:  # unknown: reading the store again is always safe
             return False
         readable = record is not None and not record.erased
         with self._cache.lock:
@@ -275,7 +274,7 @@ class Keyring:
     def _unwrap(self, record: KeyRecord) -> DataKey:
         assert record.wrapped is not None
         raw = self.master.unwrap(Wrapped(record.wrapped, record.master_fingerprint), key_id=record.key_id)
-        return DataKey(key_id=record.key_id, subject=record.subject, cipher=AESGCM(raw))
+        return DataKey.of(record.key_id, subject=record.subject, raw=raw)
 
     def _remember(self, subject: str, key: DataKey | None, key_id: UUID, by_id: DataKey | str) -> None:
         expires = time.monotonic() + self.cache_seconds

@@ -111,7 +111,7 @@ def _remember(created: OrderCreated) -> None:
         return  # not kept unreadable: the order's first email loads it from its stream, once it can be read
     OrderContact.objects.get_or_create(order_id=created.order_id, defaults={
         "customer_id": created.customer_id, "currency": created.currency,
-        "contact_email": created.contact_email or ""})
+        "contact_email": created.contact_email or ""})  # "[erased]" is kept as such: recipient_for says erased
 
 
 def _too_old(event: RecordedEvent) -> bool:

@@ -207,3 +207,35 @@ def test_many_subjects_do_not_grow_the_key_cache_for_ever(monkeypatch):
         keys.sealing_key(f"s-{n}")
 
     assert len(keys._cache.by_subject) + len(keys._cache.by_id) <= 12
+
+
+def test_state_read_without_its_key_is_neither_cached_nor_written_back(store, pii_keyring):
+    from orders.repository import recent_states
+
+    dispatch(create_order(), actor=CUSTOMER, store=store, catalogue=catalogue)
+    repository = AggregateRepository(store)
+    recent_states.get().clear()
+
+    with use_keyring(in_memory_keyring()):  # a keyring that does not have the customer's key
+        order = repository.load(Order, ORDER_ID, use_cache=False).aggregate
+        assert order.contact_email == UNAVAILABLE
+        repository.remember(order)
+        with pytest.raises(KeyringUnavailableError, match="not written"):
+            repository.write_snapshot(order)
+        assert repository.snapshot_if_due(order, previous_version=-100) is False  # skipped, never raises
+        with pytest.raises(KeyringUnavailableError):
+            registry.encode(replace(marked(), contact_email=UNAVAILABLE), subject=CUSTOMER_ID)
+
+    assert repository.load(Order, ORDER_ID).aggregate.contact_email == created().contact_email
+
+
+def test_a_key_table_that_fails_in_any_way_makes_values_unavailable_not_the_read_fail():
+    class Broken(InMemoryKeyTable):
+        def by_id(self, key_id):
+            raise RuntimeError("no database in this process")
+
+    _, data = registry.encode(marked(), subject=CUSTOMER_ID)
+    with use_keyring(in_memory_keyring(table=Broken())):
+        event = decode("OrderCreated", data)
+
+    assert event.contact_email == UNAVAILABLE and event.total == created().total
