@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 
 from orders import roles
-from orders.admin import console, customers, dashboard, events, orders
+from orders.admin import console, customers, dashboard, erasure, events, orders
 from projections.console import Attention, needing_attention
 from projections.ops import is_unavailable
 
@@ -37,7 +37,7 @@ class OrdersAdminSite(AdminSite):
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         return [*orders.urls(self), *events.urls(self), *console.urls(self), *customers.urls(self),
-                *super().get_urls()]
+                *erasure.urls(self), *super().get_urls()]
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         return _with_pages(super().get_app_list(request, app_label), app_label, user=request.user)

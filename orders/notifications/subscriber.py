@@ -9,7 +9,9 @@ Message-ID, derived from the event id, so mail systems can tell it is the same m
 
 Failure policy: "park". A mail server that refuses or is down makes `handle` raise; the runner
 retries with backoff, then dead-letters the event with the reason (on the projections console),
-and goes on: the shop never waits for mail. Retrying the dead letter later sends it.
+and goes on: the shop never waits for mail. Retrying the dead letter later sends it. So does a
+contact email that cannot be decrypted now (the master key is missing): the mail waits, it is
+never lost. An erased customer is never mailed (outcome "erased").
 """
 from __future__ import annotations
 
@@ -22,15 +24,16 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from eventlog import connections, pii
+from eventlog import connections
 from eventlog.envelope import RecordedEvent
+from eventlog.pii import ERASED, UNAVAILABLE
 from eventlog.ports import EventStorePort
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.events import OrderCreated, OrderEvent
 from orders.domain.order import Order
 from orders.notifications.drafts import Draft, draft_for, notifies
 from orders.notifications.models import Notification, OrderContact, Outcome
-from orders.notifications.recipients import recipient_for
+from orders.notifications.recipients import ContactUnavailableError, is_erased, recipient_for
 from orders.repository import AggregateRepository
 
 __all__ = ["NAME", "NotificationSubscriber"]
@@ -74,6 +77,8 @@ class NotificationSubscriber:
         recipient = recipient_for(contact)
         if _too_old(event):
             outcome = Outcome.TOO_OLD
+        elif recipient.erased:
+            outcome = Outcome.ERASED
         elif recipient.opted_out:
             outcome = Outcome.OPTED_OUT
         elif not recipient.email:
@@ -82,7 +87,8 @@ class NotificationSubscriber:
             _send(draft, to=recipient.email, event_id=event.event_id)
             outcome = Outcome.SENT
         Notification.objects.get_or_create(event_id=event.event_id, defaults={
-            "order_id": data.order_id, "kind": draft.kind, "recipient": recipient.email, "outcome": outcome})
+            "order_id": data.order_id, "kind": draft.kind, "outcome": outcome,
+            "recipient": ERASED if recipient.erased else recipient.email})
 
     def _contact(self, order_id: UUID) -> OrderContact:
         """What OrderCreated said about the order; loaded once from its stream if this subscriber missed it."""
@@ -91,23 +97,21 @@ class NotificationSubscriber:
             return contact
         order = AggregateRepository(self.store).load(Order, order_id).aggregate
         assert isinstance(order, Order)
+        if order.contact_email == UNAVAILABLE:
+            raise ContactUnavailableError(order_id)  # not kept: it must be read again once the key is back
+        contact_email = ERASED if is_erased(order.customer_id) else order.contact_email or ""
         contact, _ = OrderContact.objects.get_or_create(order_id=order_id, defaults={
-            "customer_id": order.customer_id, "currency": order.currency,
-            "contact_email": _mailable(order.contact_email)})
+            "customer_id": order.customer_id, "currency": order.currency, "contact_email": contact_email})
         return contact
 
 
 def _remember(created: OrderCreated) -> None:
     # Orders placed before OrderCreated schema version 2 have no contact email (upcast as None).
+    if created.contact_email == UNAVAILABLE:
+        return  # not kept unreadable: the order's first email loads it from its stream, once it can be read
     OrderContact.objects.get_or_create(order_id=created.order_id, defaults={
         "customer_id": created.customer_id, "currency": created.currency,
-        "contact_email": _mailable(created.contact_email)})
-
-
-def _mailable(email: str | None) -> str:
-    # A contact email that reads as a placeholder (key destroyed, or not openable in this worker) is no address:
-    # never mail "[erased]"; the account's address is used instead, as for an order without one.
-    return "" if email in (None, pii.ERASED, pii.UNAVAILABLE) else str(email)
+        "contact_email": created.contact_email or ""})  # "[erased]" is kept as such: recipient_for says erased
 
 
 def _too_old(event: RecordedEvent) -> bool:

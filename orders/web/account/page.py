@@ -34,6 +34,7 @@ SECTIONS: tuple[AccountSection, ...] = (
     AccountSection("web/account/section_notifications.html", lambda request: {
         "order_emails": wants_order_emails(int(request.user.pk or 0))}),  # the page requires a login
     AccountSection("web/account/section_data.html"),
+    AccountSection("web/account/section_delete.html"),
 )
 
 
