@@ -337,7 +337,22 @@ def pages(story: Story) -> dict[str, str]:
     # The customer's own stream (CustomerErased): shown where the build lets staff read it.
     customer_stream = f"/api/streams/customer-{story.customer_id}/events/"
     bodies[customer_stream] = story.api(customer_stream, statuses=(200, 404))
+    bodies.update(customer_pages(story))
     return bodies
+
+
+def customer_pages(story: Story) -> dict[str, str]:
+    """The staff Customers page of the customer and its JSON export, where this build has them (issue 13, C)."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        page, export = (reverse(name, args=[int(story.customer_id)]) for name in ("admin:customer",
+                                                                                   "admin:customer-export"))
+    except NoReverseMatch:
+        return {}
+    response = post_form(story.staff_pages, story.stack, export, {}, form_page=page)
+    assert response.status_code == 200, (export, response.status_code, response.text[:500])
+    return {page: story.page(page), export: response.text}
 
 
 def where_the_marker_is(story: Story) -> dict[str, Any]:

