@@ -76,10 +76,10 @@ class Story:
         assert done.returncode == 0, f"manage.py {' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
-    def page(self, path: str, *, status: int = 200) -> str:
+    def page(self, path: str, *, statuses: tuple[int, ...] = (200,)) -> str:
         """An admin page as staff (a superuser: every button and field there is)."""
         response = self.staff_pages.get(self.stack.url(path), timeout=HTTP_TIMEOUT)
-        assert response.status_code == status, (path, response.status_code, response.text[:500])
+        assert response.status_code in statuses, (path, response.status_code, response.text[:500])
         return response.text
 
     def api(self, path: str, *, statuses: tuple[int, ...] = (200,)) -> str:
@@ -337,6 +337,8 @@ def pages(story: Story) -> dict[str, str]:
     # The customer's own stream (CustomerErased): shown where the build lets staff read it.
     customer_stream = f"/api/streams/customer-{story.customer_id}/events/"
     bodies[customer_stream] = story.api(customer_stream, statuses=(200, 404))
+    customer_timeline = f"/admin/eventlog/stream/customer-{story.customer_id}/"
+    bodies[customer_timeline] = story.page(customer_timeline, statuses=(200, 404))
     bodies.update(customer_pages(story))
     return bodies
 
