@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test browser axe lint contracts typecheck bench clean
+.PHONY: install run test browser axe lint contracts typecheck bench clean pii-master-key
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,13 +12,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 # A local .env (git-ignored, read by the settings) so manage.py commands work as the README prints
-# them: debug mode and a SECRET_KEY generated once. Never overwritten; variables set in the
-# environment still win over it.
+# them: debug mode, a SECRET_KEY and a PII_MASTER_KEY generated once. Never overwritten; variables
+# set in the environment still win over it.
+NEW_MASTER_KEY := import base64, os; print('PII_MASTER_KEY=' + base64.b64encode(os.urandom(32)).decode())
 .env:
-	@umask 077 && $(PYTHON) -c "import secrets; print('DEBUG=true'); print('SECRET_KEY=' + secrets.token_urlsafe(50))" > .env.tmp && mv .env.tmp .env
-	@echo "wrote .env (DEBUG=true and a generated SECRET_KEY) for local use"
+	@umask 077 && $(PYTHON) -c "import secrets; print('DEBUG=true'); print('SECRET_KEY=' + secrets.token_urlsafe(50))" > .env.tmp && $(PYTHON) -c "$(NEW_MASTER_KEY)" >> .env.tmp && mv .env.tmp .env
+	@echo "wrote .env (DEBUG=true, a generated SECRET_KEY and PII_MASTER_KEY) for local use"
 
-install: $(STAMP) .env
+# An .env written before personal data was encrypted gets a master key appended; an existing key is never
+# replaced (the customers' data keys are wrapped by it).
+pii-master-key: .env
+	@grep -q '^PII_MASTER_KEY=' .env || { [ -z "$$(tail -c1 .env)" ] || echo >> .env; \
+	  $(PYTHON) -c "$(NEW_MASTER_KEY)" >> .env && echo "appended a generated PII_MASTER_KEY to .env"; }
+
+install: $(STAMP) .env pii-master-key
 
 run: install
 	DEBUG=$${DEBUG:-true} $(PY) manage.py run_local

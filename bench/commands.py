@@ -131,7 +131,8 @@ def _raw_tools():
     store = connections.event_store()
 
     def encoded(event: object, *, actor: str) -> NewEvent:
-        event_type, data = store.registry.encode(event)
+        # The same bytes dispatch writes: an order's personal fields sealed under its customer's key.
+        event_type, data = store.registry.encode(event, subject=getattr(event, "customer_id", None))
         metadata = EventMetadata(correlation_id=uuid.uuid4(), causation_id=None, actor=actor)
         return NewEvent(uuid.uuid4(), event_type.name, event_type.schema_version, data, metadata)
 

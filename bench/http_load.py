@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import asyncio
+import base64
 import os
 import re
 import secrets
@@ -238,7 +239,7 @@ def product_environment(*, eventstore_port: int, redis_port: int, tmp: Path) -> 
     return {
         "DJANGO_SETTINGS_MODULE": "bench.http_settings", "BENCH_STATIC_ROOT": str(tmp / "static"),
         "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": HOST,
-        "SECURE_SSL_REDIRECT": "false",
+        "PII_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(), "SECURE_SSL_REDIRECT": "false",
         "EVENTSTORE_URL": f"esdb://{HOST}:{eventstore_port}?Tls=false",
         "REDIS_URL": f"redis://{HOST}:{redis_port}/0", "CELERY_BROKER_URL": f"redis://{HOST}:{redis_port}/1",
         "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",

@@ -53,7 +53,7 @@ def fill_store(total: int) -> None:
                    for n in range(EVENTS_PER_ORDER - 1)]
         encoded = []
         for event in events:
-            event_type, data = store.registry.encode(event)
+            event_type, data = store.registry.encode(event, subject=str(written % 97))
             encoded.append(NewEvent(uuid.uuid4(), event_type.name, 1, data, metadata))
         store.append(f"order-{order_id}", encoded, expected_version=NO_STREAM)
         written += len(encoded)

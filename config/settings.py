@@ -23,7 +23,8 @@ _ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
 if _ENV_FILE and Path(_ENV_FILE).is_file():
     environ.Env.read_env(_ENV_FILE)
 # Secrets may come from files (Docker/Kubernetes secrets): NAME_FILE names a file holding NAME.
-read_secret_files(os.environ, names=("SECRET_KEY", "DATABASE_URL", "METRICS_TOKEN", "EVENTSTORE_URL"))
+read_secret_files(os.environ, names=("SECRET_KEY", "DATABASE_URL", "METRICS_TOKEN", "EVENTSTORE_URL",
+                                     "PII_MASTER_KEY", "PII_PREVIOUS_MASTER_KEYS"))
 
 DEBUG = env.bool("DEBUG", default=False)
 # A development key is only acceptable when DEBUG is on; production must set SECRET_KEY.
@@ -36,6 +37,14 @@ EVENTSTORE_URL = env.str("EVENTSTORE_URL", default="esdb://127.0.0.1:2113?Tls=fa
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # Subscribers split by stream, e.g. "orders=4;fulfillment=4" (1, 2, 4, 8 or 16; changing it rebuilds).
 SUBSCRIBER_PARTITIONS = env.dict("SUBSCRIBER_PARTITIONS", cast={"value": int}, default={})
+# Personal fields in events are encrypted per customer (eventlog/pii); their keys are wrapped by this master
+# key (base64 of 32 random bytes). Without it the app still runs, but personal fields read as "[unavailable]",
+# orders with personal data are refused and /healthz says so. Previous keys (comma-separated) stay readable
+# during a rotation (`manage.py pii rotate-master-key`).
+PII_MASTER_KEY = env.str("PII_MASTER_KEY", default="")
+PII_PREVIOUS_MASTER_KEYS = env.str("PII_PREVIOUS_MASTER_KEYS", default="")
+# How long a process keeps an unwrapped data key: an erased customer's data stays readable at most this long.
+PII_KEY_CACHE_SECONDS = env.float("PII_KEY_CACHE_SECONDS", default=2.0)
 # Lets a Prometheus scraper read /metrics without a staff login (empty: staff only).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
@@ -54,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "eventlog",
+    "eventlog.pii",
     "config.devstack",
     "orders",
     "orders.notifications.apps.NotificationsConfig",  # after orders: its subscriber runs after fulfillment

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
-from config.devstack.health import check_all
+from config.devstack.health import check_all, check_keyring
 from config.metrics_collectors import BeatHeartbeatCollector, DependencyCollector
 from orders import roles
 from projections.console import needing_attention
@@ -18,20 +18,26 @@ from projections.metrics import ReadSideCollector
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """"ok", "degraded" (a subscriber needs a human: still 200) or "down" (a dependency is: 503).
+    """"ok", "degraded" (a subscriber needs a human, or personal data cannot be sealed: still 200) or "down"
+    (a dependency is: 503).
 
     Anonymous callers get the status alone; staff and holders of METRICS_TOKEN also get each
     dependency's latency and the reasons for "degraded".
     """
     results = check_all()
     reasons = _attention_reasons() if all(result.ok for result in results) else []
+    # A keyring problem (no or wrong master key) degrades the shop: pages still serve, personal fields read
+    # as "[unavailable]" and new orders are refused; taking the web out of rotation would not fix it.
+    keyring = check_keyring()
+    if not keyring.ok:
+        reasons.append(f"personal data: {keyring.error}")
     if not all(result.ok for result in results):
         state, code = "down", 503
     else:
         state, code = ("degraded", 200) if reasons else ("ok", 200)
     body: dict[str, object] = {"status": state}
     if (request.user.is_authenticated and request.user.is_staff) or _has_metrics_token(request):
-        body["checks"] = {r.name: r.as_dict() for r in results}
+        body["checks"] = {r.name: r.as_dict() for r in [*results, keyring]}
         body["reasons"] = reasons
     return JsonResponse(body, status=code)
 

@@ -8,7 +8,7 @@ whole store; the caller continues from `next_before`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -80,7 +80,8 @@ def browse(query: EventQuery, *, before: int | None = None, page_size: int = DEF
             if query.since and event.recorded_at < query.since:
                 return BrowsePage(tuple(found), None, scanned, False, oldest)  # older ones are older still
             if query.matches(event):
-                found.append(event)
+                # What is stored, with personal fields opened as for any reader ([erased] once the key is gone).
+                found.append(replace(event, data=store.registry.open_stored(event.data, event_type=event.event_type)))
                 if len(found) >= page_size:
                     return BrowsePage(tuple(found), event.commit_position, scanned, False, oldest)
         if len(batch) < want:

@@ -5,14 +5,17 @@ step (v1 -> v2 -> ...) on read, by functions registered here.
 """
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from eventlog import codec
+from eventlog import codec, pii
 from eventlog.envelope import UnknownEvent
 from eventlog.errors import EventDecodeError, UnknownEventTypeError
+from eventlog.pii.keyring import Keyring
+from eventlog.pii.paths import open_paths, seal_paths
 
 
 class DecodePlace(TypedDict):
@@ -28,11 +31,13 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 @dataclass(frozen=True, slots=True)
 class EventType:
-    """One registered event type: its name, class and current schema version."""
+    """One registered event type: its name, class, current schema version and personal fields."""
 
     name: str
     cls: type
     schema_version: int
+    # Dotted payload paths sealed under the data subject's key (the class's PERSONAL_FIELDS).
+    personal_fields: tuple[str, ...] = ()
 
 
 class EventRegistry:
@@ -45,7 +50,8 @@ class EventRegistry:
 
     def register(self, cls: type, *, name: str | None = None, schema_version: int = 1) -> type:
         """Register an event class under its class name (or the given name)."""
-        event_type = EventType(name or cls.__name__, cls, schema_version)
+        event_type = EventType(name or cls.__name__, cls, schema_version,
+                               tuple(getattr(cls, "PERSONAL_FIELDS", ())))
         known = self._by_name.get(event_type.name)
         if known is not None and known.cls is not cls:
             raise ValueError(f"event type {event_type.name!r} is already registered to {known.cls!r}")
@@ -81,9 +87,23 @@ class EventRegistry:
         """Whether an event type name is registered."""
         return name in self._by_name
 
-    def encode(self, event: Any) -> tuple[EventType, bytes]:
-        """The registered type and JSON bytes of a domain event."""
-        return self.type_of(event), codec.to_json(event)
+    def encode(self, event: Any, *, subject: str | None = None,
+               keyring: Keyring | None = None) -> tuple[EventType, bytes]:
+        """The registered type and JSON bytes of a domain event, its personal fields sealed for `subject`.
+
+        A personal field is never written in clear: without a subject this raises MissingSubjectError,
+        and when the keyring cannot seal, KeyringUnavailableError (for an erased subject the values
+        are written as ERASED).
+        """
+        event_type = self.type_of(event)
+        if not event_type.personal_fields:
+            return event_type, codec.to_json(event)
+        if not subject:
+            raise pii.MissingSubjectError(f"{event_type.name} carries personal fields: encoding it needs the "
+                                          "data subject whose key seals them")
+        sealed = seal_paths(codec.to_plain(event), event_type.personal_fields, subject=subject,
+                            context=event_type.name, keys=keyring or pii.keyring())
+        return event_type, json.dumps(sealed, separators=(",", ":")).encode()
 
     def decode(self, data: bytes, *, event_type: str, schema_version: int, stream_name: str,
                stream_position: int, keep_unknown: bool = False) -> Any:
@@ -104,11 +124,21 @@ class EventRegistry:
         if not isinstance(payload, dict):
             raise EventDecodeError("payload is not a JSON object", **where)
         payload = self._upcast(payload, registered, schema_version, where)
+        if registered.personal_fields:
+            payload = open_paths(payload, registered.personal_fields, context=registered.name, keys=pii.keyring())
         try:
             return codec.from_plain(registered.cls, payload)
         except ValueError as error:
             reason = f"payload does not match {registered.cls.__name__}: {error}"
             raise EventDecodeError(reason, **where) from None
+
+    def open_stored(self, data: Any, *, event_type: str) -> Any:
+        """An undecoded payload (`undecoded()`) with its personal fields opened, for showing what is stored."""
+        registered = self._by_name.get(event_type)
+        if registered is None or not registered.personal_fields or not isinstance(data, dict):
+            return data
+        return open_paths(copy.deepcopy(data), registered.personal_fields, context=registered.name,
+                          keys=pii.keyring())
 
     def _upcast(self, payload: dict[str, Any], registered: EventType, version: int,
                 where: DecodePlace) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import uuid4
 
-from eventlog import connections
+from eventlog import connections, pii
 from eventlog.envelope import AppendResult, EventMetadata, NewEvent, RecordedEvent
 from eventlog.errors import EventLogError, StreamNotFoundError
 from eventlog.ports import EventStorePort
@@ -164,7 +164,7 @@ class AggregateRepository:
         each = [metadata] * len(pending) if isinstance(metadata, EventMetadata) else list(metadata)
         new_events = []
         for event_id, event, event_metadata in zip(event_ids, pending, each, strict=True):
-            event_type, data = registry.encode(event)
+            event_type, data = registry.encode(event, subject=aggregate.data_subject)
             new_events.append(NewEvent(event_id=event_id, event_type=event_type.name,
                                        schema_version=event_type.schema_version, data=data,
                                        metadata=event_metadata))
@@ -187,7 +187,7 @@ class AggregateRepository:
         stream = snapshot_stream(type(aggregate).stream_name(aggregate.id))
         if self.store.stream_version(stream) is None:
             self.store.set_max_count(stream, SNAPSHOT_KEEP)
-        body = json.dumps({"version": aggregate.version, "state": aggregate.snapshot()}).encode()
+        body = json.dumps({"version": aggregate.version, "state": _sealed_state(aggregate)}).encode()
         self.store.append_unversioned(stream, [NewEvent(event_id=uuid4(), event_type=SNAPSHOT_EVENT_TYPE,
                                                         schema_version=1, data=body,
                                                         metadata=_SNAPSHOT_METADATA)])
@@ -204,5 +204,20 @@ class AggregateRepository:
             if not isinstance(version, int) or not isinstance(state, dict) or not cls.accepts_snapshot(state):
                 continue  # another shape or older aggregate code: fall back to replay
             if as_of is None or version <= as_of:
-                return Snapshot(state=state, version=version)
+                return Snapshot(state=_opened_state(cls, state), version=version)
         return None
+
+
+def _sealed_state(aggregate: Aggregate) -> dict[str, Any]:
+    """The aggregate's snapshot with its personal fields sealed, as its events' are."""
+    state = aggregate.snapshot()
+    if not aggregate.PERSONAL_STATE_FIELDS:
+        return state
+    return pii.seal_fields(state, aggregate.PERSONAL_STATE_FIELDS, subject=aggregate.data_subject,
+                           context=f"snapshot:{aggregate.KIND}")
+
+
+def _opened_state(cls: type[Aggregate], state: dict[str, Any]) -> dict[str, Any]:
+    if not cls.PERSONAL_STATE_FIELDS:
+        return state
+    return pii.open_fields(state, cls.PERSONAL_STATE_FIELDS, context=f"snapshot:{cls.KIND}")

@@ -127,7 +127,8 @@ def dead_letters_with_payloads(name: str) -> list[DeadLetterRow]:
         try:
             [event] = store.read_stream(letter.stream_name, from_version=letter.stream_position,
                                         to_version=letter.stream_position, decode=False)
-            payload = json.dumps({"data": event.data, "metadata": {
+            data = store.registry.open_stored(event.data, event_type=event.event_type)  # personal fields opened
+            payload = json.dumps({"data": data, "metadata": {
                 "correlation_id": str(event.metadata.correlation_id),
                 "causation_id": str(event.metadata.causation_id) if event.metadata.causation_id else None,
                 "actor": event.metadata.actor}}, indent=2, sort_keys=True, default=str)

@@ -5,6 +5,7 @@ import importlib
 import os
 import shutil
 import sys
+import tempfile
 import uuid
 
 import pytest
@@ -22,6 +23,26 @@ def start_subscribers_at_head(client: redis.Redis, store: EventStore) -> None:
     for candidate in all_subscribers():
         client.set(keys.checkpoint(candidate.spec.name, 1), head)
         client.set(keys.built_version(candidate.spec.name), candidate.spec.version)  # built by this code
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """The test database in a file rather than in memory, so Celery workers a test starts can share it.
+
+    Why: customers' data keys live in the database; a worker decoding the test's orders must find them.
+    """
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    if default["ENGINE"].endswith("sqlite3") and not default.get("TEST", {}).get("NAME"):
+        default.setdefault("TEST", {})["NAME"] = f"{tempfile.gettempdir()}/ordersys-test-db-{os.getpid()}.sqlite3"
+
+
+def shared_test_database() -> str:
+    """The file of the run's test database (after pytest-django set it up), for processes tests start."""
+    from django.db import connection
+
+    return str(connection.settings_dict["NAME"])
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +93,14 @@ def _no_catalogue_carried_over() -> None:
     catalogue = sys.modules.get("orders.catalogue")
     if catalogue is not None:
         catalogue.forget_recent()
+
+
+@pytest.fixture(autouse=True)
+def _no_data_keys_carried_over() -> None:
+    """A data key a previous test made (its row rolled back since) is not used from this process's cache."""
+    from eventlog.pii import keyring
+
+    keyring().forget_cached_keys()
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ tests under tests/unit are selected it starts nothing: those run over in-memory 
 """
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import tempfile
@@ -25,6 +26,8 @@ CLOSED_PORT = 1
 def pytest_load_initial_conftests(early_config, parser, args) -> None:
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+    # One master key for the run, in the environment, so every process a test starts (workers, stacks) has it.
+    os.environ.setdefault("PII_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.gettempdir()}/ordersys-test-{os.getpid()}.sqlite3")
     # The repository's .env (written by `make install` for manage.py) must not change what tests see.
     os.environ.setdefault("ENV_FILE", "")

@@ -1,4 +1,4 @@
-"""Probes for /healthz: can we reach the event store, Redis and the Celery broker right now?"""
+"""Probes for /healthz: can we reach the event store, Redis and the Celery broker? Can we seal personal data?"""
 from __future__ import annotations
 
 import time
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from kombu import Connection
 
-from eventlog import connections
+from eventlog import connections, pii
 
 PROBE_TIMEOUT_SECONDS = 2.0
 _pool = connections.per_process("devstack.health.probes",
@@ -66,6 +66,17 @@ def _timed(name: str, probe: Callable[[], None]) -> ProbeResult:
         elapsed_ms = (time.perf_counter() - started) * 1000
         return ProbeResult(name, False, elapsed_ms, f"{type(error).__name__}: {error}")
     return ProbeResult(name, True, (time.perf_counter() - started) * 1000)
+
+
+def check_keyring() -> ProbeResult:
+    """Whether personal fields can be sealed and opened (master key present and matching the stored keys)."""
+    started = time.perf_counter()
+    try:
+        health = pii.keyring().health()
+    except Exception as error:  # a broken keyring is a finding of the health check, never its crash
+        return ProbeResult("keyring", False, (time.perf_counter() - started) * 1000, f"{type(error).__name__}: {error}")
+    return ProbeResult("keyring", health.ok, (time.perf_counter() - started) * 1000,
+                       None if health.ok else health.detail)
 
 
 def check_all() -> list[ProbeResult]:

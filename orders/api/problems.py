@@ -14,6 +14,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from eventlog.errors import ConcurrencyError, EventStoreUnavailableError, StreamNotFoundError
+from eventlog.pii import KeyringUnavailableError
 from eventlog.subscriptions.errors import DeadLetterNotFoundError, SubscriberBusyError
 from orders.domain import errors as domain
 from orders.handlers import ContentionError
@@ -228,6 +229,9 @@ _CONVERTERS: tuple[tuple[type | tuple[type, ...], Any], ...] = (
                                                  str(exc) or "permission denied")),
     (ConcurrencyError, _concurrency),
     (EventStoreUnavailableError, lambda exc: unavailable("the event store is unavailable")),
+    # No or a wrong master key: personal data is never written in clear, so the command waits for a fix.
+    (KeyringUnavailableError, lambda exc: unavailable("personal data cannot be encrypted right now; nothing was "
+                                                      "written")),
     (StreamNotFoundError, lambda exc: not_found(str(exc))),
     (InvalidCursorError, lambda exc: field_problem("cursor", str(exc))),
     (IdempotencyKeyReusedError, lambda exc: ProblemError(422, "idempotency-key-reused", "Idempotency key reused",

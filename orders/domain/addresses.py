@@ -23,6 +23,7 @@ __all__ = [
     "MAX_POSTAL_CODE_LENGTH",
     "MAX_RECIPIENT_LENGTH",
     "OPTIONAL_ADDRESS_FIELDS",
+    "PERSONAL_ADDRESS_PARTS",
     "ShippingAddress",
     "checked_address",
     "checked_email",
@@ -62,6 +63,8 @@ class ShippingAddress:
 
 ADDRESS_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ShippingAddress))
 OPTIONAL_ADDRESS_FIELDS = frozenset({"line2", "phone"})
+# Every part but the country identifies a person: those are stored encrypted per customer.
+PERSONAL_ADDRESS_PARTS: tuple[str, ...] = tuple(name for name in ADDRESS_FIELDS if name != "country")
 _MAX_LENGTHS = {"recipient_name": MAX_RECIPIENT_LENGTH, "line1": MAX_ADDRESS_LINE_LENGTH,
                 "line2": MAX_ADDRESS_LINE_LENGTH, "city": MAX_CITY_LENGTH,
                 "postal_code": MAX_POSTAL_CODE_LENGTH, "country": 2, "phone": MAX_PHONE_LENGTH}

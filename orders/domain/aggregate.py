@@ -37,6 +37,8 @@ class Aggregate(Generic[IdT]):
     KIND: ClassVar[str] = "aggregate"
     # Bump in a subclass whenever the snapshot's shape changes, so older snapshots are ignored.
     SNAPSHOT_SCHEMA: ClassVar[int] = 1
+    # Dotted paths of `snapshot()` that identify a person; stored encrypted like the events' PERSONAL_FIELDS.
+    PERSONAL_STATE_FIELDS: ClassVar[tuple[str, ...]] = ()
     # Event class -> function(self, event) that mutates state. Unknown events only advance the version.
     _APPLIERS: ClassVar[Mapping[type[DomainEvent], Callable[[Any, Any], None]]] = {}
 
@@ -59,6 +61,11 @@ class Aggregate(Generic[IdT]):
         if not stream_name.startswith(prefix):
             raise ValueError(f"{stream_name!r} is not a {cls.KIND} stream")
         return stream_name[len(prefix):]
+
+    @property
+    def data_subject(self) -> str | None:
+        """Whose personal data this aggregate's events carry (their key seals it); None: nobody's."""
+        return None
 
     @property
     def exists(self) -> bool:

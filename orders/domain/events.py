@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
-from orders.domain.addresses import ShippingAddress
+from orders.domain.addresses import PERSONAL_ADDRESS_PARTS, ShippingAddress
 from orders.domain.values import Actor, OrderLine, UnavailableLine
 
 __all__ = [
@@ -37,11 +37,20 @@ __all__ = [
 ]
 
 
+# The parts of a shipping address that identify a person (the country stays plain, for sales figures).
+PERSONAL_ADDRESS_FIELDS: tuple[str, ...] = tuple(f"shipping_address.{part}" for part in PERSONAL_ADDRESS_PARTS)
+
+
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
-    """Base of every event; `SCHEMA_VERSION` is bumped (with an upcaster) when a payload changes."""
+    """Base of every event; `SCHEMA_VERSION` is bumped (with an upcaster) when a payload changes.
+
+    `PERSONAL_FIELDS`: dotted payload paths that identify a person; the event log stores them encrypted
+    under the data subject's key (the aggregate's `data_subject`), everything else stays plain.
+    """
 
     SCHEMA_VERSION: ClassVar[int] = 1
+    PERSONAL_FIELDS: ClassVar[tuple[str, ...]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,7 @@ class OrderCreated(OrderEvent):
     """
 
     SCHEMA_VERSION: ClassVar[int] = 2
+    PERSONAL_FIELDS: ClassVar[tuple[str, ...]] = (*PERSONAL_ADDRESS_FIELDS, "contact_email")
 
     customer_id: str
     lines: tuple[OrderLine, ...]
@@ -106,6 +116,8 @@ class OrderDelivered(OrderEvent):
 class OrderCancelled(OrderEvent):
     """The order was cancelled before shipping; `refund_amount` is set when it had been paid."""
 
+    PERSONAL_FIELDS: ClassVar[tuple[str, ...]] = ("reason",)  # free text a customer may type
+
     reason: str
     cancelled_by: Actor
     refund_amount: Decimal | None
@@ -122,6 +134,8 @@ class OrderNoteAdded(OrderEvent):
 @dataclass(frozen=True, slots=True)
 class ShippingAddressCorrected(OrderEvent):
     """A staff member replaced the shipping address of an order that had not shipped, saying why."""
+
+    PERSONAL_FIELDS: ClassVar[tuple[str, ...]] = PERSONAL_ADDRESS_FIELDS
 
     shipping_address: ShippingAddress
     corrected_by: Actor

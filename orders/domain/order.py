@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
-from orders.domain.addresses import ShippingAddress
+from orders.domain.addresses import PERSONAL_ADDRESS_PARTS, ShippingAddress
 from orders.domain.aggregate import Aggregate
 from orders.domain.commands import (
     AddOrderNote,
@@ -97,6 +97,8 @@ class Order(Aggregate[UUID]):
     STREAM_PREFIX: ClassVar[str] = "order"
     KIND: ClassVar[str] = "order"
     SNAPSHOT_SCHEMA: ClassVar[int] = 2  # 2: shipping_address, contact_email
+    PERSONAL_STATE_FIELDS: ClassVar[tuple[str, ...]] = (
+        *(f"shipping_address.{part}" for part in PERSONAL_ADDRESS_PARTS), "contact_email", "cancellation_reason")
 
     def __init__(self, order_id: UUID) -> None:
         super().__init__(order_id)
@@ -117,6 +119,11 @@ class Order(Aggregate[UUID]):
         self.notes: tuple[Note, ...] = ()
         self.shipping_address: ShippingAddress | None = None  # None: placed before addresses were recorded
         self.contact_email: str | None = None
+
+    @property
+    def data_subject(self) -> str | None:
+        """The customer: the personal fields of an order are theirs."""
+        return self.customer_id or None
 
     # -- decisions ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from eventlog.errors import EventStoreUnavailableError
+from eventlog.pii import KeyringUnavailableError
 from orders.query_params import BadParameterError
 from projections.ops import is_unavailable
 
@@ -27,7 +28,8 @@ class DependencyOutageMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if request.path.startswith("/api/"):
             return None  # the API answers problem+json itself
-        if not (isinstance(exception, EventStoreUnavailableError) or is_unavailable(exception)):
+        if not (isinstance(exception, EventStoreUnavailableError | KeyringUnavailableError)
+                or is_unavailable(exception)):
             return None
         response = TemplateResponse(request, "web/unavailable.html", {"retry_after": RETRY_AFTER_SECONDS},
                                     status=503)

@@ -123,6 +123,22 @@ def test_an_unavailable_event_store_is_503_with_retry_after(customer_a, catalogu
     assert response["Retry-After"] == "1"
 
 
+def test_without_a_master_key_a_new_order_is_503_and_nothing_is_written(customer_a, catalogue):
+    from eventlog import connections
+    from eventlog.pii import use_keyring
+    from eventlog.pii.keyring import Keyring
+    from eventlog.pii.master import LocalMasterKey
+    from eventlog.pii.table import DatabaseKeyTable
+
+    head = connections.event_store().head_position()
+    with use_keyring(Keyring(DatabaseKeyTable(), LocalMasterKey.from_text(""))):
+        response = post_order(customer_a, (catalogue.mug, 1))
+
+    body = problem(response, 503)
+    assert "personal data cannot be encrypted" in body["detail"] and response["Retry-After"] == "1"
+    assert connections.event_store().head_position() == head  # not a byte, in clear or otherwise
+
+
 def test_an_unavailable_redis_is_503_with_retry_after(settings, customer_a, catalogue):
     settings.CACHES = {"default": {
         "BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0",

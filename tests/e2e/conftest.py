@@ -86,13 +86,17 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def celery_worker(tmp_path_factory, worker_database_url) -> Iterator[Path]:
+def celery_worker(tmp_path_factory, django_db_setup) -> Iterator[Path]:
     """A real worker (and beat, the backstop) projecting, fulfilling and mailing from the head of the shared store.
 
+    It shares the test database (a file), where the customers' data keys are: the pages' tests commit
+    (live_server), so the worker opens the personal fields of their orders as the web does.
     Yields the directory its mail lands in (Django's file backend: read it with tests.mailbox).
     """
     from eventlog import connections
-    from tests.conftest import start_subscribers_at_head
+    from tests.conftest import shared_test_database, start_subscribers_at_head
+
+    worker_database_url = f"sqlite:///{shared_test_database()}"
 
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     client.flushdb()

@@ -163,7 +163,7 @@ def append_backlog(stack: Stack, *, sku: str, orders: int, notes: int) -> dict[s
         events += [OrderNoteAdded(order_id=order_id, text=f"note {i}", author="staff:1") for i in range(notes)]
         encoded = []
         for event in events:
-            event_type, data = store.registry.encode(event)
+            event_type, data = store.registry.encode(event, subject=f"c{n % 5}")
             encoded.append(NewEvent(uuid.uuid4(), event_type.name, 1, data, metadata))
         store.append(f"order-{order_id}", encoded, expected_version=NO_STREAM)
         appended[str(order_id)] = {"events": [{"event_id": str(encoded[0].event_id)}]}

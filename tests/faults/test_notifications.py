@@ -163,7 +163,7 @@ def append_confirmed_orders(stack: Stack, *, orders: int) -> list[str]:
                   OrderConfirmed(order_id=order_id)]
         encoded = []
         for event in events:
-            event_type, data = stack.store.registry.encode(event)
+            event_type, data = stack.store.registry.encode(event, subject=customer_id)
             encoded.append(NewEvent(uuid.uuid4(), event_type.name, event.SCHEMA_VERSION, data, metadata))
         stack.store.append(f"order-{order_id}", encoded, expected_version=NO_STREAM)
         ids.append(str(order_id))

@@ -5,6 +5,7 @@ environment (the test run itself ignores .env: the plugin sets ENV_FILE to empty
 """
 from __future__ import annotations
 
+import base64
 import os
 import stat
 import subprocess
@@ -39,6 +40,7 @@ def test_make_writes_debug_and_a_generated_secret_key_once(env_file: Path):
     lines = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
     assert lines["DEBUG"] == "true"
     assert len(lines["SECRET_KEY"]) >= 50
+    assert len(base64.b64decode(lines["PII_MASTER_KEY"], validate=True)) == 32
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600  # a secret: only its owner reads it
     before = env_file.read_text()
 
@@ -46,6 +48,22 @@ def test_make_writes_debug_and_a_generated_secret_key_once(env_file: Path):
                    check=True, capture_output=True, timeout=60)
 
     assert env_file.read_text() == before, "an existing .env must never be overwritten"
+
+
+def test_an_env_file_without_a_master_key_gets_one_appended_and_an_existing_one_is_kept(tmp_path: Path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEBUG=true\nSECRET_KEY=" + "k" * 50)  # written before personal data was encrypted
+
+    def append() -> None:
+        subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "-C", str(tmp_path), "pii-master-key",
+                        f"PYTHON={sys.executable}"], check=True, capture_output=True, timeout=60)
+
+    append()
+    lines = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    append()
+
+    assert lines["SECRET_KEY"] == "k" * 50 and len(base64.b64decode(lines["PII_MASTER_KEY"])) == 32
+    assert dict(line.split("=", 1) for line in env_file.read_text().splitlines()) == lines
 
 
 def test_management_commands_run_with_only_the_env_file(env_file: Path):

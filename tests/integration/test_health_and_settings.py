@@ -21,7 +21,7 @@ def test_healthz_is_green_when_everything_is_up(admin_client, redis_client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"eventstore", "redis", "broker"}
+    assert set(body["checks"]) == {"eventstore", "redis", "broker", "keyring"}
     for check in body["checks"].values():
         assert check["status"] == "up" and check["latency_ms"] >= 0
 
@@ -43,6 +43,22 @@ def test_healthz_is_503_and_names_the_event_store_when_it_is_down(admin_client, 
     assert checks["redis"]["status"] == "up"
     anonymous = client.get("/healthz")  # the status alone: latencies and errors are for staff and scrapers
     assert anonymous.status_code == 503 and anonymous.json() == {"status": "down"}
+
+
+def test_healthz_is_degraded_and_names_the_keyring_without_a_master_key(admin_client, client, redis_client):
+    from eventlog.pii import use_keyring
+    from eventlog.pii.keyring import Keyring
+    from eventlog.pii.master import LocalMasterKey
+    from eventlog.pii.table import DatabaseKeyTable
+
+    with use_keyring(Keyring(DatabaseKeyTable(), LocalMasterKey.from_text(""))):
+        response = admin_client.get("/healthz")
+        anonymous = client.get("/healthz")
+
+    assert response.status_code == 200 and response.json()["status"] == "degraded"
+    assert response.json()["checks"]["keyring"]["status"] == "down"
+    assert any("PII_MASTER_KEY is not set" in reason for reason in response.json()["reasons"])
+    assert anonymous.json() == {"status": "degraded"}
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:

@@ -173,7 +173,7 @@ def test_a_worker_killed_mid_batch_leaves_the_read_model_equal_to_a_fresh_rebuil
         events += [OrderNoteAdded(order_id=order_id, text=f"note {i}", author="staff:1") for i in range(11)]
         encoded = []
         for event in events:
-            event_type, data = app_store.registry.encode(event)
+            event_type, data = app_store.registry.encode(event, subject=f"c{n % 7}")
             encoded.append(NewEvent(uuid4(), event_type.name, 1, data, metadata))
         last_position = app_store.append(f"order-{order_id}", encoded, expected_version=NO_STREAM).commit_position
     start = read_checkpoint(redis_client, ORDERS, live_generation(redis_client, ORDERS)) or 0

@@ -26,6 +26,16 @@ def store() -> Iterator[InMemoryEventStore]:
 
 
 @pytest.fixture(autouse=True)
+def pii_keyring():
+    """Personal fields are sealed under data keys kept in memory (no database in unit tests), fresh per test."""
+    from eventlog.pii import use_keyring
+    from eventlog.pii.memory import in_memory_keyring
+
+    with use_keyring(in_memory_keyring()) as keyring:
+        yield keyring
+
+
+@pytest.fixture(autouse=True)
 def _no_nudges():
     """No read side runs in unit tests: a committed command must not try to wake Celery workers."""
     from eventlog import hooks

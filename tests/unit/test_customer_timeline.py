@@ -29,7 +29,7 @@ META = EventMetadata(correlation_id=uuid4(), causation_id=None, actor="staff:7")
 
 
 def _new(event: DomainEvent) -> NewEvent:
-    event_type, data = default_registry.encode(event)
+    event_type, data = default_registry.encode(event, subject=CUSTOMER_ID)
     return NewEvent(uuid4(), event_type.name, event_type.schema_version, data, META)
 
 

@@ -50,8 +50,10 @@ def record(store, order_id: UUID, *events) -> list[RecordedEvent]:
     existing = store.read_stream(stream) if version is not None else []
     metadata = EventMetadata(correlation_id=uuid4(), causation_id=None, actor="staff:1")
     encoded = []
+    # The order's customer is the data subject of its personal fields (their key seals them).
+    subject = next(e.customer_id for e in [*(r.data for r in existing), *events] if isinstance(e, OrderCreated))
     for event in events:
-        event_type, data = store.registry.encode(event)
+        event_type, data = store.registry.encode(event, subject=subject)
         encoded.append(NewEvent(uuid4(), event_type.name, event.SCHEMA_VERSION, data, metadata))
     store.append(stream, encoded, expected_version=len(existing) - 1)
     return store.read_stream(stream)[len(existing):]

@@ -143,3 +143,20 @@ def test_the_browser_says_when_the_scan_limit_was_hit(staff_client, customer_a, 
     page = html.unescape(response.content.decode())
     assert response.context["page"].scan_limit_hit and 'id="scan-limit"' in page
     assert "Keep scanning older events" in page and "before=" in response.context["next_url"]
+
+
+def test_the_browser_shows_personal_fields_opened_and_erased_once_the_key_is_gone(staff_client, customer_a, stocked):
+    from eventlog.pii import ERASED, keyring
+
+    order_id = place(customer_a, (stocked(), 1))
+    query = {"stream_prefix": f"order-{order_id}"}
+
+    before = staff_client.get(BROWSER, query)
+    keyring().destroy(str(customer_a.pk))
+    after = staff_client.get(BROWSER, query)
+
+    [shown] = [row["event"].data for row in before.context["rows"]]
+    [erased] = [row["event"].data for row in after.context["rows"]]
+    assert shown["shipping_address"]["line1"] == "12 Example Street" and "12 Example Street" in before.content.decode()
+    assert erased["shipping_address"]["line1"] == ERASED and erased["contact_email"] == ERASED
+    assert erased["shipping_address"]["country"] == "GB" and "12 Example Street" not in after.content.decode()

@@ -73,7 +73,7 @@ def test_an_undecodable_event_of_a_known_type_is_dead_lettered_loudly_and_degrad
     assert staff.status_code == 200 and staff.json()["status"] == "degraded"
     reasons = " | ".join(staff.json()["reasons"])
     assert "fulfillment is halted" in reasons and "orders has 1 dead letter" in reasons
-    assert set(staff.json()["checks"]) == {"eventstore", "redis", "broker"}
+    assert set(staff.json()["checks"]) == {"eventstore", "redis", "broker", "keyring"}
     anonymous = client.get("/healthz")
     assert anonymous.status_code == 200 and anonymous.json() == {"status": "degraded"}
     scraper = Client().get("/healthz", HTTP_AUTHORIZATION="Bearer scrape-me")

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PiiConfig(AppConfig):
+    name = "eventlog.pii"
+    label = "pii"
+    verbose_name = "Personal data keys"
