@@ -68,7 +68,7 @@ def measure_rebuild() -> None:
 
     store, projection = connections.event_store(), OrderSummaryProjection()
     started = time.perf_counter()
-    read = sum(1 for _ in store.iter_all(stream_prefixes=projection.spec.stream_prefixes))
+    read = sum(1 for _ in store.iter_all(stream_prefixes=projection.spec.filter_prefixes))
     raw_rate = read / (time.perf_counter() - started)
     started = time.perf_counter()
     result = rebuild(projection, store=store, redis_client=connections.redis(), cleanup="inline")

@@ -12,6 +12,9 @@ also works, but then a web restart would empty it under running workers.)
 
 Versions: when the worker is ready it asks for `projections.rebuild_outdated`, which rebuilds, blue/
 green, every read model whose serving generation was built by another version of its code.
+
+Erasures: it also asks for `orders.reapply_erasures`, which applies every `CustomerErased` again, so
+a database restored from a backup taken before an erasure (keys, accounts) is erased again.
 """
 from __future__ import annotations
 
@@ -75,3 +78,12 @@ def rebuild_outdated_read_models(**_: Any) -> None:
         current_app.send_task("projections.rebuild_outdated", ignore_result=True)
     except Exception:  # the broker went away just now: the command or the next start does it
         log.warning("could not ask for the rebuild of outdated read models", exc_info=True)
+
+
+@worker_ready.connect
+def reapply_erasures(**_: Any) -> None:
+    """Ask for every recorded erasure to be applied again (idempotent; any worker may take it)."""
+    try:
+        current_app.send_task("orders.reapply_erasures", ignore_result=True)
+    except Exception:  # the broker went away just now: `manage.py pii reapply-erasures` or the next start does it
+        log.warning("could not ask for the erasures to be re-applied", exc_info=True)

@@ -74,6 +74,10 @@ class DictReadModelWriter:
         self._remove(self.zsets, key, members)
         self.writes.append(("zrem", key, *members))
 
+    def zmembers(self, key: str) -> list[str]:
+        """A sorted set's members, sorted as text."""
+        return sorted(self.zsets.get(key, {}))
+
     def zincrby(self, key: str, amount: float, member: str) -> None:
         """Add to a sorted-set member's score."""
         self._claim(key, self.zsets)

@@ -10,6 +10,7 @@ from eventlog.errors import StreamNotFoundError
 from eventlog.ports import EventStorePort
 from eventlog.timeline import TimelineEntry, build_timeline
 from orders.domain.aggregate import Aggregate
+from orders.domain.customer import Customer
 from orders.domain.inventory import Inventory
 from orders.domain.order import Order
 from orders.repository import AggregateRepository
@@ -18,7 +19,7 @@ from orders.wording import describe
 __all__ = ["AGGREGATES", "DEFAULT_PAGE", "Timeline", "describe", "newest_timeline", "order_timeline",
            "stream_timeline", "window_end", "window_start"]
 
-AGGREGATES: dict[str, type[Aggregate[Any]]] = {"order": Order, "inventory": Inventory}
+AGGREGATES: dict[str, type[Aggregate[Any]]] = {"order": Order, "inventory": Inventory, "customer": Customer}
 DEFAULT_PAGE = 100
 
 

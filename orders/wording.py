@@ -38,6 +38,8 @@ def describe(event: RecordedEvent, *, for_customer: bool = False) -> str:
                    f"(reason: {data.reason})"
         case ev.OrderNoteAdded():
             return "Note added" if for_customer else f"Note from staff {data.author}: {data.text}"
+        case ev.CustomerErased():
+            return f"Personal data erased at the request of {_who(data.erased_by, for_customer=for_customer)}"
         case ev.StockReceived():
             return f"Received {data.quantity} units"
         case ev.StockReserved():

@@ -14,6 +14,13 @@ Relative keys (the writer scopes them to `rm:customer_timeline:g<gen>:`):
     state:<order_id>       JSON {version, state}: the order's full state after the last event, which
                            the next event is applied to, with staff-only fields (notes) kept empty.
                            Working state of this projection only: no selector reads it
+    idx:customer:<customer_id>  sorted set: the customer's order ids (scored by the commit position of
+                           the order's first event), so an erasure finds their timelines
+
+When a customer is erased (`CustomerErased`, stream `customer-<id>`, read by every partition), every
+personal value of their orders (address parts but the country, contact email, cancellation reason)
+reads "[erased]" in entries, descriptions, states and the working state, and a change that no longer
+changes anything is dropped: what a rebuild gives, whose events then decode with "[erased]".
 
 Events of a type this code does not know never reach a projection (the runner goes past them);
 the next event's version shows where one was, and it gets a record without state (it changed
@@ -28,8 +35,11 @@ from typing import Any
 from uuid import UUID
 
 from eventlog.envelope import RecordedEvent
+from eventlog.pii import ERASED
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from eventlog.timeline import build_timeline
+from orders.domain.addresses import ShippingAddress
+from orders.domain.events import CustomerErased
 from orders.domain.order import Order
 from orders.redaction import (
     STAFF_ONLY_FIELDS,
@@ -40,13 +50,16 @@ from orders.redaction import (
     visible_state,
 )
 
-__all__ = ["NAME", "CustomerTimeline", "CustomerTimelineProjection", "state_key", "timeline_key", "window"]
+__all__ = ["NAME", "CustomerTimeline", "CustomerTimelineProjection", "customer_index", "state_key", "timeline_key",
+           "window"]
 
 NAME = "customer_timeline"
 # The stored state is Order's snapshot: a new snapshot schema changes this read model too, so it is
 # part of the version (a deploy then rebuilds it blue/green). Raise the first number for changes here.
-VERSION = 1 * 1000 + Order.SNAPSHOT_SCHEMA
+# 2: the customer index (idx:customer:<id>) and erasure
+VERSION = 2 * 1000 + Order.SNAPSHOT_SCHEMA
 STREAM_PREFIX = "order-"
+CUSTOMER_PREFIX = "customer-"  # where CustomerErased lives; every partition reads it
 
 
 def timeline_key(order_id: object) -> str:
@@ -59,14 +72,24 @@ def state_key(order_id: object) -> str:
     return f"state:{order_id}"
 
 
+def customer_index(customer_id: str) -> str:
+    """Relative key of the index of one customer's orders."""
+    return f"idx:customer:{customer_id}"
+
+
 class CustomerTimelineProjection:
     """The customer-visible steps of each order, with the state after each (orders/redaction.py decides)."""
 
-    # Partitionable: each order's events touch only that order's two documents.
-    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION, partitionable=True)
+    # Partitionable: each order's events touch only that order's two documents (and its index entry); an
+    # erasure touches the customer's orders in every partition, so every partition reads `customer-`.
+    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), broadcast_prefixes=(CUSTOMER_PREFIX,),
+                          version=VERSION, partitionable=True)
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:
-        """Apply one order event to the order's state and record what its customer sees of it."""
+        """Apply one order event to the order's state and record what its customer sees of it; erase a customer's."""
+        if isinstance(event.data, CustomerErased) and event.stream_name.startswith(CUSTOMER_PREFIX):
+            self._erased(event.data, writer)
+            return
         # The server-side filter is a prefix regex that can also match e.g. `snapshot-order-...`.
         if not event.stream_name.startswith(STREAM_PREFIX):
             return
@@ -93,10 +116,25 @@ class CustomerTimelineProjection:
             if state != _state_at(records, None):
                 record["state"] = state
             records.append(record)
-        doc.update(customer_id=str(entry.state.get("customer_id") or doc["customer_id"]),
+        known_customer = doc["customer_id"]
+        doc.update(customer_id=str(entry.state.get("customer_id") or known_customer),
                    last_version=event.stream_position, last_position=event.commit_position)
+        if doc["customer_id"] and doc["customer_id"] != known_customer:
+            writer.zadd(customer_index(doc["customer_id"]), {order_id: event.commit_position})
         writer.set_doc(timeline_key(order_id), doc)
         writer.set_doc(state_key(order_id), {"version": event.stream_position, "state": _working(order.snapshot())})
+
+    def _erased(self, erased: CustomerErased, writer: ReadModelWriter) -> None:
+        for order_id in writer.zmembers(customer_index(erased.customer_id)):
+            doc, working = writer.get_doc(timeline_key(order_id)), writer.get_doc(state_key(order_id))
+            if doc is None or working is None:
+                continue
+            erased_doc = {**doc, "records": [_erase_record(record) for record in doc["records"]]}
+            erased_state = _erase_state(working["state"])
+            if erased_doc != doc:
+                writer.set_doc(timeline_key(order_id), erased_doc)
+            if erased_state != working["state"]:
+                writer.set_doc(state_key(order_id), {**working, "state": erased_state})
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +169,70 @@ def window(doc: Mapping[str, Any], *, from_version: int | None = None, to_versio
         state={} if end is None else _state_at(doc["records"], end))
     return CustomerTimeline(customer_id=str(doc["customer_id"]), last_position=int(doc["last_position"]),
                             timeline=timeline)
+
+
+# Where an order's personal values are (what the event log seals, orders.domain.events' PERSONAL_FIELDS): in
+# its state, and in the data of the events that carry them. The country of an address stays.
+_STATE_FIELDS = ("contact_email", "cancellation_reason")
+_EVENT_FIELDS: Mapping[str, tuple[str, ...]] = {"OrderCreated": ("contact_email",), "OrderCancelled": ("reason",)}
+
+
+def _erased_value(value: Any) -> Any:
+    return None if value is None else ERASED
+
+
+def _erased_address(address: Any) -> Any:
+    if not isinstance(address, Mapping):
+        return address
+    return {name: value if name == "country" else _erased_value(value) for name, value in address.items()}
+
+
+def _erase_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    erased = {**state, **{name: _erased_value(state[name]) for name in _STATE_FIELDS if name in state}}
+    if "shipping_address" in state:
+        erased["shipping_address"] = _erased_address(state["shipping_address"])
+    return erased
+
+
+def _erase_change(path: str, value: Any) -> Any:
+    top, _, part = path.partition(".")
+    if top == "shipping_address":
+        return _erased_address(value) if not part else value if part == "country" else _erased_value(value)
+    return _erased_value(value) if path in _STATE_FIELDS else value
+
+
+def _erase_record(record: dict[str, Any]) -> dict[str, Any]:
+    """One stored record as a rebuild gives it after the erasure (events decoded with "[erased]")."""
+    erased = dict(record)
+    if "state" in record:
+        erased["state"] = _erase_state(record["state"])
+    if "data" in record:
+        data = {**record["data"], **{name: _erased_value(record["data"][name])
+                                     for name in _EVENT_FIELDS.get(record.get("event_type", ""), ())
+                                     if name in record["data"]}}
+        if "shipping_address" in data:
+            data["shipping_address"] = _erased_address(data["shipping_address"])
+        erased["data"] = data
+        erased["description"] = _erased_description(record, data)
+    if "changes" in record:
+        # A change between two erased values changes nothing any more (a rebuild does not list it).
+        changes = ([path, _erase_change(path, before), _erase_change(path, after)]
+                   for path, before, after in record["changes"])
+        erased["changes"] = [change for change in changes if change[1] != change[2]]
+    return erased
+
+
+def _erased_description(record: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    """The entry's sentence (orders.wording) with the erased values in it: a reason, or the corrected address."""
+    description = str(record["description"])
+    if record.get("event_type") == "OrderCancelled" and isinstance(record["data"].get("reason"), str):
+        return description.replace(record["data"]["reason"], ERASED, 1) if record["data"]["reason"] else description
+    if record.get("event_type") == "ShippingAddressCorrected" and isinstance(data.get("shipping_address"), Mapping):
+        # "... now <line1>, <line2>, <postal code> <city>, <country>": every part but the country reads [erased]
+        # (a blank line too: the event log seals it as well), so the sentence is written again from them.
+        address = ShippingAddress(**data["shipping_address"])
+        return f"{description.partition(' now ')[0]} now {', '.join(address.as_lines()[1:])}"
+    return description
 
 
 def _working(snapshot: dict[str, Any]) -> dict[str, Any]:

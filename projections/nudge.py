@@ -104,7 +104,7 @@ def interested(result: Any) -> list[str] | None:
         return None
     names = []
     for candidate in all_subscribers():
-        prefixes = candidate.spec.stream_prefixes
+        prefixes = candidate.spec.filter_prefixes
         if not prefixes or any(stream.startswith(prefix) for prefix in prefixes):  # a type filter: ask it
             names.append(candidate.spec.name)
     return names

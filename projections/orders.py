@@ -10,6 +10,10 @@ Relative keys (the writer scopes them to `rm:orders:g<gen>:`):
     idx:status:<STATUS>             same scores, the orders currently in that status
     idx:customer:<customer_id>      same scores, one customer's orders
 
+When a customer is erased (`CustomerErased`, stream `customer-<id>`, read by every partition), the
+personal fields of each of their orders in the index read "[erased]": the same as a rebuild gives,
+whose events then decode with "[erased]" in those fields.
+
 Scores are commit positions (unique, increasing with creation time, exact as floats below 2**53),
 so "newest first" is ZREVRANGEBYSCORE and a cursor is just the last score seen. Counts per status
 are the cardinalities of the status indexes, so they can never drift from the listings.
@@ -26,9 +30,11 @@ from uuid import UUID
 
 from eventlog import codec
 from eventlog.envelope import RecordedEvent
+from eventlog.pii import ERASED
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.addresses import ShippingAddress
 from orders.domain.events import (
+    CustomerErased,
     OrderCancelled,
     OrderConfirmed,
     OrderCreated,
@@ -55,6 +61,7 @@ VERSION = 4  # raise when this read model changes shape or meaning: a deploy the
 #    `load_summary` still reads version 1 and 2 documents until the rebuild has replaced them
 # 4: shipping_address, contact_email, address_corrected_at (older documents read as "no address recorded")
 STREAM_PREFIX = "order-"
+CUSTOMER_PREFIX = "customer-"  # where CustomerErased lives; every partition reads it
 ALL_INDEX = "idx:all"
 
 
@@ -147,14 +154,19 @@ class OrderSummaryProjection:
 
     # Every event of an order touches only that order's document and its index entries: it may be split by
     # order stream (SUBSCRIBER_PARTITIONS); each partition keeps its own indexes, the selectors merge them.
-    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), version=VERSION, partitionable=True)
+    # An erasure touches the customer's orders in every partition, so every partition reads `customer-`.
+    spec = SubscriberSpec(name=NAME, stream_prefixes=(STREAM_PREFIX,), broadcast_prefixes=(CUSTOMER_PREFIX,),
+                          version=VERSION, partitionable=True)
 
     def handle(self, event: RecordedEvent, writer: ReadModelWriter) -> None:
-        """Fold one order event into its summary and move it between status indexes."""
+        """Fold one order event into its summary and move it between status indexes; erase a customer's."""
+        data = event.data
+        if isinstance(data, CustomerErased) and event.stream_name.startswith(CUSTOMER_PREFIX):
+            self._erased(data, writer)
+            return
         # The server-side filter is a prefix regex that can also match e.g. `snapshot-order-...`.
         if not event.stream_name.startswith(STREAM_PREFIX):
             return
-        data = event.data
         if isinstance(data, OrderCreated):
             self._created(event, data, writer)
             return
@@ -189,6 +201,37 @@ class OrderSummaryProjection:
         writer.zadd(ALL_INDEX, {member: score})
         writer.zadd(status_index(summary.status.value), {member: score})
         writer.zadd(customer_index(created.customer_id), {member: score})
+
+
+    def _erased(self, erased: CustomerErased, writer: ReadModelWriter) -> None:
+        # Versions and positions stay: the order's own history did not move, only what it shows.
+        for order_id in writer.zmembers(customer_index(erased.customer_id)):
+            key = summary_key(order_id)
+            doc = writer.get_doc(key)
+            if doc is None:
+                continue
+            summary = load_summary(doc)
+            after = without_personal_data(summary)
+            if after != summary:
+                writer.set_doc(key, codec.to_plain(after))
+
+
+def without_personal_data(summary: OrderSummary) -> OrderSummary:
+    """The summary with the customer's personal fields read as "[erased]" (the country and the books stay).
+
+    The same fields the event log seals (a blank address line and any cancellation reason, which a
+    customer may have written, too), so a rebuild after the erasure gives the same summary.
+    """
+    address = summary.shipping_address
+    if address is not None:
+        address = replace(address, **dict.fromkeys(_ADDRESS_PARTS, ERASED))
+    return replace(summary, shipping_address=address,
+                   contact_email=None if summary.contact_email is None else ERASED,
+                   cancellation_reason=None if summary.cancellation_reason is None else ERASED)
+
+
+# Every part of an address but the country (which sales figures and shipping rules need, and names no one).
+_ADDRESS_PARTS = ("recipient_name", "line1", "line2", "city", "postal_code", "phone")
 
 
 def _new_summary(event: RecordedEvent, created: OrderCreated) -> OrderSummary:

@@ -30,6 +30,7 @@ _TASK_QUEUES = {
     "projections.rebuild": REBUILDS,
     "projections.rebuild_outdated": REBUILDS,
     "projections.retry_dead_letter": REBUILDS,
+    "orders.reapply_erasures": REBUILDS,  # (orders.tasks) at worker start: rare, kept off the hot queues
 }
 
 

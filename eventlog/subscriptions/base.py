@@ -28,6 +28,18 @@ class SubscriberSpec:
     version: int = 1  # raise it when the read model's shape or meaning changes: outdated generations are rebuilt
     partitions: int = 1  # split by stream into this many (1, 2, 4, 8, 16); changing it is a rebuild
     partitionable: bool = False  # each stream's events touch only that stream's keys, so it may be split
+    # Streams every partition reads too (e.g. "customer-": an erasure touches orders in every partition);
+    # they own no keys of their own, so they are never split. Only with `stream_prefixes`.
+    broadcast_prefixes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.broadcast_prefixes and not self.stream_prefixes:
+            raise ValueError(f"{self.name}: broadcast_prefixes need stream_prefixes beside them")
+
+    @property
+    def filter_prefixes(self) -> tuple[str, ...]:
+        """Every stream-name prefix the subscriber reads, its own streams' and the broadcast ones."""
+        return self.stream_prefixes + self.broadcast_prefixes
 
 
 class ReadModelWriter(Protocol):
@@ -59,6 +71,9 @@ class ReadModelWriter(Protocol):
 
     def zrem(self, key: str, *members: str) -> None:
         """Remove sorted-set members."""
+
+    def zmembers(self, key: str) -> list[str]:
+        """A sorted set's members (sorted as text), seen through this batch's pending adds and removals."""
 
     def zincrby(self, key: str, amount: float, member: str) -> None:
         """Add to a sorted-set member's score."""

@@ -292,7 +292,7 @@ def _read_batch(store: EventStorePort, subscriber: Subscriber, *, after: int | N
                 partition: Partition | None = None) -> list[RecordedEvent | _Undecodable]:
     """The next batch of matching events; one that cannot be decoded ends the batch as _Undecodable."""
     spec = subscriber.spec
-    prefixes, types = (spec.stream_prefixes, spec.event_types) if partition is None else \
+    prefixes, types = (spec.filter_prefixes, spec.event_types) if partition is None else \
         (partition.stream_prefixes, partition.event_types)
     try:
         return list(store.read_all(after=after, limit=spec.batch_size, stream_prefixes=prefixes, event_types=types))

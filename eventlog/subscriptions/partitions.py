@@ -4,7 +4,9 @@ Partition i of P owns the streams whose aggregate id (the part after the stream 
 `str(uuid)` writes it) starts with one of its hex digits: P divides 16, and partition i owns the
 digits i*16/P .. (i+1)*16/P - 1. Its filter is a list of stream-name prefixes ("order-0",
 "order-1", ...), so the event store filters on the server and each partition reads only its own
-events. Events of one stream always land in one partition, in order.
+events. Events of one stream always land in one partition, in order. A subscriber's
+`broadcast_prefixes` (streams that own no keys, such as `customer-`) are in every partition's
+filter, so every partition sees those events, each in its place among its own.
 
 Each partition has its own key scope: with P = 1 it is the subscriber's name (every key as before
 partitions existed); with P > 1 it is a Redis Cluster hash tag, `{<name>.p<i>of<P>}`, so the
@@ -34,7 +36,7 @@ class Partition:
     subscriber: str
     index: int
     count: int
-    stream_prefixes: tuple[str, ...]  # the server-side filter of this partition
+    stream_prefixes: tuple[str, ...]  # the server-side filter of this partition (with the broadcast prefixes)
     event_types: tuple[str, ...] = ()  # (an unpartitioned subscriber may filter by event type instead)
 
     @property
@@ -75,21 +77,22 @@ def partitions_of(spec: SubscriberSpec, count: int | None = None) -> tuple[Parti
     count = spec.partitions if count is None else count
     check_count(spec, count)
     if count == 1:
-        return (Partition(spec.name, 0, 1, spec.stream_prefixes, spec.event_types),)
+        return (Partition(spec.name, 0, 1, spec.filter_prefixes, spec.event_types),)
     width = len(HEX_DIGITS) // count
     found = []
     for index in range(count):
         digits = HEX_DIGITS[index * width:(index + 1) * width]
         cased = dict.fromkeys(d for digit in digits for d in (digit, digit.upper()))
         prefixes = tuple(prefix + digit for prefix in spec.stream_prefixes for digit in cased)
-        found.append(Partition(spec.name, index, count, prefixes))
+        found.append(Partition(spec.name, index, count, prefixes + spec.broadcast_prefixes))
     return tuple(found)
 
 
 def partition_of_stream(spec: SubscriberSpec, stream_name: str, count: int | None = None) -> Partition:
-    """The partition that owns a stream (ValueError if none does)."""
+    """The partition that owns a stream (ValueError if none does, as for a broadcast stream: all read it)."""
     for partition in partitions_of(spec, count):
-        if stream_name.startswith(partition.stream_prefixes):
+        owned = tuple(prefix for prefix in partition.stream_prefixes if prefix not in spec.broadcast_prefixes)
+        if stream_name.startswith(owned):
             return partition
     raise ValueError(f"{spec.name}: stream {stream_name!r} belongs to no partition")
 

@@ -12,9 +12,11 @@ from typing import Any
 import redis
 
 from eventlog.subscriptions.keys import read_model_key
+from eventlog.subscriptions.lock import text
 
 _DELETED = object()
 _ABSENT = object()  # in the undo log: the batch had no view of this key before
+_ZSET = "\x00zset:"  # in the undo log: the entry is a sorted set's view, not a document's (no key starts so)
 
 
 class Savepoint:
@@ -37,6 +39,9 @@ class BatchWriter:
         self._docs: dict[str, Any] = {}  # absolute key -> doc (or _DELETED), the batch's view
         self._ops: list[Callable[[Any], None]] = []  # applied in order to the transaction pipeline
         self._undo: list[tuple[str, Any]] = []  # (absolute key, previous view) so one event can be rolled back
+        # Absolute key -> the batch's changes to a sorted set's members (member -> present), and whether the
+        # batch deleted the key first (then Redis's members no longer count): what `zmembers` adds to Redis.
+        self._zviews: dict[str, tuple[bool, dict[str, bool]]] = {}
 
     def _key(self, key: str) -> str:
         return read_model_key(self.name, self.generation, key)
@@ -67,9 +72,11 @@ class BatchWriter:
         absolute = self._key(key)
         self._remember(absolute)
         self._docs[absolute] = _DELETED
+        self._remember_zset(absolute)
+        self._zviews[absolute] = (True, {})
         self._ops.append(lambda pipe: pipe.delete(absolute))
 
-    # -- structures (queued only; never read back within a batch) -------------------------------
+    # -- structures (queued only; only sorted-set members are read back, through `zmembers`) ----
 
     def hset(self, key: str, mapping: dict[str, str | int]) -> None:
         absolute, values = self._key(key), dict(mapping)
@@ -81,15 +88,35 @@ class BatchWriter:
 
     def zadd(self, key: str, mapping: dict[str, float]) -> None:
         absolute, values = self._key(key), dict(mapping)
+        self._change_zset(absolute, values, present=True)
         self._ops.append(lambda pipe: pipe.zadd(absolute, values))
 
     def zrem(self, key: str, *members: str) -> None:
         absolute = self._key(key)
         if members:
+            self._change_zset(absolute, members, present=False)
             self._ops.append(lambda pipe: pipe.zrem(absolute, *members))
+
+    def zmembers(self, key: str) -> list[str]:
+        absolute = self._key(key)
+        cleared, changes = self._zviews.get(absolute, (False, {}))
+        stored: list[bytes | str] = [] if cleared else self.client.zrange(absolute, 0, -1)  # type: ignore[assignment]
+        members = {text(member) for member in stored}
+        members.update(member for member, present in changes.items() if present)
+        members.difference_update(member for member, present in changes.items() if not present)
+        return sorted(members)
+
+    def _change_zset(self, absolute: str, members: Any, *, present: bool) -> None:
+        self._remember_zset(absolute)
+        cleared, changes = self._zviews.get(absolute, (False, {}))
+        self._zviews[absolute] = (cleared, {**changes, **dict.fromkeys(members, present)})
+
+    def _remember_zset(self, absolute: str) -> None:
+        self._undo.append((_ZSET + absolute, self._zviews.get(absolute, _ABSENT)))
 
     def zincrby(self, key: str, amount: float, member: str) -> None:
         absolute = self._key(key)
+        self._change_zset(absolute, (member,), present=True)
         self._ops.append(lambda pipe: pipe.zincrby(absolute, amount, member))
 
     def sadd(self, key: str, *members: str) -> None:
@@ -114,6 +141,7 @@ class BatchWriter:
         self._docs.clear()
         self._ops.clear()
         self._undo.clear()
+        self._zviews.clear()
 
     # -- savepoints (so one failed event's writes can be dropped while the batch's others stay) ----
 
@@ -126,10 +154,13 @@ class BatchWriter:
         del self._ops[mark.ops:]
         while len(self._undo) > mark.undo:
             absolute, previous = self._undo.pop()
+            views: dict[str, Any] = self._docs
+            if absolute.startswith(_ZSET):
+                absolute, views = absolute[len(_ZSET):], self._zviews
             if previous is _ABSENT:
-                self._docs.pop(absolute, None)
+                views.pop(absolute, None)
             else:
-                self._docs[absolute] = previous
+                views[absolute] = previous
 
     def _remember(self, absolute: str) -> None:
         self._undo.append((absolute, self._docs.get(absolute, _ABSENT)))

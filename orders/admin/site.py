@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 
 from orders import roles
-from orders.admin import console, dashboard, events, orders
+from orders.admin import console, dashboard, erasure, events, orders
 from projections.console import Attention, needing_attention
 from projections.ops import is_unavailable
 
@@ -35,7 +35,8 @@ class OrdersAdminSite(AdminSite):
         return super().index(request, {**dashboard.context(request.user), **(extra_context or {})})
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
-        return [*orders.urls(self), *events.urls(self), *console.urls(self), *super().get_urls()]
+        return [*orders.urls(self), *events.urls(self), *console.urls(self), *erasure.urls(self),
+                *super().get_urls()]
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         return _with_pages(super().get_app_list(request, app_label), app_label, user=request.user)

@@ -5,11 +5,15 @@ the HTTP side consistent too: the first response that reached a decision (status
 kept 24 h per user and key (a 400 is not kept: the corrected request may reuse the key), a
 different body under the same key is 422, and a short per-key lock makes a concurrent
 duplicate wait for the first one's answer instead of racing it.
+
+Kept bodies may hold personal data (an order's address), so their keys carry the user id in the
+clear (the key itself stays hashed): erasing a customer deletes theirs by pattern (`forget_user`).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 import uuid
@@ -22,7 +26,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from eventlog.outages import REDIS_UNREACHABLE
 from orders.api.problems import ProblemError, field_problem, problem_for, problem_type
+
+log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 RECORD_TTL_SECONDS = 24 * 60 * 60
@@ -61,7 +68,8 @@ def idempotent(view: View) -> View:
             return view(self, request, *args, **kwargs)
         fingerprint = _fingerprint(request)
         scope = hashlib.sha256(f"{request.user.pk}|{key}".encode()).hexdigest()
-        record_key, lock_key = f"api:idem:v1:{scope}", f"api:idem:v1:{scope}:lock"
+        record_key = f"{_user_prefix(request.user.pk)}{scope}"
+        lock_key = f"{record_key}:lock"
         token = uuid.uuid4().hex
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
@@ -94,6 +102,21 @@ def idempotent(view: View) -> View:
                 cache.delete(lock_key)
 
     return wrapper
+
+
+def _user_prefix(user_id: object) -> str:
+    # v2: per user, so an erasure finds them (v1 records, keyed by a hash only, expired 24 h after v2 shipped).
+    return f"api:idem:v2:u{user_id}:"
+
+
+def forget_user(user_id: int) -> None:
+    """Delete every kept response of this user (on erasure: they may hold an address)."""
+    try:
+        cache.delete_pattern(f"{_user_prefix(user_id)}*")  # type: ignore[attr-defined]  # django-redis's SCAN + DEL
+    except REDIS_UNREACHABLE:
+        # The erasure itself stands (key destroyed, account anonymised); these records expire within
+        # RECORD_TTL_SECONDS, and the log says which user's to delete by hand before then.
+        log.error("could not delete the kept API responses of erased user %s: Redis unreachable", user_id)
 
 
 def _reached_a_decision(response: Response) -> bool:

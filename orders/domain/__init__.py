@@ -2,12 +2,13 @@
 
 Modules: `errors`, `validation`, `values` (Actor, ProductInfo, OrderLine, money), `events`
 (`ALL_EVENTS`), `addresses` (ShippingAddress and its rules), `countries`, `commands`,
-`aggregate` (base class, `Snapshot`), `order`, `inventory`,
+`aggregate` (base class, `Snapshot`), `order`, `inventory`, `customer`,
 `routes` (`COMMAND_ROUTES`: command -> aggregate, method, stream).
 """
 from __future__ import annotations
 
 from orders.domain.aggregate import Aggregate, Snapshot
+from orders.domain.customer import Customer
 from orders.domain.events import ALL_EVENTS
 from orders.domain.inventory import Inventory
 from orders.domain.order import Order
@@ -20,6 +21,7 @@ __all__ = [
     "Actor",
     "Aggregate",
     "CommandRoute",
+    "Customer",
     "Inventory",
     "Order",
     "OrderLine",

@@ -29,6 +29,7 @@ __all__ = [
     "CorrectShippingAddress",
     "CreateOrder",
     "DeliverOrder",
+    "EraseCustomer",
     "InventoryCommand",
     "OrderCommand",
     "PayOrder",
@@ -320,3 +321,13 @@ class AdjustStock(InventoryCommand):
             raise CommandValidationError("delta", "must not be zero")
         object.__setattr__(self, "reason",
                            require_clean_text("reason", self.reason, max_length=MAX_REASON_LENGTH, multiline=True))
+
+
+@dataclass(frozen=True, slots=True)
+class EraseCustomer(Command):
+    """Erase a customer's personal data (stream `customer-<customer_id>`): their key, account and copies."""
+
+    customer_id: str
+
+    def __post_init__(self) -> None:
+        require_text("customer_id", self.customer_id, max_length=200)

@@ -59,6 +59,14 @@ class InvalidTransitionError(DomainError):
         self.action = action
 
 
+class CustomerAlreadyErasedError(InvalidTransitionError):
+    """The customer was erased before: there is nothing left to erase, and it is recorded once."""
+
+    def __init__(self, customer_id: Any) -> None:
+        super().__init__("customer", customer_id, status="erased", action="erase",
+                         explanation="their personal data was already erased")
+
+
 class UnknownProductError(DomainError):
     """An order line names a sku that is not in the catalogue."""
 

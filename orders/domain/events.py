@@ -15,8 +15,11 @@ from orders.domain.values import Actor, OrderLine, UnavailableLine
 
 __all__ = [
     "ALL_EVENTS",
+    "CUSTOMER_EVENTS",
     "INVENTORY_EVENTS",
     "ORDER_EVENTS",
+    "CustomerErased",
+    "CustomerEvent",
     "DomainEvent",
     "InventoryEvent",
     "OrderCancelled",
@@ -188,6 +191,20 @@ class StockAdjusted(InventoryEvent):
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerEvent(DomainEvent):
+    """Something that happened to one customer as a data subject (stream `customer-<customer_id>`)."""
+
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerErased(CustomerEvent):
+    """The customer's personal data was erased (their key destroyed); who asked, never what was erased."""
+
+    erased_by: Actor
+
+
 ORDER_EVENTS: tuple[type[OrderEvent], ...] = (
     OrderCreated,
     OrderConfirmed,
@@ -206,5 +223,6 @@ INVENTORY_EVENTS: tuple[type[InventoryEvent], ...] = (
     StockShipped,
     StockAdjusted,
 )
+CUSTOMER_EVENTS: tuple[type[CustomerEvent], ...] = (CustomerErased,)
 # What the event registry (outside the domain) registers, by class name.
-ALL_EVENTS: tuple[type[DomainEvent], ...] = ORDER_EVENTS + INVENTORY_EVENTS
+ALL_EVENTS: tuple[type[DomainEvent], ...] = ORDER_EVENTS + INVENTORY_EVENTS + CUSTOMER_EVENTS

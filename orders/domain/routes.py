@@ -30,6 +30,7 @@ from orders.domain.commands import (
     CorrectShippingAddress,
     CreateOrder,
     DeliverOrder,
+    EraseCustomer,
     PayOrder,
     ReceiveStock,
     RejectOrder,
@@ -39,6 +40,7 @@ from orders.domain.commands import (
     ShipOrder,
     ShipStock,
 )
+from orders.domain.customer import Customer
 from orders.domain.errors import AlreadyExistsError
 from orders.domain.inventory import Inventory
 from orders.domain.order import Order
@@ -91,6 +93,10 @@ def _sku(command: Any) -> Any:
     return command.sku
 
 
+def _customer_id(command: Any) -> Any:
+    return command.customer_id
+
+
 _ROUTES = (
     CommandRoute(CreateOrder, Order, Order.create, _order_id, creates=True, needs=("products",)),
     CommandRoute(ConfirmOrder, Order, Order.confirm, _order_id),
@@ -107,6 +113,7 @@ _ROUTES = (
     CommandRoute(ReleaseStock, Inventory, Inventory.release, _sku),
     CommandRoute(ShipStock, Inventory, Inventory.ship, _sku),
     CommandRoute(AdjustStock, Inventory, Inventory.adjust, _sku),
+    CommandRoute(EraseCustomer, Customer, Customer.erase, _customer_id),
 )
 
 # Command class -> route. Read-only, so no one registers a command behind the domain's back.

@@ -28,6 +28,7 @@ class Outcome(models.TextChoices):
     OPTED_OUT = "opted_out", "Not sent: the customer turned order emails off"
     NO_ADDRESS = "no_address", "Not sent: no email address known"
     TOO_OLD = "too_old", "Not sent: the event was too old when it was read"
+    ERASED = "erased", "Not sent: the customer's personal data was erased"
 
 
 class OrderContact(models.Model):

@@ -9,7 +9,9 @@ Message-ID, derived from the event id, so mail systems can tell it is the same m
 
 Failure policy: "park". A mail server that refuses or is down makes `handle` raise; the runner
 retries with backoff, then dead-letters the event with the reason (on the projections console),
-and goes on: the shop never waits for mail. Retrying the dead letter later sends it.
+and goes on: the shop never waits for mail. Retrying the dead letter later sends it. So does a
+contact email that cannot be decrypted now (the master key is missing): the mail waits, it is
+never lost. An erased customer is never mailed (outcome "erased").
 """
 from __future__ import annotations
 
@@ -24,13 +26,14 @@ from django.urls import reverse
 
 from eventlog import connections
 from eventlog.envelope import RecordedEvent
+from eventlog.pii import ERASED, UNAVAILABLE
 from eventlog.ports import EventStorePort
 from eventlog.subscriptions.base import ReadModelWriter, SubscriberSpec
 from orders.domain.events import OrderCreated, OrderEvent
 from orders.domain.order import Order
 from orders.notifications.drafts import Draft, draft_for, notifies
 from orders.notifications.models import Notification, OrderContact, Outcome
-from orders.notifications.recipients import recipient_for
+from orders.notifications.recipients import ContactUnavailableError, is_erased, recipient_for
 from orders.repository import AggregateRepository
 
 __all__ = ["NAME", "NotificationSubscriber"]
@@ -74,6 +77,8 @@ class NotificationSubscriber:
         recipient = recipient_for(contact)
         if _too_old(event):
             outcome = Outcome.TOO_OLD
+        elif recipient.erased:
+            outcome = Outcome.ERASED
         elif recipient.opted_out:
             outcome = Outcome.OPTED_OUT
         elif not recipient.email:
@@ -82,23 +87,29 @@ class NotificationSubscriber:
             _send(draft, to=recipient.email, event_id=event.event_id)
             outcome = Outcome.SENT
         Notification.objects.get_or_create(event_id=event.event_id, defaults={
-            "order_id": data.order_id, "kind": draft.kind, "recipient": recipient.email, "outcome": outcome})
+            "order_id": data.order_id, "kind": draft.kind, "outcome": outcome,
+            "recipient": ERASED if recipient.erased else recipient.email})
 
     def _contact(self, order_id: UUID) -> OrderContact:
         """What OrderCreated said about the order; loaded once from its stream if this subscriber missed it."""
         contact = OrderContact.objects.filter(order_id=order_id).first()
         if contact is not None:
             return contact
-        order = AggregateRepository(self.store).load(Order, order_id).aggregate
+        # Not this process's cached aggregate: it may predate an erasure and still hold the address in clear.
+        order = AggregateRepository(self.store).load(Order, order_id, use_cache=False).aggregate
         assert isinstance(order, Order)
+        if order.contact_email == UNAVAILABLE:
+            raise ContactUnavailableError(order_id)  # not kept: it must be read again once the key is back
+        contact_email = ERASED if is_erased(order.customer_id) else order.contact_email or ""
         contact, _ = OrderContact.objects.get_or_create(order_id=order_id, defaults={
-            "customer_id": order.customer_id, "currency": order.currency,
-            "contact_email": order.contact_email or ""})
+            "customer_id": order.customer_id, "currency": order.currency, "contact_email": contact_email})
         return contact
 
 
 def _remember(created: OrderCreated) -> None:
     # Orders placed before OrderCreated schema version 2 have no contact email (upcast as None).
+    if created.contact_email == UNAVAILABLE:
+        return  # not kept unreadable: the order's first email loads it from its stream, once it can be read
     OrderContact.objects.get_or_create(order_id=created.order_id, defaults={
         "customer_id": created.customer_id, "currency": created.currency,
         "contact_email": created.contact_email or ""})

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from orders.web import notification_settings, views
-from orders.web.account import email_change, page, passwords
+from orders.web.account import deletion, email_change, page, passwords
 
 app_name = "web"
 
@@ -26,6 +26,8 @@ urlpatterns = [
     path("account/email/", email_change.email_change, name="email_change"),
     path("account/email/confirm/<str:token>/", email_change.email_change_confirm, name="email_change_confirm"),
     path("account/notifications/", notification_settings.account_notifications, name="account-notifications"),
+    path("account/delete/", deletion.account_delete, name="account-delete"),
+    path("account/deleted/", deletion.account_deleted, name="account-deleted"),
     path("account/addresses/", views.account_addresses, name="account-addresses"),
     path("account/addresses/<int:address_id>/delete/", views.account_address_delete, name="account-address-delete"),
     path("orders/", views.order_list, name="order_list"),

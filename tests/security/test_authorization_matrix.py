@@ -168,6 +168,14 @@ RULES: dict[str, list[Case]] = {
     "web:account-notifications": [Case(everyone(200, ANON=LOGIN)),
                                   Case(everyone(302, ANON=LOGIN), "post", body={"order_emails": "on"},
                                        note="each signed-in user changes only their own setting")],
+    "web:account-delete": [
+        Case(everyone(200, ANON=LOGIN, STAFF=403, SUPPORT=403, WAREHOUSE=403, OPS=403, SUPER=403),
+             note="staff accounts are closed by an administrator"),
+        Case(everyone(400, ANON=LOGIN, STAFF=403, SUPPORT=403, WAREHOUSE=403, OPS=403, SUPER=403), "post",
+             body={"password": "x-matrix-pw-1"}, inert={"password": "wrong"},
+             note="allowed callers send a wrong password: nothing is erased"),
+    ],
+    "web:account-deleted": [Case(everyone(200), note="the goodbye page")],
     "web:order_list": [Case(everyone(200, ANON=LOGIN))],
     "web:order_new": [Case(everyone(200, ANON=LOGIN))],
     "web:order_detail": [Case(everyone(404, ANON=LOGIN, A=200), kwargs=ORDER,
@@ -200,6 +208,11 @@ RULES: dict[str, list[Case]] = {
         Case(admin(roles.VIEW_ORDERS, roles.BROWSE_EVENT_LOG), kwargs={"stream_name": "order-{order}"}),
         Case(admin(roles.MANAGE_STOCK, roles.BROWSE_EVENT_LOG), kwargs={"stream_name": "inventory-{sku}"}),
         Case(admin(roles.BROWSE_EVENT_LOG, ok=404), kwargs={"stream_name": "snapshot-x"}),
+    ],
+    "admin:customer-erase": [
+        Case(admin(roles.MANAGE_CUSTOMER_DATA), kwargs={"user_id": "{user}"}),
+        Case(admin(roles.MANAGE_CUSTOMER_DATA, ok=409), "post", {"user_id": "{user}"}, body={},
+             inert_kwargs={"user_id": "{staff_user}"}, note="allowed callers ask to erase a staff account: refused"),
     ],
     "admin:es_projections": [Case(admin(roles.OPERATE_PROJECTIONS))],
     "admin:es_rebuild": [Case(admin(roles.OPERATE_PROJECTIONS, ok=302), "post", {"name": "sales"}, body={},
@@ -414,6 +427,7 @@ def world(django_db_setup, django_db_blocker) -> World:
             book.save(users[A], ShippingAddress(recipient_name="A", line1=f"{n} Main St", city="Berlin",
                                                 postal_code="10115", country="DE")) for n in (1, 2, 3))
         names = {"letter": letter, "order": str(order_id), "sku": sku, "pk": str(product.pk), "user": str(users[A].pk),
+                 "staff_user": str(users[STAFF].pk),
                  "group": str(Group.objects.get(name=roles.SUPPORT).pk), "token_object": token_object,
 
                  "address": str(address.pk), "spare_web_address": str(spare_web.pk),

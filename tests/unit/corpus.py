@@ -199,7 +199,7 @@ def read_models(events: list[RecordedEvent]) -> dict[str, dict[str, Any]]:
         writer = DictReadModelWriter(name=spec.name)
         for event in events:
             # The runner's server-side filter (whole-name match of each prefix or type) comes first.
-            if spec.stream_prefixes and not event.stream_name.startswith(spec.stream_prefixes):
+            if spec.filter_prefixes and not event.stream_name.startswith(spec.filter_prefixes):
                 continue
             if spec.event_types and event.event_type not in spec.event_types:
                 continue

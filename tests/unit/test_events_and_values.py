@@ -11,7 +11,16 @@ import pytest
 
 from orders.domain import values
 from orders.domain.errors import CommandValidationError
-from orders.domain.events import ALL_EVENTS, INVENTORY_EVENTS, ORDER_EVENTS, InventoryEvent, OrderEvent, OrderPaid
+from orders.domain.events import (
+    ALL_EVENTS,
+    CUSTOMER_EVENTS,
+    INVENTORY_EVENTS,
+    ORDER_EVENTS,
+    CustomerEvent,
+    InventoryEvent,
+    OrderEvent,
+    OrderPaid,
+)
 from orders.domain.values import Actor, OrderLine, ProductInfo, money, total_of
 
 ALLOWED_LEAVES = {str, int, bool, Decimal, UUID, type(None)}
@@ -37,10 +46,11 @@ def _check_type(hint: object, where: str) -> None:
 
 
 def test_all_events_lists_every_event_once_by_unique_class_name() -> None:
-    assert len(ALL_EVENTS) == 14
+    assert len(ALL_EVENTS) == 15
     assert len({e.__name__ for e in ALL_EVENTS}) == len(ALL_EVENTS)
     assert all(issubclass(e, OrderEvent) for e in ORDER_EVENTS)
     assert all(issubclass(e, InventoryEvent) for e in INVENTORY_EVENTS)
+    assert all(issubclass(e, CustomerEvent) for e in CUSTOMER_EVENTS)
 
 
 @pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.__name__)

@@ -27,7 +27,7 @@ CONCRETE_COMMANDS = {
 
 def test_every_command_has_exactly_one_route() -> None:
     assert set(COMMAND_ROUTES) == CONCRETE_COMMANDS
-    assert len(CONCRETE_COMMANDS) == 15
+    assert len(CONCRETE_COMMANDS) == 16
 
 
 def test_routes_point_at_real_methods_that_take_the_command_and_an_actor() -> None:

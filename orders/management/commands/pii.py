@@ -1,4 +1,4 @@
-"""`python manage.py pii status | rotate-master-key`: the customers' data keys (eventlog/pii).
+"""`python manage.py pii status | rotate-master-key | reapply-erasures`: the customers' data keys (eventlog/pii).
 
 One small function per subcommand, listed in SUBCOMMANDS; erasure's `reapply-erasures` joins them.
 """
@@ -61,15 +61,24 @@ def rotate_master_key(command: BaseCommand, options: dict[str, Any]) -> None:
                          "needed")
 
 
+def reapply_erasures(command: BaseCommand, options: dict[str, Any]) -> None:
+    """Apply every recorded erasure again (after a database restore; `make run` and workers do it at start)."""
+    from orders.privacy.erasure import reapply_erasures as reapply
+
+    command.stdout.write(f"re-applied {reapply()} erasure(s) recorded in the event store")
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "status": Subcommand("data keys live and erased, by master key, and the keyring's health", status),
     "rotate-master-key": Subcommand("rewrap every customer's data key with the current PII_MASTER_KEY "
                                     "(idempotent; safe to rerun after a crash)", rotate_master_key),
+    "reapply-erasures": Subcommand("apply every CustomerErased in the event store again (after restoring a "
+                                   "database backup: erased customers stay erased; idempotent)", reapply_erasures),
 }
 
 
 class Command(BaseCommand):
-    help = "The customers' personal-data keys: status, master key rotation."
+    help = "The customers' personal-data keys: status, master key rotation, re-applying erasures."
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)

@@ -44,3 +44,20 @@ class EmailChangeForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("Your password was entered incorrectly. Please enter it again.")
         return password
+
+
+class AccountDeleteForm(forms.Form):
+    """The current password once more: deleting an account cannot be undone, so only its owner may ask."""
+
+    password = forms.CharField(label="Current password", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("Your password was entered incorrectly. Nothing was deleted.")
+        return password

@@ -33,6 +33,7 @@ SECTIONS: tuple[AccountSection, ...] = (
         "count": addresses_of(request.user).count()}),
     AccountSection("web/account/section_notifications.html", lambda request: {
         "order_emails": wants_order_emails(int(request.user.pk or 0))}),  # the page requires a login
+    AccountSection("web/account/section_delete.html"),
 )
 
 

@@ -47,7 +47,7 @@ def test_the_dict_writer_leaves_what_redis_holds(redis_client):
         name = projection.spec.name
         real, double = BatchWriter(redis_client, name=name, generation=GENERATION), DictReadModelWriter(name=name)
         for event in events:
-            if event.stream_name.startswith(projection.spec.stream_prefixes):
+            if event.stream_name.startswith(projection.spec.filter_prefixes):
                 projection.handle(event, real)
                 projection.handle(event, double)
         pipe = redis_client.pipeline(transaction=True)

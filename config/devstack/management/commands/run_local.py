@@ -49,8 +49,10 @@ class Command(BaseCommand):
                                "--concurrency", "2"]
         processes["beat"] = [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "WARNING",
                              "--schedule", str(var / "celerybeat-schedule")]
-        # Seeding needs the event store, so it runs in the web process once the store answers.
-        web = (f"{manage} seed_demo --wait 30 && exec {manage} runserver 127.0.0.1:{port} --noreload")
+        # Seeding needs the event store, so it runs in the web process once the store answers; so does
+        # re-applying the recorded erasures (a restored var/db.sqlite3 must not bring an erased customer back).
+        web = (f"{manage} seed_demo --wait 30 && {manage} pii reapply-erasures && "
+               f"exec {manage} runserver 127.0.0.1:{port} --noreload")
 
         manager = Manager()
         for name, argv in processes.items():
