@@ -19,6 +19,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -210,31 +211,40 @@ def restore_rows(db_path: Path, rows: dict[str, list[tuple]], subject: str) -> N
 # -- the story ----------------------------------------------------------------------------------------
 
 
-def _log_this_process(directory: Path) -> logging.Handler:
+@contextmanager
+def _log_this_process(directory: Path) -> Iterator[None]:
     """Everything this test process logs (any logger, any level) into a file beside the stack's logs."""
-    handler = logging.FileHandler(directory / "test-process.log")
+    root, handler = logging.getLogger(), logging.FileHandler(directory / "test-process.log")
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.getLogger().addHandler(handler)
-    return handler
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.removeHandler(handler)
+        handler.close()
 
 
 @pytest.fixture(scope="module")
 def stack(template: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The whole product, private to the module, logging at INFO as in production, mail into files."""
+    """The whole product, private to the module, logging everything (DEBUG, JSON lines), mail into files."""
     running = Stack(tmp_path_factory.mktemp("privacy"), template)
-    # Services share this dict: set before they start.
-    running.env.update({"LOG_LEVEL": "INFO", "LOG_JSON": "true", "EMAIL_URL": "filemail://",
+    # Services share this dict: set before they start. DEBUG: not even a debug line may hold personal data.
+    running.env.update({"LOG_LEVEL": "DEBUG", "LOG_JSON": "true", "EMAIL_URL": "filemail://",
                         "EMAIL_FILE_PATH": str(running.directory / "mail"),
                         "PII_MASTER_KEY": master_key()})
-    handler = _log_this_process(running.directory / "logs")
-    try:
-        running.start()
-        yield running
-    finally:
-        running.close()
-        logging.getLogger().removeHandler(handler)
-        handler.close()
+    for name in ("worker", "beat"):  # Celery's --loglevel would hold its processes' root logger at WARNING
+        argv = running.services[name].argv
+        argv[argv.index("--loglevel") + 1] = "DEBUG"
+    with _log_this_process(running.directory / "logs"):
+        try:
+            running.start()
+            yield running
+        finally:
+            running.close()
 
 
 def master_key() -> str:
