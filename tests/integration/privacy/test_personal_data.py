@@ -1,8 +1,8 @@
 """Issue 13 end to end: after erasure, the customer's marker is nowhere; the books are as they were.
 
 Read conftest.py for the story. Each test searches one kind of copy and names where the marker was
-found, if anywhere. The tests share one stack and run in file order: the rebuild, the restore and
-the late shipment come last because they change what the others read.
+found, if anywhere. The tests share one stack and run in file order: the rebuild, the restores, the
+wrong master key and the late shipment come last because they change what the others read.
 """
 from __future__ import annotations
 
@@ -11,12 +11,16 @@ import time
 
 import pytest
 
+from eventlog.pii import ERASED, UNAVAILABLE
+from eventlog.pii.master import new_master_key
 from tests.faults.checks import settle
-from tests.faults.stack import HTTP_TIMEOUT, PASSWORD
+from tests.faults.stack import HTTP_TIMEOUT, PASSWORD, wait_until
 from tests.integration.privacy import search
 from tests.integration.privacy.conftest import (
     KEY_CACHE_SECONDS,
+    SKU,
     Story,
+    address,
     api_post,
     books,
     keyring_rows,
@@ -28,7 +32,6 @@ from tests.integration.privacy.conftest import (
 
 pytestmark = [pytest.mark.slow]
 
-ERASED = "[erased]"
 # Where Redis may hold personal fields before an erasure: the read models whose pages show them (the
 # customer's and the staff order pages), and an API token's verified user (with its email) that token
 # authentication keeps for at most a minute (orders/api/authentication.py; cleared when the token goes).
@@ -155,6 +158,48 @@ def test_a_restored_database_is_erased_again_by_reapply_erasures(story):
     assert ERASED in body and story.marker not in body.lower()
     assert keyring_rows(story.stack.db_path, story.customer_id) != story.key_rows
     assert search.in_files(story.logs, story.needles) == {}
+
+
+def test_a_starting_worker_reapplies_erasures_after_a_restore(story):
+    restore_rows(story.stack.db_path, story.key_rows, story.customer_id)
+
+    story.stack["worker"].restart()  # a starting worker asks for every recorded erasure to be applied again
+
+    wait_until(lambda: keyring_rows(story.stack.db_path, story.customer_id) != story.key_rows, timeout=60,
+               what="the restarted worker to destroy the restored key again")
+    time.sleep(KEY_CACHE_SECONDS)
+    body = story.page(f"/admin/eventlog/stream/order-{story.orders['shipped']}/?version=0")
+    assert ERASED in body and story.marker not in body.lower()
+
+
+def test_a_wrong_master_key_reads_unavailable_and_destroys_nothing(story):
+    stack, other = story.stack, story.orders["other"]
+    created = f"/admin/eventlog/stream/order-{other}/?version=0"
+    right, keys_before = stack.env["PII_MASTER_KEY"], keyring_rows(stack.db_path, story.other_customer_id)
+    assert "Bob bob-other" in story.page(created) and any(keys_before.values())
+    stack.env["PII_MASTER_KEY"] = new_master_key()  # a key, but not the one that wrapped the customers' keys
+    try:
+        stack["web"].restart()
+        time.sleep(KEY_CACHE_SECONDS)
+
+        body = story.page(created)
+        assert UNAVAILABLE in body and "Bob bob-other" not in body
+        health = story.staff_pages.get(stack.url("/healthz"), timeout=HTTP_TIMEOUT)
+        assert health.status_code == 200 and health.json()["status"] == "degraded"
+        assert any(reason.startswith("personal data") for reason in health.json()["reasons"])
+        _, token = stack.template.customers[1]
+        refused = stack.client(token).post(stack.url("/api/orders/"), timeout=HTTP_TIMEOUT, json={
+            "lines": [{"sku": SKU, "quantity": 1}], "contact_email": "bob@example.com",
+            "shipping_address": {**address("bob-other", "301234567", recipient="Bob"), "city": "Hamburg"}})
+        assert refused.status_code == 503, refused.text
+        assert books(stack, story.staff_api, story.orders) == story.books  # nothing written
+    finally:
+        stack.env["PII_MASTER_KEY"] = right
+        stack["web"].restart()
+    time.sleep(KEY_CACHE_SECONDS)
+
+    assert "Bob bob-other" in story.page(created)  # the right key back: everything reads again
+    assert keyring_rows(stack.db_path, story.other_customer_id) == keys_before
 
 
 def test_no_mail_goes_to_an_erased_customer_when_their_order_moves_on(story):
