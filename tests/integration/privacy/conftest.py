@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import requests
 
+from config.devstack import local_services
 from tests.faults.checks import settle
 from tests.faults.stack import HTTP_TIMEOUT, PASSWORD, PYTHON, ROOT, Stack, Template, wait_until
 
@@ -236,6 +237,9 @@ def stack(template: Template, tmp_path_factory: pytest.TempPathFactory) -> Itera
     running.env.update({"LOG_LEVEL": "DEBUG", "LOG_JSON": "true", "EMAIL_URL": "filemail://",
                         "EMAIL_FILE_PATH": str(running.directory / "mail"),
                         "PII_MASTER_KEY": master_key()})
+    # The read-model Redis persists to an append-only file, as in production (docker-compose.yml).
+    running.services["redis"].argv = local_services.redis_command(running.redis_port,
+                                                                  data_dir=running.directory / "redis")
     for name in ("worker", "beat"):  # Celery's --loglevel would hold its processes' root logger at WARNING
         argv = running.services[name].argv
         argv[argv.index("--loglevel") + 1] = "DEBUG"

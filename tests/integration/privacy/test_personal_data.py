@@ -79,6 +79,18 @@ def test_after_erasure_redis_holds_no_marker(story):
     assert search.in_redis(story.stack.broker_url, story.needles) == {}
 
 
+def test_after_erasure_and_an_aof_rewrite_redis_files_hold_no_marker(story):
+    """The append-only file keeps every write until Redis rewrites it: the README's step after an erasure."""
+    client = story.stack.redis
+    client.bgrewriteaof()
+    wait_until(lambda: not any(int(client.info("persistence")[name]) for name in (
+        "aof_rewrite_in_progress", "aof_rewrite_scheduled")), timeout=30, what="the AOF rewrite to finish")
+
+    files = story.stack.directory / "redis"
+    assert any(files.rglob("*.aof")), "Redis persists to an append-only file here"
+    assert search.in_files(files, story.needles) == {}
+
+
 def test_after_erasure_no_admin_page_or_api_response_shows_it(story):
     bodies = pages(story)
 
