@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 from eventlog import codec, pii
 from eventlog.envelope import UnknownEvent
 from eventlog.errors import EventDecodeError, UnknownEventTypeError
-from eventlog.pii.keyring import Keyring
+from eventlog.pii.keys import Keyring
 from eventlog.pii.paths import open_paths, seal_paths
 
 

@@ -109,7 +109,8 @@ class AggregateRepository:
             return self._load_from_snapshot(cls, aggregate_id, as_of=as_of, use_snapshots=use_snapshots)
         stream = cls.stream_name(aggregate_id)
         cached = recent_states.get().get((self.store.url, stream)) if use_cache else None
-        if isinstance(cached, _Cached) and isinstance(cached.aggregate, cls) and cached.schema == cls.SNAPSHOT_SCHEMA:
+        if isinstance(cached, _Cached) and isinstance(cached.aggregate, cls) and cached.schema == cls.SNAPSHOT_SCHEMA \
+                and _still_readable(cached.aggregate):
             tail = self._read(stream, from_version=cached.version + 1, to_version=None)
             aggregate = cached.aggregate.copy()  # the cache keeps its own: a decision must never change it
             for event in tail:
@@ -139,7 +140,7 @@ class AggregateRepository:
         """Keep the aggregate's state for this process's next load of it (after a load or an append)."""
         # A copy of the live object, not its snapshot() dict: converting a big state (an inventory's
         # reservations) to and from plain data on every command made each one cost O(state).
-        if aggregate.exists and not aggregate.pending_events:
+        if aggregate.exists and not aggregate.pending_events and not _partly_unavailable(aggregate):
             recent_states.get().put((self.store.url, type(aggregate).stream_name(aggregate.id)),
                                     _Cached(aggregate.copy(), schema=type(aggregate).SNAPSHOT_SCHEMA))
 
@@ -206,6 +207,18 @@ class AggregateRepository:
             if as_of is None or version <= as_of:
                 return Snapshot(state=_opened_state(cls, state), version=version)
         return None
+
+
+def _still_readable(aggregate: Aggregate) -> bool:
+    """Whether a cached copy's decrypted personal state may still be used (its subject was not erased since)."""
+    subject = aggregate.data_subject
+    return not (aggregate.PERSONAL_STATE_FIELDS and subject) or pii.keyring().still_readable(subject)
+
+
+def _partly_unavailable(aggregate: Aggregate) -> bool:
+    # State read while a key could not be opened: the next load reads the store again rather than keep it.
+    return bool(aggregate.PERSONAL_STATE_FIELDS) and pii.partly_unavailable(aggregate.snapshot(),
+                                                                            aggregate.PERSONAL_STATE_FIELDS)
 
 
 def _sealed_state(aggregate: Aggregate) -> dict[str, Any]:

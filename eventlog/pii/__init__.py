@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from eventlog.pii.errors import KeyringUnavailableError, MissingSubjectError, PersonalDataError, SubjectErasedError
-from eventlog.pii.keyring import Keyring, KeyringHealth, RotationResult
-from eventlog.pii.paths import open_paths, seal_paths
+from eventlog.pii.keys import Keyring, KeyringHealth, RotationResult
+from eventlog.pii.paths import holds, open_paths, seal_paths
 from eventlog.pii.placeholders import ERASED, UNAVAILABLE
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "SubjectErasedError",
     "keyring",
     "open_fields",
+    "partly_unavailable",
     "seal_fields",
     "use_keyring",
 ]
@@ -64,3 +65,8 @@ def seal_fields(payload: dict[str, Any], paths: Iterable[str], *, subject: str |
 def open_fields(payload: dict[str, Any], paths: Iterable[str], *, context: str) -> dict[str, Any]:
     """The payload with the sealed values at `paths` opened in place (placeholders where they cannot be)."""
     return open_paths(payload, paths, context=context, keys=keyring())
+
+
+def partly_unavailable(payload: dict[str, Any], paths: Iterable[str]) -> bool:
+    """Whether a value at `paths` reads as UNAVAILABLE (such state must not be cached or written back)."""
+    return holds(payload, paths, UNAVAILABLE)

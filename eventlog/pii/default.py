@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from eventlog import connections
-from eventlog.pii.keyring import DEFAULT_CACHE_SECONDS, Keyring
+from eventlog.pii.keys import DEFAULT_CACHE_SECONDS, Keyring
 from eventlog.pii.master import LocalMasterKey
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from eventlog.pii.keyring import DEFAULT_CACHE_SECONDS, KeyRecord, Keyring, KeySummary
+from eventlog.pii.keys import DEFAULT_CACHE_SECONDS, KeyRecord, Keyring, KeySummary
 from eventlog.pii.master import LocalMasterKey, MasterKey, Wrapped, new_master_key
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventlog.pii.errors import SubjectErasedError
+from eventlog.pii.errors import KeyringUnavailableError, SubjectErasedError
 from eventlog.pii.placeholders import ERASED, UNAVAILABLE
 from eventlog.pii.sealed import DataKey, SealedValueError, is_sealed, key_id_of, open_sealed, seal
 
@@ -40,6 +40,9 @@ def seal_paths(payload: dict[str, Any], paths: Iterable[str], *, subject: str, c
         parent, name = _parent(sealed, path, copy=True)
         if parent is None or parent.get(name) is None or is_sealed(parent[name]):
             continue
+        if parent[name] == UNAVAILABLE:
+            # Read where its key could not be opened: writing it back would replace the real value for good.
+            raise KeyringUnavailableError(f"{context}.{path} holds {UNAVAILABLE} (read without its key): not written")
         if key is None and not erased:
             try:
                 key = keys.sealing_key(subject)
@@ -51,16 +54,19 @@ def seal_paths(payload: dict[str, Any], paths: Iterable[str], *, subject: str, c
 
 def open_paths(payload: dict[str, Any], paths: Iterable[str], *, context: str, keys: KeySource) -> dict[str, Any]:
     """`payload` with the sealed value at each path opened (in place; the payload is the caller's own copy)."""
+    found: dict[str, DataKey | str] = {}  # the fields of one payload are (nearly) always under one key
     for path in paths:
         parent, name = _parent(payload, path, copy=False)
         if parent is not None and is_sealed(parent.get(name)):
-            parent[name] = _open(parent[name], context=context, path=path, keys=keys)
+            parent[name] = _open(parent[name], context=context, path=path, keys=keys, found=found)
     return payload
 
 
-def _open(value: dict[str, Any], *, context: str, path: str, keys: KeySource) -> Any:
+def _open(value: dict[str, Any], *, context: str, path: str, keys: KeySource, found: dict[str, DataKey | str]) -> Any:
     try:
-        key = keys.opening_key(key_id_of(value))
+        key = found.get(value["key"])
+        if key is None:
+            key = found[value["key"]] = keys.opening_key(key_id_of(value))
         if isinstance(key, str):
             return key
         return open_sealed(value, key=key, context=context, path=path)
@@ -82,3 +88,12 @@ def _parent(payload: dict[str, Any], path: str, *, copy: bool) -> tuple[dict[str
             child = node[part] = dict(child)
         node = child
     return node, name
+
+
+def holds(payload: dict[str, Any], paths: Iterable[str], value: str) -> bool:
+    """Whether any of the paths holds `value` (a placeholder), e.g. state read while a key was unavailable."""
+    for path in paths:
+        parent, name = _parent(payload, path, copy=False)
+        if parent is not None and parent.get(name) == value:
+            return True
+    return False

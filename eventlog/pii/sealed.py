@@ -29,6 +29,12 @@ class DataKey:
     key_id: UUID
     subject: str
     cipher: AESGCM
+    key_text: str = ""  # str(key_id), made once: sealing writes it into every value
+
+    @classmethod
+    def of(cls, key_id: UUID, *, subject: str, raw: bytes) -> DataKey:
+        """A data key from its unwrapped bytes."""
+        return cls(key_id=key_id, subject=subject, cipher=AESGCM(raw), key_text=str(key_id))
 
 
 class SealedValueError(ValueError):
@@ -51,19 +57,21 @@ def key_id_of(sealed: dict[str, Any]) -> UUID:
 def seal(value: Any, *, key: DataKey, context: str, path: str) -> dict[str, Any]:
     """`value` (anything JSON can hold) encrypted under `key`, for field `path` of `context`."""
     nonce = os.urandom(_NONCE_BYTES)
-    ciphertext = key.cipher.encrypt(nonce, json.dumps(value).encode(), _associated(key.key_id, context, path))
-    return {"pii": FORMAT_VERSION, "key": str(key.key_id), "ct": base64.b64encode(nonce + ciphertext).decode()}
+    key_text = key.key_text or str(key.key_id)
+    ciphertext = key.cipher.encrypt(nonce, json.dumps(value).encode(), _associated(key_text, context, path))
+    return {"pii": FORMAT_VERSION, "key": key_text, "ct": base64.b64encode(nonce + ciphertext).decode()}
 
 
 def open_sealed(sealed: dict[str, Any], *, key: DataKey, context: str, path: str) -> Any:
     """The value a sealed dict holds; SealedValueError when it does not open for this field."""
     try:
         blob = base64.b64decode(str(sealed["ct"]), validate=True)
-        plain = key.cipher.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], _associated(key.key_id, context, path))
-        return json.loads(plain)
+        plain = key.cipher.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:],
+                                   _associated(key.key_text or str(key.key_id), context, path))
+        return json.loads(plain.decode())
     except (binascii.Error, InvalidTag, ValueError) as error:
         raise SealedValueError(f"sealed {context}.{path} does not open ({type(error).__name__})") from None
 
 
-def _associated(key_id: UUID, context: str, path: str) -> bytes:
-    return f"ordersys-pii/{FORMAT_VERSION}\x00{key_id}\x00{context}\x00{path}".encode()
+def _associated(key_text: str, context: str, path: str) -> bytes:
+    return f"ordersys-pii/{FORMAT_VERSION}\x00{key_text}\x00{context}\x00{path}".encode()

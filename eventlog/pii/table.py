@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 
 from eventlog.pii.errors import KeyringUnavailableError
-from eventlog.pii.keyring import KeyRecord, KeySummary
+from eventlog.pii.keys import KeyRecord, KeySummary
 from eventlog.pii.master import Wrapped
 from eventlog.pii.models import SubjectKey
 

@@ -16,7 +16,17 @@ from eventlog.subscriptions.lock import text
 
 _DELETED = object()
 _ABSENT = object()  # in the undo log: the batch had no view of this key before
-_ZSET = "\x00zset:"  # in the undo log: the entry is a sorted set's view, not a document's (no key starts so)
+_ZSET = "\x00zset:"  # in the undo log: a sorted-set member's (or view's) entry, not a document's (no key starts so)
+
+
+class _ZView:
+    """The batch's changes to one sorted set: members added (True) or removed (False), after a delete if `cleared`."""
+
+    __slots__ = ("changes", "cleared")
+
+    def __init__(self, *, cleared: bool = False) -> None:
+        self.cleared = cleared
+        self.changes: dict[str, bool] = {}
 
 
 class Savepoint:
@@ -41,7 +51,7 @@ class BatchWriter:
         self._undo: list[tuple[str, Any]] = []  # (absolute key, previous view) so one event can be rolled back
         # Absolute key -> the batch's changes to a sorted set's members (member -> present), and whether the
         # batch deleted the key first (then Redis's members no longer count): what `zmembers` adds to Redis.
-        self._zviews: dict[str, tuple[bool, dict[str, bool]]] = {}
+        self._zviews: dict[str, _ZView] = {}
 
     def _key(self, key: str) -> str:
         return read_model_key(self.name, self.generation, key)
@@ -72,8 +82,8 @@ class BatchWriter:
         absolute = self._key(key)
         self._remember(absolute)
         self._docs[absolute] = _DELETED
-        self._remember_zset(absolute)
-        self._zviews[absolute] = (True, {})
+        self._undo.append((_ZSET + absolute, self._zviews.get(absolute, _ABSENT)))  # the whole view, restored
+        self._zviews[absolute] = _ZView(cleared=True)
         self._ops.append(lambda pipe: pipe.delete(absolute))
 
     # -- structures (queued only; only sorted-set members are read back, through `zmembers`) ----
@@ -99,20 +109,20 @@ class BatchWriter:
 
     def zmembers(self, key: str) -> list[str]:
         absolute = self._key(key)
-        cleared, changes = self._zviews.get(absolute, (False, {}))
-        stored: list[bytes | str] = [] if cleared else self.client.zrange(absolute, 0, -1)  # type: ignore[assignment]
+        view = self._zviews.get(absolute) or _ZView()
+        stored: list[bytes | str] = [] if view.cleared else self.client.zrange(absolute, 0, -1)  # type: ignore[assignment]
         members = {text(member) for member in stored}
-        members.update(member for member, present in changes.items() if present)
-        members.difference_update(member for member, present in changes.items() if not present)
+        members.update(member for member, present in view.changes.items() if present)
+        members.difference_update(member for member, present in view.changes.items() if not present)
         return sorted(members)
 
     def _change_zset(self, absolute: str, members: Any, *, present: bool) -> None:
-        self._remember_zset(absolute)
-        cleared, changes = self._zviews.get(absolute, (False, {}))
-        self._zviews[absolute] = (cleared, {**changes, **dict.fromkeys(members, present)})
-
-    def _remember_zset(self, absolute: str) -> None:
-        self._undo.append((_ZSET + absolute, self._zviews.get(absolute, _ABSENT)))
+        view = self._zviews.get(absolute)
+        if view is None:
+            view = self._zviews[absolute] = _ZView()
+        for member in members:  # per member, so a batch writing one index many times stays linear
+            self._undo.append((_ZSET + absolute, (member, view.changes.get(member, _ABSENT))))
+            view.changes[member] = present
 
     def zincrby(self, key: str, amount: float, member: str) -> None:
         absolute = self._key(key)
@@ -154,13 +164,26 @@ class BatchWriter:
         del self._ops[mark.ops:]
         while len(self._undo) > mark.undo:
             absolute, previous = self._undo.pop()
-            views: dict[str, Any] = self._docs
             if absolute.startswith(_ZSET):
-                absolute, views = absolute[len(_ZSET):], self._zviews
-            if previous is _ABSENT:
-                views.pop(absolute, None)
+                self._undo_zset(absolute[len(_ZSET):], previous)
+            elif previous is _ABSENT:
+                self._docs.pop(absolute, None)
             else:
-                views[absolute] = previous
+                self._docs[absolute] = previous
+
+    def _undo_zset(self, absolute: str, previous: Any) -> None:
+        if isinstance(previous, tuple):  # one member's earlier state in the view
+            member, was = previous
+            view = self._zviews.get(absolute)
+            if view is not None:
+                if was is _ABSENT:
+                    view.changes.pop(member, None)
+                else:
+                    view.changes[member] = was
+        elif previous is _ABSENT:  # the whole view, before a delete
+            self._zviews.pop(absolute, None)
+        else:
+            self._zviews[absolute] = previous
 
     def _remember(self, absolute: str) -> None:
         self._undo.append((absolute, self._docs.get(absolute, _ABSENT)))

@@ -95,8 +95,7 @@ class NotificationSubscriber:
         contact = OrderContact.objects.filter(order_id=order_id).first()
         if contact is not None:
             return contact
-        # Not this process's cached aggregate: it may predate an erasure and still hold the address in clear.
-        order = AggregateRepository(self.store).load(Order, order_id, use_cache=False).aggregate
+        order = AggregateRepository(self.store).load(Order, order_id).aggregate
         assert isinstance(order, Order)
         if order.contact_email == UNAVAILABLE:
             raise ContactUnavailableError(order_id)  # not kept: it must be read again once the key is back
@@ -112,7 +111,7 @@ def _remember(created: OrderCreated) -> None:
         return  # not kept unreadable: the order's first email loads it from its stream, once it can be read
     OrderContact.objects.get_or_create(order_id=created.order_id, defaults={
         "customer_id": created.customer_id, "currency": created.currency,
-        "contact_email": created.contact_email or ""})
+        "contact_email": created.contact_email or ""})  # "[erased]" is kept as such: recipient_for says erased
 
 
 def _too_old(event: RecordedEvent) -> bool:

@@ -38,7 +38,6 @@ from orders.domain.events import CustomerErased
 from orders.domain.values import Actor
 from orders.handlers import CommandResult, dispatch
 from orders.notifications.models import Notification, NotificationPreference, OrderContact
-from orders.repository import recent_states
 
 __all__ = ["ERASED_USERNAME_PREFIX", "also_erase", "apply_erasure", "erase_customer", "erased_username",
            "is_erased_account", "reapply_erasures"]
@@ -92,7 +91,6 @@ def apply_erasure(customer_id: str) -> bool:
     Idempotent: applying an erasure applied before changes nothing (and returns False).
     """
     destroyed = keyring().destroy(customer_id)
-    _forget_cached_aggregates()
     user_id = _user_id(customer_id)
     if user_id is None:
         return destroyed
@@ -110,11 +108,6 @@ def apply_erasure(customer_id: str) -> bool:
             cleanup(user_id)
     return destroyed or changed
 
-
-def _forget_cached_aggregates() -> None:
-    # This process's recently loaded orders hold their state decrypted; erasures are rare, so all go
-    # (the next load of each reads its stream again). Other processes' copies age out of their caches.
-    recent_states.get().clear()
 
 
 def reapply_erasures(*, store: EventStorePort | None = None) -> int:

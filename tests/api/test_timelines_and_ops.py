@@ -126,7 +126,7 @@ def test_an_unavailable_event_store_is_503_with_retry_after(customer_a, catalogu
 def test_without_a_master_key_a_new_order_is_503_and_nothing_is_written(customer_a, catalogue):
     from eventlog import connections
     from eventlog.pii import use_keyring
-    from eventlog.pii.keyring import Keyring
+    from eventlog.pii.keys import Keyring
     from eventlog.pii.master import LocalMasterKey
     from eventlog.pii.table import DatabaseKeyTable
 

@@ -46,3 +46,34 @@ def test_a_customer_deletes_their_account(browser, live_server, django_user_mode
     page.goto(f"{live_server.url}/account/")
     assert "/accounts/login/" in page.url  # signed out
     context.close()
+
+
+def test_staff_erase_a_customer_on_request(browser, live_server, django_user_model, assert_accessible):
+    from playwright.sync_api import expect
+
+    from orders import roles
+    from tests.conftest import make_staff
+
+    customer = django_user_model.objects.create_user("pavel", "pavel@example.com", "pavel-password-1",
+                                                     pk=random.randrange(10**8, 10**9))
+    from django.contrib.auth.models import Permission
+
+    # The permission itself (a transactional test's flush leaves the role groups without it).
+    staff = make_staff("sonia", password="sonia-password-1")
+    app_label, codename = roles.MANAGE_CUSTOMER_DATA.split(".")
+    staff.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, **CONTEXT_OPTIONS)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/customers/{customer.pk}/erase/")
+    page.fill("#id_username", "sonia")
+    page.fill("#id_password", "sonia-password-1")
+    page.click("input[type=submit]")
+    expect(page.locator("#customer-name")).to_have_text("pavel")
+    assert_accessible(page, what="erase a customer")
+
+    page.click("#erase")
+    expect(page.locator("#erased-notice")).to_contain_text(f"erased-{customer.pk}")
+    assert_accessible(page, what="customer erased")
+    customer.refresh_from_db()
+    assert not customer.is_active
+    context.close()

@@ -1,6 +1,7 @@
 """/healthz reports the real dependencies; production settings pass Django's deploy checks."""
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def test_healthz_is_503_and_names_the_event_store_when_it_is_down(admin_client, 
 
 def test_healthz_is_degraded_and_names_the_keyring_without_a_master_key(admin_client, client, redis_client):
     from eventlog.pii import use_keyring
-    from eventlog.pii.keyring import Keyring
+    from eventlog.pii.keys import Keyring
     from eventlog.pii.master import LocalMasterKey
     from eventlog.pii.table import DatabaseKeyTable
 
@@ -77,3 +78,14 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", DEBUG="false", ALLOWED_HOSTS="orders.example.com")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_a_missing_or_malformed_master_key_is_a_warning_of_manage_py_check_and_the_app_still_starts():
+    missing = _manage("check", DEBUG="true", PII_MASTER_KEY="")
+    malformed = _manage("check", DEBUG="true", PII_MASTER_KEY="not-base64!")
+    fine = _manage("check", DEBUG="true", PII_MASTER_KEY=base64.b64encode(bytes(32)).decode())
+
+    assert missing.returncode == 0 and "pii.W001" in missing.stderr + missing.stdout
+    assert "PII_MASTER_KEY is not set" in missing.stderr + missing.stdout
+    assert "PII_MASTER_KEY is not valid base64" in malformed.stderr + malformed.stdout
+    assert "pii.W001" not in fine.stderr + fine.stdout

@@ -157,3 +157,22 @@ def test_a_contact_email_that_cannot_be_read_now_is_retried_not_lost(ada, pii_ke
         subscriber.handle(events[1])
 
     assert mail.outbox == [] and not Notification.objects.filter(order_id=order_id).exists()
+
+
+def test_the_pii_command_reapplies_erasures(ada, pii_keyring, store, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from orders import handlers
+
+    monkeypatch.setattr(handlers.connections, "event_store", lambda: store)
+    erasure.erase_customer(str(ada.pk), actor=Actor.customer(str(ada.pk)))
+    get_user_model().objects.filter(pk=ada.pk).update(username="ada", is_active=True)
+    out = StringIO()
+
+    call_command("pii", "reapply-erasures", stdout=out)
+
+    assert "re-applied 1 erasure(s)" in out.getvalue()
+    ada.refresh_from_db()
+    assert not ada.is_active

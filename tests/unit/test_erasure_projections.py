@@ -15,9 +15,10 @@ from uuid import UUID
 import pytest
 
 from eventlog.memory_writer import DictReadModelWriter
+from eventlog.pii import ERASED, keyring
+from eventlog.registry import registry
 from eventlog.subscriptions.base import SubscriberSpec
 from eventlog.subscriptions.partitions import partition_of_stream, partitions_of
-from orders.domain.addresses import ShippingAddress
 from orders.domain.events import (
     CustomerErased,
     OrderCancelled,
@@ -31,7 +32,6 @@ from projections.orders import OrderSummaryProjection, load_summary, summary_key
 from tests.unit.builders import ADDRESS, CUSTOMER, CUSTOMER_ID, EMAIL, NEW_ADDRESS, ORDER_ID, STAFF, TOTAL, created
 from tests.unit.test_projections import Log, twice
 
-ERASED = "[erased]"
 OTHER_ID = UUID("8a2a6c1e-0000-4000-8000-000000000009")
 OTHER_CUSTOMER = "77"
 ORDER, OTHER, CUSTOMER_STREAM = f"order-{ORDER_ID}", f"order-{OTHER_ID}", f"customer-{CUSTOMER_ID}"
@@ -42,35 +42,27 @@ PROJECTIONS = (OrderSummaryProjection, CustomerTimelineProjection)
 def _story(*, decoded_after_erasure: bool = False) -> list:
     """Customer 42: an order placed, its address corrected by staff, paid, cancelled by the customer; customer
     77: an order of their own; then 42 is erased. `decoded_after_erasure`: the same events as a rebuild reads
-    them once the key is destroyed (personal fields "[erased]")."""
-    erase = _erased_fields if decoded_after_erasure else (lambda event: event)
+    them once 42's key is destroyed (sealed by the codec, then opened: personal fields "[erased]")."""
     log = Log()
     other = replace(created(OTHER_ID), customer_id=OTHER_CUSTOMER)
-    return [
-        log(ORDER, erase(created())),
-        log(OTHER, other),
-        log(ORDER, OrderConfirmed(ORDER_ID)),
-        log(ORDER, erase(ShippingAddressCorrected(ORDER_ID, NEW_ADDRESS, STAFF, "moved"))),
-        log(ORDER, OrderPaid(ORDER_ID, TOTAL, "pay-1")),
-        log(ORDER, erase(OrderCancelled(ORDER_ID, REASON, CUSTOMER, TOTAL))),
-        log(CUSTOMER_STREAM, CustomerErased(customer_id=CUSTOMER_ID, erased_by=CUSTOMER)),
+    events = [
+        (ORDER, created()),
+        (OTHER, other),
+        (ORDER, OrderConfirmed(ORDER_ID)),
+        (ORDER, ShippingAddressCorrected(ORDER_ID, NEW_ADDRESS, STAFF, "moved")),
+        (ORDER, OrderPaid(ORDER_ID, TOTAL, "pay-1")),
+        (ORDER, OrderCancelled(ORDER_ID, REASON, CUSTOMER, TOTAL)),
     ]
-
-
-def _erased_address(address: ShippingAddress) -> ShippingAddress:
-    return replace(address, **dict.fromkeys(("recipient_name", "line1", "line2", "city", "postal_code", "phone"),
-                                            ERASED))
-
-
-def _erased_fields(event):
-    # TODO(pii-core): decode through the registry with the customer's key destroyed instead.
-    if isinstance(event, OrderCreated):
-        return replace(event, shipping_address=_erased_address(event.shipping_address), contact_email=ERASED)
-    if isinstance(event, ShippingAddressCorrected):
-        return replace(event, shipping_address=_erased_address(event.shipping_address))
-    if isinstance(event, OrderCancelled):
-        return replace(event, reason=ERASED)
-    return event
+    if decoded_after_erasure:
+        sealed = [(stream, registry.encode(event, subject=event.customer_id if isinstance(event, OrderCreated)
+                                           else OTHER_CUSTOMER if stream == OTHER else CUSTOMER_ID))
+                  for stream, event in events]
+        keyring().destroy(CUSTOMER_ID)
+        events = [(stream, registry.decode(data, event_type=event_type.name, schema_version=event_type.schema_version,
+                                           stream_name=stream, stream_position=0))
+                  for stream, (event_type, data) in sealed]
+    return [*(log(stream, event) for stream, event in events),
+            log(CUSTOMER_STREAM, CustomerErased(customer_id=CUSTOMER_ID, erased_by=CUSTOMER))]
 
 
 def test_the_order_summary_reads_erased_and_keeps_the_books() -> None:

@@ -169,6 +169,21 @@ def test_the_order_s_own_contact_email_wins_over_the_account_s(store, subscriber
     assert mailoutbox[0].to == ["shipping@example.org"]
 
 
+def test_a_customer_whose_key_is_destroyed_is_mailed_at_no_address(store, subscriber, customer, mailoutbox,
+                                                                    pii_keyring):
+    # Erased: neither "[erased]" nor the account's address is written to (tests/unit/test_erasure.py has more).
+    order_id = uuid4()
+    creation = dataclasses.replace(created(order_id, customer), contact_email="shipping@example.org")
+    events = record(store, order_id, creation, OrderConfirmed(order_id))
+    pii_keyring.destroy(str(customer.pk))
+
+    handle_all(subscriber, store.read_stream(f"order-{order_id}"))
+
+    assert len(events) == 2 and mailoutbox == []
+    assert OrderContact.objects.get(order_id=order_id).contact_email == "[erased]"
+    assert Notification.objects.get(order_id=order_id).outcome == Outcome.ERASED
+
+
 def test_an_order_created_before_the_subscriber_started_is_loaded_once_from_its_stream(store, subscriber, customer,
                                                                                       mailoutbox):
     order_id = uuid4()

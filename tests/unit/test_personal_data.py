@@ -185,3 +185,57 @@ def test_a_new_subject_gets_its_own_key_and_cannot_open_anothers_values(pii_keyr
 def test_order_declares_its_customer_as_the_data_subject():
     order = Order.replay(ORDER_ID, [created()])
     assert order.data_subject == CUSTOMER_ID and Order(uuid4()).data_subject is None
+
+
+def test_the_repositorys_cached_order_is_not_used_once_its_customer_is_erased(store, pii_keyring):
+    dispatch(create_order(), actor=CUSTOMER, store=store, catalogue=catalogue)
+    repository = AggregateRepository(store)
+    assert repository.load(Order, ORDER_ID).aggregate.contact_email == created().contact_email  # from the cache
+
+    pii_keyring.destroy(CUSTOMER_ID)
+    order = repository.load(Order, ORDER_ID).aggregate
+
+    assert order.contact_email == ERASED and order.shipping_address.line1 == ERASED
+
+
+def test_many_subjects_do_not_grow_the_key_cache_for_ever(monkeypatch):
+    from eventlog.pii import keys as keyring_module
+
+    monkeypatch.setattr(keyring_module, "_CACHE_ENTRIES", 10)
+    keys = in_memory_keyring(cache_seconds=0.0)  # every entry expired at once
+    for n in range(50):
+        keys.sealing_key(f"s-{n}")
+
+    assert len(keys._cache.by_subject) + len(keys._cache.by_id) <= 12
+
+
+def test_state_read_without_its_key_is_neither_cached_nor_written_back(store, pii_keyring):
+    from orders.repository import recent_states
+
+    dispatch(create_order(), actor=CUSTOMER, store=store, catalogue=catalogue)
+    repository = AggregateRepository(store)
+    recent_states.get().clear()
+
+    with use_keyring(in_memory_keyring()):  # a keyring that does not have the customer's key
+        order = repository.load(Order, ORDER_ID, use_cache=False).aggregate
+        assert order.contact_email == UNAVAILABLE
+        repository.remember(order)
+        with pytest.raises(KeyringUnavailableError, match="not written"):
+            repository.write_snapshot(order)
+        assert repository.snapshot_if_due(order, previous_version=-100) is False  # skipped, never raises
+        with pytest.raises(KeyringUnavailableError):
+            registry.encode(replace(marked(), contact_email=UNAVAILABLE), subject=CUSTOMER_ID)
+
+    assert repository.load(Order, ORDER_ID).aggregate.contact_email == created().contact_email
+
+
+def test_a_key_table_that_fails_in_any_way_makes_values_unavailable_not_the_read_fail():
+    class Broken(InMemoryKeyTable):
+        def by_id(self, key_id):
+            raise RuntimeError("no database in this process")
+
+    _, data = registry.encode(marked(), subject=CUSTOMER_ID)
+    with use_keyring(in_memory_keyring(table=Broken())):
+        event = decode("OrderCreated", data)
+
+    assert event.contact_email == UNAVAILABLE and event.total == created().total

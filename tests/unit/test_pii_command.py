@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from eventlog.pii import use_keyring
-from eventlog.pii.keyring import Keyring
+from eventlog.pii.keys import Keyring
 from eventlog.pii.master import LocalMasterKey, fingerprint, new_master_key, parse_master_key
 from eventlog.pii.table import DatabaseKeyTable
 

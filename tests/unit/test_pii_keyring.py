@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from eventlog.pii import ERASED, UNAVAILABLE, KeyringUnavailableError, SubjectErasedError
-from eventlog.pii.keyring import KeyRecord, Keyring
+from eventlog.pii.keys import KeyRecord, Keyring
 from eventlog.pii.master import LocalMasterKey, fingerprint, new_master_key, parse_master_key
 from eventlog.pii.memory import InMemoryKeyTable
 from eventlog.pii.sealed import open_sealed, seal

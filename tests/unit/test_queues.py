@@ -75,3 +75,9 @@ def test_a_command_nudges_only_the_subscribers_that_can_see_its_stream(registry,
     assert nudge.interested(SimpleNamespace(stream_name="inventory-MUG-1")) == ["inventory"]
     assert nudge.interested(SimpleNamespace(stream_name="order-1")) == ["orders"]
     assert nudge.interested(None) is None  # not a command's result: nudge everyone
+
+
+def test_reapplying_erasures_at_worker_start_goes_to_the_rebuilds_queue() -> None:
+    from projections.queues import REBUILDS, route_task
+
+    assert route_task("orders.reapply_erasures", (), {}, {}) == {"queue": REBUILDS}

@@ -29,6 +29,12 @@ def test_members_are_read_through_the_batchs_pending_writes(redis_client):
     assert batch.zmembers("idx") == ["e"]
     batch.rollback(mark)  # the failed event's writes are forgotten, the earlier ones stay
     assert batch.zmembers("idx") == ["b", "c", "d"]
+    mark = batch.savepoint()
+    batch.zadd("idx", {"f": 6})
+    batch.zrem("idx", "b", "c")
+    assert batch.zmembers("idx") == ["d", "f"]
+    batch.rollback(mark)
+    assert batch.zmembers("idx") == ["b", "c", "d"]
 
     _committed(redis_client, batch)
     assert BatchWriter(redis_client, name="members_test", generation=1).zmembers("idx") == ["b", "c", "d"]

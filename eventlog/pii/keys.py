@@ -14,10 +14,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
-
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from eventlog.pii.errors import KeyringUnavailableError, SubjectErasedError
 from eventlog.pii.master import MasterKey, Wrapped
@@ -27,6 +25,8 @@ from eventlog.pii.sealed import DataKey
 log = logging.getLogger(__name__)
 DATA_KEY_BYTES = 32
 DEFAULT_CACHE_SECONDS = 2.0
+_STRANGERS_RECHECK_SECONDS = 60.0
+_CACHE_ENTRIES = 30_000  # above this, expired entries are dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,8 @@ class KeyTable(Protocol):
 class _Cache:
     by_subject: dict[str, tuple[float, DataKey | None]] = field(default_factory=dict)  # None: erased
     by_id: dict[UUID, tuple[float, DataKey | str]] = field(default_factory=dict)  # str: a placeholder
+    readable: dict[str, tuple[float, bool]] = field(default_factory=dict)  # subject -> key live?
+    strangers_checked_until: float = 0.0  # no key under an unknown master key was found until then
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -148,11 +150,13 @@ class Keyring:
                 found = ERASED
             else:
                 found = self._unwrap(record)
-        except KeyringUnavailableError as error:
-            log.warning("personal fields under data key %s read as unavailable: %s", key_id, error)
+        except Exception as error:  # whatever keeps the key away, a reader gets UNAVAILABLE, never a crash
+            log.warning("personal fields under data key %s read as unavailable: %s: %s", key_id,
+                        type(error).__name__, error)
             found = UNAVAILABLE
         with self._cache.lock:
             self._cache.by_id[key_id] = (now + self.cache_seconds, found)
+            self._prune()
         return found
 
     # -- erasure ---------------------------------------------------------------------------------
@@ -162,6 +166,7 @@ class Keyring:
         destroyed = self.table.destroy(subject, when=datetime.now(UTC))
         with self._cache.lock:
             self._cache.by_subject[subject] = (time.monotonic() + self.cache_seconds, None)
+            self._cache.readable[subject] = (time.monotonic() + self.cache_seconds, False)
             for key_id, (expires, key) in list(self._cache.by_id.items()):
                 if isinstance(key, DataKey) and key.subject == subject:
                     self._cache.by_id[key_id] = (expires, ERASED)
@@ -171,6 +176,30 @@ class Keyring:
         """Whether the subject's key was destroyed (asks the table, never the cache)."""
         record = self.table.by_subject(subject)
         return record is not None and record.erased
+
+    def still_readable(self, subject: str) -> bool:
+        """Whether the subject has a live key, as this process knew it at most `cache_seconds` ago.
+
+        For caches of decrypted state (the repository's recent aggregates): False means "read it again
+        from the store", where erased values read as ERASED. A subject with no key (only plain legacy
+        values) or an unreachable table is False too: reading again is always safe.
+        """
+        now = time.monotonic()
+        known = self._cache.by_subject.get(subject)
+        if known is not None and known[0] > now:
+            return known[1] is not None
+        cached = self._cache.readable.get(subject)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            record = self.table.by_subject(subject)
+        except Exception:  # unknown: reading the store again is always safe
+            return False
+        readable = record is not None and not record.erased
+        with self._cache.lock:
+            self._cache.readable[subject] = (now + self.cache_seconds, readable)
+            self._prune()
+        return readable
 
     # -- operations ------------------------------------------------------------------------------
 
@@ -182,10 +211,11 @@ class Keyring:
             return KeyringHealth(False, f"{problem or 'no master key'}: personal fields read as {UNAVAILABLE} "
                                         "and orders with personal data are refused")
         try:
-            strangers = self.table.count_live_outside(self.master.known_fingerprints)
             summary = self.table.summary()
         except KeyringUnavailableError as error:
             return KeyringHealth(False, str(error))
+        known = self.master.known_fingerprints
+        strangers = sum(count for fp, count in summary.live_by_master.items() if fp not in known)
         if strangers:
             return KeyringHealth(False, f"{strangers} data key(s) are wrapped by a master key that is not configured "
                                         "(wrong PII_MASTER_KEY?): their personal fields read as "
@@ -221,16 +251,21 @@ class Keyring:
         with self._cache.lock:
             self._cache.by_subject.clear()
             self._cache.by_id.clear()
+            self._cache.readable.clear()
+            self._cache.strangers_checked_until = 0.0
 
     # -- internals -------------------------------------------------------------------------------
 
     def _new_key(self, subject: str) -> KeyRecord:
         # Keys under a master key this process does not have mean PII_MASTER_KEY is probably wrong: keys
-        # made now would be readable only with the wrong key, so refuse until it is fixed.
-        strangers = self.table.count_live_outside(self.master.known_fingerprints)
-        if strangers:
-            raise KeyringUnavailableError(f"personal data cannot be encrypted: {strangers} data key(s) are wrapped "
-                                          "by a master key that is not configured (wrong PII_MASTER_KEY?)")
+        # made now would be readable only with the wrong key, so refuse until it is fixed. (Checked once
+        # a minute at most: the count reads every live key.)
+        if self._cache.strangers_checked_until <= time.monotonic():
+            strangers = self.table.count_live_outside(self.master.known_fingerprints)
+            if strangers:
+                raise KeyringUnavailableError(f"personal data cannot be encrypted: {strangers} data key(s) are "
+                                              "wrapped by a master key that is not configured (wrong PII_MASTER_KEY?)")
+            self._cache.strangers_checked_until = time.monotonic() + _STRANGERS_RECHECK_SECONDS
         key_id = uuid4()
         wrapped = self.master.wrap(os.urandom(DATA_KEY_BYTES), key_id=key_id)
         return self.table.insert(KeyRecord(key_id=key_id, subject=subject, wrapped=wrapped.blob,
@@ -239,10 +274,30 @@ class Keyring:
     def _unwrap(self, record: KeyRecord) -> DataKey:
         assert record.wrapped is not None
         raw = self.master.unwrap(Wrapped(record.wrapped, record.master_fingerprint), key_id=record.key_id)
-        return DataKey(key_id=record.key_id, subject=record.subject, cipher=AESGCM(raw))
+        return DataKey.of(record.key_id, subject=record.subject, raw=raw)
 
     def _remember(self, subject: str, key: DataKey | None, key_id: UUID, by_id: DataKey | str) -> None:
         expires = time.monotonic() + self.cache_seconds
         with self._cache.lock:
             self._cache.by_subject[subject] = (expires, key)
             self._cache.by_id[key_id] = (expires, by_id)
+            self._prune()
+
+    def _prune(self) -> None:
+        # Entries only expire when asked for again: a worker reading every customer's events must not
+        # keep every key it ever saw. Called with the lock held.
+        cache = self._cache
+        if len(cache.by_id) + len(cache.by_subject) + len(cache.readable) <= _CACHE_ENTRIES:
+            return
+        now = time.monotonic()
+        _drop_expired(cache.by_subject, now)
+        _drop_expired(cache.by_id, now)
+        _drop_expired(cache.readable, now)
+
+
+K = TypeVar("K")
+
+
+def _drop_expired(entries: dict[K, tuple[float, Any]], now: float) -> None:
+    for name in [name for name, (expires, _) in entries.items() if expires <= now]:
+        del entries[name]
