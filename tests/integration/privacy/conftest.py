@@ -12,15 +12,13 @@ page. Each test searches one kind of copy for the marker.
 from __future__ import annotations
 
 import logging
-import re
 import secrets
-import sqlite3
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,11 +26,22 @@ from typing import Any
 import pytest
 import requests
 
+from config.devstack import local_services
 from tests.faults.checks import settle
-from tests.faults.stack import HTTP_TIMEOUT, PASSWORD, PYTHON, ROOT, Stack, Template, wait_until
+from tests.faults.stack import HTTP_TIMEOUT, PYTHON, ROOT, Stack, Template
+from tests.integration.privacy import search
+from tests.integration.privacy.client import (
+    admin_login,
+    api_post,
+    api_token,
+    order_body,
+    post_form,
+    sign_up,
+    wait_for_status,
+)
+from tests.integration.privacy.keyrows import keyring_rows
 
 SKU = "FAULT-A"  # 10.00 EUR in the stack's catalogue
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 NOTES_FOR_A_SNAPSHOT = 100  # orders.repository.SNAPSHOT_EVERY
 KEY_CACHE_SECONDS = 2.5  # a process may keep a destroyed key for PII_KEY_CACHE_SECONDS (2 s by default)
 
@@ -45,6 +54,8 @@ class Story:
     marker: str  # in the recipient name, address line, city, contact email, cancel reason and account email
     phone: str  # digits only (a phone number has no letters), in the phone field
     customer_id: str
+    username: str  # not the marker: usernames are not what these tests follow
+    password: str
     other_customer_id: str
     orders: dict[str, str]  # role -> order id: shipped, cancelled, corrected, long (the customer's), other
     staff_api: requests.Session
@@ -53,7 +64,6 @@ class Story:
     before: dict[str, Any]  # where the marker was before the erasure (raw store, Redis, logs, pages)
     key_rows: dict[str, list[tuple]]  # the customer's rows of the keyring's tables, copied before the erasure
     mails_before_erasure: int = 0
-    outputs: list[str] = field(default_factory=list)
 
     @property
     def needles(self) -> tuple[str, str]:
@@ -90,73 +100,6 @@ class Story:
         return response.text
 
 
-# -- HTTP as a browser and as an API client ---------------------------------------------------------
-
-
-def csrf_of(session: requests.Session, url: str) -> str:
-    """The CSRF token of the form on a page."""
-    page = session.get(url, timeout=HTTP_TIMEOUT)
-    assert page.status_code == 200, (url, page.status_code, page.text[:500])
-    found = CSRF.search(page.text)
-    assert found, f"no form on {url}"
-    return found.group(1)
-
-
-def post_form(session: requests.Session, stack: Stack, path: str, data: dict[str, str], *,
-              form_page: str | None = None) -> requests.Response:
-    """Submit a form as a browser does: the token from the page showing it, no redirect followed."""
-    token = csrf_of(session, stack.url(form_page or path))
-    return session.post(stack.url(path), data={**data, "csrfmiddlewaretoken": token}, timeout=HTTP_TIMEOUT,
-                        allow_redirects=False, headers={"Referer": stack.url(form_page or path)})
-
-
-def sign_up(stack: Stack, username: str, email: str, password: str) -> requests.Session:
-    """A new customer account through the sign-up page; the session is signed in."""
-    session = stack.client()
-    done = post_form(session, stack, "/accounts/signup/", {"username": username, "email": email,
-                                                            "password1": password, "password2": password})
-    assert done.status_code == 302, done.text[:1000]
-    return session
-
-
-def admin_login(stack: Stack, username: str) -> requests.Session:
-    """A browser session signed in to the admin."""
-    session = stack.client()
-    done = post_form(session, stack, "/admin/login/", {"username": username, "password": PASSWORD,
-                                                        "next": "/admin/"})
-    assert done.status_code == 302, done.text[:1000]
-    return session
-
-
-def api_token(stack: Stack, username: str, password: str) -> str:
-    response = stack.client().post(stack.url("/api/auth/token/"), json={"username": username, "password": password},
-                                   timeout=HTTP_TIMEOUT)
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
-
-
-def api_post(session: requests.Session, stack: Stack, path: str, body: dict[str, Any], *,
-             status: int = 200, **headers: str) -> dict[str, Any]:
-    response = session.post(stack.url(path), json=body, timeout=HTTP_TIMEOUT, headers=headers)
-    assert response.status_code == status, (path, response.status_code, response.text[:1000])
-    return response.json()
-
-
-def order_body(session: requests.Session, stack: Stack, order_id: str) -> dict[str, Any]:
-    """An order as the API shows it, once the read model has it."""
-    def read() -> dict[str, Any] | None:
-        response = session.get(stack.url(f"/api/orders/{order_id}/"), timeout=HTTP_TIMEOUT)
-        assert response.status_code in (200, 404), response.text
-        return response.json() if response.status_code == 200 else None
-
-    return wait_until(read, timeout=30, what=f"order {order_id} in the read model")
-
-
-def wait_for_status(session: requests.Session, stack: Stack, order_id: str, status: str) -> dict[str, Any]:
-    return wait_until(lambda: (body := order_body(session, stack, order_id)) and body["status"] == status and body,
-                      timeout=60, what=f"order {order_id} to be {status}")
-
-
 def address(marker: str, phone: str, *, recipient: str = "Ann") -> dict[str, str]:
     """A shipping address with the marker in the recipient name, line 1 and city, and the phone digits."""
     return {"recipient_name": f"{recipient} {marker}", "line1": f"{marker} Street 1", "line2": "",
@@ -179,33 +122,6 @@ def books(story_stack: Stack, staff: requests.Session, orders: dict[str, str]) -
     assert sales.status_code == 200, sales.text
     result["sales"] = {key: value for key, value in sales.json().items() if key not in ("stale", "generated_at")}
     return result
-
-
-# -- the keyring's rows in the Django database (a restore puts them back) ---------------------------
-
-
-def keyring_rows(db_path: Path, subject: str) -> dict[str, list[tuple]]:
-    """The rows of the pii app's tables that belong to a subject (copied as a backup holds them)."""
-    rows: dict[str, list[tuple]] = {}
-    with sqlite3.connect(db_path) as connection:
-        tables = [row[0] for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'pii\\_%' ESCAPE '\\'")]
-        for table in tables:
-            columns = [row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')]
-            if "subject" in columns:
-                rows[table] = connection.execute(f'SELECT * FROM "{table}" WHERE subject = ?',  # noqa: S608
-                                                 (subject,)).fetchall()
-    return rows
-
-
-def restore_rows(db_path: Path, rows: dict[str, list[tuple]], subject: str) -> None:
-    """Put a subject's keyring rows back as they were (what restoring a database backup does to them)."""
-    with sqlite3.connect(db_path) as connection:
-        for table, table_rows in rows.items():
-            connection.execute(f'DELETE FROM "{table}" WHERE subject = ?', (subject,))  # noqa: S608
-            for row in table_rows:
-                marks = ", ".join("?" for _ in row)
-                connection.execute(f'INSERT INTO "{table}" VALUES ({marks})', row)  # noqa: S608
 
 
 # -- the story ----------------------------------------------------------------------------------------
@@ -236,6 +152,9 @@ def stack(template: Template, tmp_path_factory: pytest.TempPathFactory) -> Itera
     running.env.update({"LOG_LEVEL": "DEBUG", "LOG_JSON": "true", "EMAIL_URL": "filemail://",
                         "EMAIL_FILE_PATH": str(running.directory / "mail"),
                         "PII_MASTER_KEY": master_key()})
+    # The read-model Redis persists to an append-only file, as in production (docker-compose.yml).
+    running.services["redis"].argv = local_services.redis_command(running.redis_port,
+                                                                  data_dir=running.directory / "redis")
     for name in ("worker", "beat"):  # Celery's --loglevel would hold its processes' root logger at WARNING
         argv = running.services[name].argv
         argv[argv.index("--loglevel") + 1] = "DEBUG"
@@ -259,7 +178,7 @@ def story(stack: Stack) -> Story:
     """The customer's orders placed, moved on and projected; then the customer erased and everything settled."""
     marker, phone = uuid.uuid4().hex, str(secrets.randbelow(9 * 10**11) + 10**11)
     password = secrets.token_urlsafe(16)
-    username = f"privacy-{marker[:6]}x"  # not the marker: usernames are not what this test follows
+    username = f"privacy-{marker[:6]}x"
     staff_api = stack.staff()
     stack.receive_stock(SKU, 100)
 
@@ -307,9 +226,9 @@ def story(stack: Stack) -> Story:
     settle(stack)
 
     staff_pages = admin_login(stack, "fault-staff")
-    story = Story(stack=stack, marker=marker, phone=phone, customer_id=customer_id, other_customer_id=str(other_id),
-                  orders=orders, staff_api=staff_api, staff_pages=staff_pages,
-                  books=books(stack, staff_api, orders), before={},
+    story = Story(stack=stack, marker=marker, phone=phone, customer_id=customer_id, username=username,
+                  password=password, other_customer_id=str(other_id), orders=orders, staff_api=staff_api,
+                  staff_pages=staff_pages, books=books(stack, staff_api, orders), before={},
                   key_rows=keyring_rows(stack.db_path, customer_id))
     story.before = where_the_marker_is(story)
     story.mails_before_erasure = len(list(story.mail.iterdir())) if story.mail.exists() else 0
@@ -369,8 +288,6 @@ def customer_pages(story: Story) -> dict[str, str]:
 
 def where_the_marker_is(story: Story) -> dict[str, Any]:
     """Every copy of the marker: raw event storage, $all undecoded, Redis, logs, database rows, pages."""
-    from tests.integration.privacy import search
-
     stack = story.stack
     raw_events = [f"{event.stream_name}@{event.stream_position}:{event.event_type}"
                   for event in stack.store.iter_all(decode=False)
