@@ -36,6 +36,25 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     default = settings.DATABASES["default"]
     if default["ENGINE"].endswith("sqlite3") and not default.get("TEST", {}).get("NAME"):
         default.setdefault("TEST", {})["NAME"] = f"{tempfile.gettempdir()}/ordersys-test-db-{os.getpid()}.sqlite3"
+        _keep_test_transactions_open()
+
+
+def _keep_test_transactions_open() -> None:
+    """As with the in-memory database, never close a connection inside a test's transaction.
+
+    A request handled outside the test client (schemathesis calls the WSGI app) runs Django's
+    close_old_connections, which closes a connection whose autocommit differs from the settings', i.e.
+    the one a test's transaction runs on; an in-memory database ignored that, a file would not.
+    """
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    close = DatabaseWrapper.close
+
+    def close_outside_transactions(self: DatabaseWrapper) -> None:
+        if not self.in_atomic_block:
+            close(self)
+
+    DatabaseWrapper.close = close_outside_transactions  # type: ignore[method-assign]
 
 
 def shared_test_database() -> str:
