@@ -54,7 +54,7 @@ class Story:
     marker: str  # in the recipient name, address line, city, contact email, cancel reason and account email
     phone: str  # digits only (a phone number has no letters), in the phone field
     customer_id: str
-    username: str  # not the marker: usernames are not what these tests follow
+    username: str  # chosen by the customer: personal data too, renamed by the erasure
     password: str
     other_customer_id: str
     orders: dict[str, str]  # role -> order id: shipped, cancelled, corrected, long (the customer's), other
@@ -66,9 +66,9 @@ class Story:
     mails_before_erasure: int = 0
 
     @property
-    def needles(self) -> tuple[str, str]:
-        """What must not be found: the marker and the phone digits."""
-        return self.marker, self.phone
+    def needles(self) -> tuple[str, str, str]:
+        """What must not be found: the marker, the phone digits and the username the customer chose."""
+        return self.marker, self.phone, self.username
 
     @property
     def logs(self) -> Path:
