@@ -141,10 +141,11 @@ def unique() -> str:
 
 
 def ensure_role_groups() -> None:
-    """Create the role groups as their data migration does (a transactional test's flush removes them)."""
+    """Create the role groups as their data migrations do (a transactional test's flush removes them)."""
     from django.apps import apps
 
     importlib.import_module("orders.migrations.0003_staff_groups").create_groups(apps, None)
+    importlib.import_module("orders.migrations.0004_manage_customer_data").grant(apps, None)
 
 
 def make_staff(username: str, *, role: str | None = None, superuser: bool = False, password: str = "x-staff-pw-1"):

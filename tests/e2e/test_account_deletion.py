@@ -56,19 +56,7 @@ def test_staff_erase_a_customer_on_request(browser, live_server, django_user_mod
 
     customer = django_user_model.objects.create_user("pavel", "pavel@example.com", "pavel-password-1",
                                                      pk=random.randrange(10**8, 10**9))
-    from django.contrib.auth.models import Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    from orders.models import StaffPermission
-
-    # The permission itself: a transactional test's flush may have left neither it nor the role groups.
-    staff = make_staff("sonia", password="sonia-password-1")
-    ContentType.objects.clear_cache()
-    content_type = ContentType.objects.get_for_model(StaffPermission, for_concrete_model=False)
-    permission, _ = Permission.objects.get_or_create(content_type=content_type,
-                                                     codename=roles.MANAGE_CUSTOMER_DATA.split(".")[1],
-                                                     defaults={"name": "Export and erase a customer's personal data"})
-    staff.user_permissions.add(permission)
+    make_staff("sonia", role=roles.SUPPORT, password="sonia-password-1")  # Support erases on request
     context = browser.new_context(viewport={"width": 1200, "height": 900}, **CONTEXT_OPTIONS)
     page = context.new_page()
     page.goto(f"{live_server.url}/admin/login/?next=/admin/customers/{customer.pk}/erase/")

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import redis
 
+from eventlog import pii
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import StreamNotFoundError
 from eventlog.store import EventStore
@@ -29,6 +30,7 @@ from eventlog.subscriptions.runner import run_subscriber
 from eventlog.subscriptions.subscribers import all_subscribers
 from orders.domain.events import OrderConfirmed, OrderCreated, OrderRejected, StockReleased, StockReserved
 from projections.subscribers import READ_MODELS
+from tests.faults.keys import stack_keyring
 from tests.faults.stack import Stack
 
 DECISIONS = (OrderConfirmed, OrderRejected)
@@ -169,12 +171,13 @@ def fresh_rebuild(stack: Stack, name: str) -> dict[str, Any]:
     projection = next(model for model in READ_MODELS if model.spec.name == name)
     scratch = stack.scratch_redis()
     try:
-        for _ in range(100):
-            result = run_subscriber(projection, store=stack.store, redis_client=scratch)
-            if result.caught_up:
-                break
-        else:
-            raise AssertionError(f"the fresh rebuild of {name} did not catch up")
+        with pii.use_keyring(stack_keyring(stack.db_path)):
+            for _ in range(100):
+                result = run_subscriber(projection, store=stack.store, redis_client=scratch)
+                if result.caught_up:
+                    break
+            else:
+                raise AssertionError(f"the fresh rebuild of {name} did not catch up")
         return dump(scratch, name, 1)
     finally:
         scratch.flushdb()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from uuid import UUID
@@ -12,8 +13,10 @@ import redis
 from eventlog.envelope import RecordedEvent
 from eventlog.errors import StreamNotFoundError
 from eventlog.store import EventStore
+from eventlog.subscriptions import keys
 from eventlog.subscriptions.base import Subscriber
 from eventlog.subscriptions.keys import generation_pattern
+from eventlog.subscriptions.partitions import partitions_of
 from eventlog.subscriptions.writer import BatchWriter
 from orders.domain.commands import ReceiveStock
 from orders.domain.values import Actor
@@ -112,3 +115,12 @@ def run_process_manager(manager: Subscriber, store: EventStore, *order_ids: UUID
         for event in fresh:
             manager.handle(event, None)
             after = event.commit_position
+
+
+def in_partitions(subscriber, count, client, head):
+    """The subscriber split in `count`, every partition starting at the head (the store is shared)."""
+    subscriber.spec = dataclasses.replace(subscriber.spec, partitions=count)
+    client.set(keys.partition_count(subscriber.spec.name), count)
+    for part in partitions_of(subscriber.spec):
+        client.set(keys.checkpoint(part.scope, 1), head)
+    return subscriber

@@ -2,14 +2,12 @@
 (summaries and customer timelines), another customer's stay whole, and the books do not move."""
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
 
 from eventlog.pii import ERASED
-from eventlog.subscriptions import keys
-from eventlog.subscriptions.partitions import partition_index, partitions_of
+from eventlog.subscriptions.partitions import partition_index
 from eventlog.subscriptions.runner import run_subscriber
 from orders.domain.commands import EraseCustomer
 from orders.domain.values import Actor
@@ -19,17 +17,11 @@ from projections.customer_timeline import CustomerTimelineProjection
 from projections.orders import OrderSummaryProjection
 from tests.factories import ADDRESS, CONTACT_EMAIL
 
-from .conftest import place, receive
+from .conftest import in_partitions, place, receive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def in_partitions(subscriber, count, client, head):
-    subscriber.spec = dataclasses.replace(subscriber.spec, partitions=count)
-    client.set(keys.partition_count(subscriber.spec.name), count)
-    for part in partitions_of(subscriber.spec):
-        client.set(keys.checkpoint(part.scope, 1), head)
-    return subscriber
 
 
 def test_an_erasure_reaches_the_customers_orders_in_every_partition(app_store, redis_client, skus, unique):

@@ -1,30 +1,20 @@
 """Order summaries and fulfillment split into partitions by order stream, read back through the selectors."""
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from eventlog.subscriptions import keys
-from eventlog.subscriptions.partitions import partition_index, partitions_of
+from eventlog.subscriptions.partitions import partition_index
 from eventlog.subscriptions.runner import run_subscriber
 from orders.domain.values import OrderStatus
 from orders.fulfillment import FulfillmentProcessManager
 from projections import selectors
 from projections.orders import OrderSummaryProjection
 
-from .conftest import place, receive
+from .conftest import in_partitions, place, receive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def in_partitions(subscriber, count, client, head):
-    """The subscriber split in `count`, every partition starting at the head (the store is shared)."""
-    subscriber.spec = dataclasses.replace(subscriber.spec, partitions=count)
-    client.set(keys.partition_count(subscriber.spec.name), count)
-    for part in partitions_of(subscriber.spec):
-        client.set(keys.checkpoint(part.scope, 1), head)
-    return subscriber
 
 
 def test_partitioned_fulfillment_and_order_summaries_read_back_whole(app_store, redis_client, skus):
